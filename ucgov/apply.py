@@ -1,0 +1,94 @@
+"""Apply: carry out a plan's changes, in its order, and nothing else."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ucgov.client import UCClient
+from ucgov.errors import ApiError, ApplyError, UcgovError
+from ucgov.plan import Action, Change, Plan
+
+
+@dataclass(frozen=True)
+class Step:
+    """One request's worth of work: an object change, or every grant change on one object."""
+
+    changes: tuple[Change, ...]
+
+    @property
+    def is_grants(self) -> bool:
+        return self.changes[0].action.is_grant
+
+    def describe(self) -> list[str]:
+        return [c.describe() for c in self.changes]
+
+
+def apply_steps(plan: Plan) -> list[Step]:
+    """The plan's changes as requests: grant changes on one object go together in one PATCH,
+    at the place of that object's first grant change."""
+    groups: dict[object, list[Change]] = {}
+    for index, change in enumerate(plan.changes):
+        key = (change.address.kind, change.address.full_name) if change.action.is_grant else index
+        groups.setdefault(key, []).append(change)
+    return [Step(tuple(changes)) for changes in groups.values()]
+
+
+def apply_plan(plan: Plan, client: UCClient, *, progress: Callable[[str], None] = lambda _: None) -> list[str]:
+    """Make each change; on the first failure raise ApplyError listing what was and wasn't applied."""
+    steps = apply_steps(plan)
+    applied: list[str] = []
+    for index, step in enumerate(steps):
+        try:
+            _run(step, client)
+        except UcgovError as exc:
+            pending = [line for s in steps[index:] for line in s.describe()]
+            raise ApplyError(exc, applied, pending) from exc
+        for line in step.describe():
+            applied.append(line)
+            progress(line)
+    return applied
+
+
+def _run(step: Step, client: UCClient) -> None:
+    if step.is_grants:
+        first = step.changes[0].address
+        client.update_grants(first.kind, first.full_name, _permission_changes(step.changes))
+        return
+    change = step.changes[0]
+    if change.action is Action.CREATE:
+        _create(change, client)
+    elif change.action is Action.UPDATE:
+        client.update_securable(change.address.kind, change.address.full_name, dict(change.after))
+    else:
+        raise UcgovError(f"apply does not know how to {change.action.value} {change.address}")
+
+
+def _create(change: Change, client: UCClient) -> None:
+    """Create the object; one that already exists with the same content counts as created."""
+    kind, name = change.address.kind, change.address.full_name
+    try:
+        client.create_securable(kind, name, dict(change.after))
+    except ApiError as exc:
+        if not (exc.already_exists or exc.status == 409):
+            raise
+        live = client.get_securable(kind, name) or {}
+        differing = sorted(
+            k for k, v in change.after.items() if (live.get(k) or ({} if k == "properties" else None)) != v
+        )
+        if differing:
+            raise UcgovError(
+                f"{kind.label} {name} was created by someone else meanwhile, with different {', '.join(differing)}; "
+                "run plan again"
+            ) from exc
+
+
+def _permission_changes(changes: tuple[Change, ...]) -> list[dict]:
+    per_principal: dict[str, dict[str, list[str]]] = {}
+    for change in changes:
+        entry = per_principal.setdefault(change.address.principal or "", {"add": [], "remove": []})
+        if change.action is Action.GRANT:
+            entry["add"] += change.after
+        else:
+            entry["remove"] += change.before
+    return [{"principal": p, **entry} for p, entry in per_principal.items()]

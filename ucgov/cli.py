@@ -1,0 +1,222 @@
+"""The ucgov command line: parse options, call the stages in order, show the results.
+
+Only this module prints errors and chooses exit codes.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+import click
+
+from ucgov import __version__
+from ucgov.errors import UcgovError
+
+EXIT_CHANGES = 2
+
+
+class _Group(click.Group):
+    """Shows ucgov's own errors as one message, never a traceback, with their exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except UcgovError as exc:
+            click.echo(f"Error: {exc.format_message()}", err=True)
+            ctx.exit(exc.exit_code)
+
+
+def _parse_vars(_ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]) -> dict[str, str]:
+    parsed = {}
+    for item in values:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise click.BadParameter(f"expected NAME=VALUE, got {item!r}")
+        parsed[name] = value
+    return parsed
+
+
+paths_argument = click.argument("paths", nargs=-1, type=click.Path(), required=True)
+var_option = click.option(
+    "--var",
+    "variables",
+    multiple=True,
+    callback=_parse_vars,
+    metavar="NAME=VALUE",
+    help="Value for ${var.NAME} in specs (repeatable); UCGOV_VAR_NAME also works.",
+)
+url_option = click.option(
+    "--url",
+    envvar="UCGOV_URL",
+    default="http://127.0.0.1:8080",
+    show_default=True,
+    help="Unity Catalog server (or UCGOV_URL). The token comes from UCGOV_TOKEN.",
+)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="ucgov")
+def cli() -> None:
+    """Govern Unity Catalog ML assets as code: catalogs, schemas, registered models,
+    approved versions and grants, kept in YAML specs and reviewed like code.
+
+    \b
+    Typical use:
+      ucgov validate specs/          check specs offline
+      ucgov plan specs/              show what would change on the server
+      ucgov apply specs/             make it so (asks first)
+      ucgov sandbox start            run a local Unity Catalog server to try it
+    """
+
+
+@cli.command()
+@paths_argument
+@var_option
+def validate(paths: tuple[str, ...], variables: dict[str, str]) -> None:
+    """Check spec files offline: syntax, names, privileges, conflicts between files.
+
+    Reads every *.yaml / *.yml under PATHS. Exit status 0 if all is well, 1 with
+    every problem listed as path:line:col otherwise. Contacts no server.
+    """
+    desired = _load(paths, variables)
+    click.echo(f"Specs are valid: {len(desired.objects)} objects, {len(desired.principals)} principals.")
+
+
+@cli.command()
+@paths_argument
+@var_option
+@url_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True)
+@click.option("--detailed-exitcode", is_flag=True, help="Exit 0 if no changes, 2 if changes are pending, 1 on error.")
+def plan(paths: tuple[str, ...], variables: dict[str, str], url: str, fmt: str, detailed_exitcode: bool) -> None:
+    """Compare specs with the live server and show the changes apply would make.
+
+    Reads only the objects the specs declare. Nothing is changed on the server.
+    """
+    from ucgov.render import render
+
+    computed = _plan(paths, variables, url)
+    click.echo(render(computed, fmt, color=_color()))
+    if detailed_exitcode and not computed.empty:
+        sys.exit(EXIT_CHANGES)
+
+
+@cli.command()
+@paths_argument
+@var_option
+@url_option
+@click.option("--auto-approve", is_flag=True, help="Apply without asking (for pipelines).")
+@click.option("--allow-destroy", is_flag=True, help="Allow deleting objects (with settings.prune).")
+def apply(paths: tuple[str, ...], variables: dict[str, str], url: str, auto_approve: bool, allow_destroy: bool) -> None:
+    """Plan, show the changes, ask, then make them on the server.
+
+    Without a terminal to ask at, apply refuses unless --auto-approve is given.
+    If a request fails, apply stops, lists what was and wasn't applied, and exits 1;
+    running it again finishes the job.
+    """
+    from ucgov.apply import apply_plan
+    from ucgov.client import UCClient
+    from ucgov.render import render_text, summary_line
+
+    computed = _plan(paths, variables, url)
+    click.echo(render_text(computed, color=_color()))
+    if computed.empty:
+        return
+    if not auto_approve:
+        _confirm()
+    with UCClient(url, token=_token()) as client:
+        applied = apply_plan(computed, client, progress=lambda line: click.echo(f"  done: {line}"))
+    click.echo(f"Apply complete: {len(applied)} changes made. ({summary_line(computed)})")
+
+
+@cli.group()
+def sandbox() -> None:
+    """Run a real open-source Unity Catalog server locally, with authorization on."""
+
+
+port_option = click.option("--port", type=int, default=8080, show_default=True, help="The server also uses PORT+1.")
+
+
+@sandbox.command("start")
+@port_option
+@click.option("--user", "users", multiple=True, metavar="EMAIL", help="Create this user on the server (repeatable).")
+def sandbox_start(port: int, users: tuple[str, ...]) -> None:
+    """Start a fresh server in the background and print its UCGOV_URL and UCGOV_TOKEN.
+
+    The first start downloads the server (io.unitycatalog:unitycatalog-server) with
+    Maven and caches it; Java 17+ and Maven are needed. Use it with:
+
+        eval "$(ucgov sandbox start --user alice@example.com)"
+    """
+    from ucgov import sandbox as sb
+
+    click.echo(f"Starting Unity Catalog {sb.SERVER_VERSION} on port {port}...", err=True)
+    started = sb.start(port, users=users)
+    click.echo(f"Ready at {started.url} (admin token in {started.workdir}/etc/conf/token.txt).", err=True)
+    click.echo("\n".join(started.env_lines()))
+
+
+@sandbox.command("env")
+@port_option
+def sandbox_env(port: int) -> None:
+    """Print the export lines for the running sandbox again."""
+    from ucgov import sandbox as sb
+
+    click.echo("\n".join(sb.current(port).env_lines()))
+
+
+@sandbox.command("stop")
+@port_option
+def sandbox_stop(port: int) -> None:
+    """Stop the sandbox started on PORT (and nothing else); its data is deleted."""
+    from ucgov import sandbox as sb
+
+    if sb.stop(port):
+        click.echo(f"Stopped the sandbox on port {port}.")
+    else:
+        click.echo(f"No sandbox was running on port {port}.")
+
+
+def _load(paths: tuple[str, ...], variables: dict[str, str]):
+    from ucgov.spec import load_specs, variables_from
+
+    return load_specs(paths, variables=variables_from(os.environ, variables))
+
+
+def _plan(paths: tuple[str, ...], variables: dict[str, str], url: str):
+    from ucgov.client import UCClient
+    from ucgov.live import read_live
+    from ucgov.planner import diff
+
+    desired = _load(paths, variables)
+    with UCClient(url, token=_token()) as client:
+        live = read_live(client, desired)
+    return diff(desired, live)
+
+
+def _token() -> str | None:
+    return os.environ.get("UCGOV_TOKEN") or None
+
+
+def _color() -> bool:
+    return "NO_COLOR" not in os.environ
+
+
+def _confirm() -> None:
+    if not sys.stdin.isatty():
+        raise UcgovError(
+            "apply asks for confirmation, but there is no terminal: review the plan, then pass --auto-approve"
+        )
+    answer = click.prompt(
+        "\nDo you want to make these changes?\n  Only 'yes' will be accepted to approve.\n\n  Enter a value",
+        default="",
+        show_default=False,
+    )
+    if answer.strip() != "yes":
+        raise UcgovError("Apply cancelled.")
+
+
+def main() -> None:
+    cli(prog_name="ucgov")

@@ -1,0 +1,221 @@
+"""A small Unity Catalog REST client on httpx: auth, retries, pagination and readable errors."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
+
+from ucgov.errors import ApiError, AuthError
+from ucgov.state import Grants, Kind
+
+API = "/api/2.1/unity-catalog"
+SCIM = "/api/1.0/unity-control/scim2/Users"
+DEFAULT_URL = "http://127.0.0.1:8080"
+_RETRY_STATUSES = {429, 500, 502, 503, 504}
+_PAGE = 100  # the server never returns more per page, whatever max_results asks
+
+
+class _RetryableStatus(Exception):
+    def __init__(self, response: httpx.Response) -> None:
+        self.response = response
+
+
+class UCClient:
+    """Talks to one Unity Catalog server; safe to share across threads."""
+
+    def __init__(
+        self,
+        url: str = DEFAULT_URL,
+        *,
+        token: str | None = None,
+        timeout: float = 30.0,
+        attempts: int = 5,
+        max_connections: int = 16,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self.url = url.rstrip("/")
+        self._attempts = attempts
+        self._http = httpx.Client(
+            base_url=self.url,
+            headers=headers,
+            timeout=timeout,
+            limits=httpx.Limits(max_connections=max_connections),
+            transport=transport,
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> UCClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- reading -------------------------------------------------------------------------
+
+    def get_securable(self, kind: Kind, full_name: str) -> dict | None:
+        """The object as the server describes it, or None if it does not exist."""
+        path = {Kind.CATALOG: "catalogs", Kind.SCHEMA: "schemas", Kind.MODEL: "models"}[kind]
+        try:
+            return self._json("GET", f"{API}/{path}/{quote(full_name)}", what=f"read {kind.label} {full_name}")
+        except ApiError as exc:
+            if exc.not_found:
+                return None
+            raise
+
+    def get_grants(self, kind: Kind, full_name: str) -> Grants:
+        """Privileges granted directly on the object, per principal (never inherited ones)."""
+        body = self._json(
+            "GET", f"{API}/permissions/{kind.value}/{quote(full_name)}", what=f"read grants on {full_name}"
+        )
+        return {
+            a["principal"]: frozenset(a.get("privileges") or ())
+            for a in body.get("privilege_assignments") or ()
+            if a.get("privileges")
+        }
+
+    def list_users(self) -> set[str]:
+        """Email addresses of every user the server knows (needs the metastore owner's token)."""
+        emails: set[str] = set()
+        start = 1
+        while True:
+            params = {"startIndex": start, "count": _PAGE}
+            body = self._json("GET", SCIM, params=params, what="list users")
+            page = body.get("Resources") or []
+            for user in page:
+                emails.add(user.get("userName") or "")
+                emails.update(e.get("value", "") for e in user.get("emails") or ())
+            if len(page) < _PAGE:
+                return emails - {""}
+            start += len(page)
+
+    def list_catalogs(self) -> list[dict]:
+        return list(self._pages(f"{API}/catalogs", "catalogs", {}))
+
+    def list_schemas(self, catalog: str) -> list[dict]:
+        return list(self._pages(f"{API}/schemas", "schemas", {"catalog_name": catalog}))
+
+    def list_models(self, catalog: str, schema: str) -> list[dict]:
+        params = {"catalog_name": catalog, "schema_name": schema}
+        return list(self._pages(f"{API}/models", "registered_models", params))
+
+    # -- writing -------------------------------------------------------------------------
+
+    def create_securable(self, kind: Kind, full_name: str, fields: dict) -> dict:
+        parts = full_name.split(".")
+        body: dict[str, Any] = {"name": parts[-1], **fields}
+        if kind is Kind.SCHEMA:
+            body["catalog_name"] = parts[0]
+        if kind is Kind.MODEL:
+            body.update(catalog_name=parts[0], schema_name=parts[1])
+        path = {Kind.CATALOG: "catalogs", Kind.SCHEMA: "schemas", Kind.MODEL: "models"}[kind]
+        return self._json("POST", f"{API}/{path}", json=body, what=f"create {kind.label} {full_name}", idempotent=False)
+
+    def update_securable(self, kind: Kind, full_name: str, fields: dict) -> dict:
+        path = {Kind.CATALOG: "catalogs", Kind.SCHEMA: "schemas", Kind.MODEL: "models"}[kind]
+        return self._json(
+            "PATCH", f"{API}/{path}/{quote(full_name)}", json=fields, what=f"update {kind.label} {full_name}"
+        )
+
+    def update_grants(self, kind: Kind, full_name: str, changes: list[dict]) -> Grants:
+        """One PATCH with every principal's additions and removals; re-applying it changes nothing."""
+        self._json(
+            "PATCH",
+            f"{API}/permissions/{kind.value}/{quote(full_name)}",
+            json={"changes": changes},
+            what=f"change grants on {kind.label} {full_name}",
+        )
+        return self.get_grants(kind, full_name)
+
+    def create_user(self, email: str, display_name: str | None = None) -> None:
+        body = {
+            "displayName": display_name or email.split("@")[0],
+            "emails": [{"value": email, "primary": True}],
+        }
+        self._json("POST", SCIM, json=body, what=f"create user {email}", idempotent=False)
+
+    # -- plumbing ------------------------------------------------------------------------
+
+    def _pages(self, path: str, key: str, params: dict) -> Iterator[dict]:
+        token = None
+        while True:
+            query = {**params, "max_results": _PAGE, **({"page_token": token} if token else {})}
+            body = self._json("GET", path, params=query, what=f"list {key.replace('_', ' ')}")
+            yield from body.get(key) or ()
+            token = body.get("next_page_token")
+            if not token:  # a full last page still carries a token, then comes an empty page
+                return
+
+    def _json(self, method: str, path: str, *, what: str, idempotent: bool = True, **kwargs: Any) -> dict:
+        response = self._send(method, path, what=what, idempotent=idempotent, **kwargs)
+        if not response.content:
+            return {}
+        try:
+            return response.json()
+        except ValueError:
+            return {}  # DELETE answers 200 with a body that is not JSON
+
+    def _send(self, method: str, path: str, *, what: str, idempotent: bool, **kwargs: Any) -> httpx.Response:
+        def retryable(exc: BaseException) -> bool:
+            if isinstance(exc, _RetryableStatus):
+                return idempotent
+            if isinstance(exc, httpx.ConnectError):
+                return True  # nothing reached the server, so any request is safe to repeat
+            return idempotent and isinstance(exc, httpx.TransportError)
+
+        retrying = Retrying(
+            retry=retry_if_exception(retryable),
+            stop=stop_after_attempt(self._attempts),
+            wait=wait_exponential(multiplier=0.2, max=5),
+            reraise=True,
+        )
+        try:
+            for attempt in retrying:
+                with attempt:
+                    response = self._http.request(method, path, **kwargs)
+                    if response.status_code in _RETRY_STATUSES:
+                        raise _RetryableStatus(response)
+        except _RetryableStatus as exc:
+            response = exc.response
+        except httpx.TransportError as exc:
+            raise ApiError(
+                f"cannot reach Unity Catalog at {self.url} ({type(exc).__name__}: {exc}) while trying to {what}; "
+                "check --url / UCGOV_URL, or start a local server with `ucgov sandbox start`",
+                method=method,
+                path=path,
+            ) from exc
+        if response.is_success:
+            return response
+        raise _error_for(response, what=what, method=method, path=path)
+
+
+def _error_for(response: httpx.Response, *, what: str, method: str, path: str) -> ApiError:
+    try:
+        body = response.json()
+    except ValueError:
+        body = {}
+    body = body if isinstance(body, dict) else {}
+    code = body.get("error_code") or body.get("scimType")
+    detail = body.get("message") or body.get("detail") or response.text[:200] or response.reason_phrase
+    status = response.status_code
+    context = dict(method=method, path=path, status=status, error_code=code)
+    if status == 401:
+        return AuthError(
+            f"the server rejected the token while trying to {what} (HTTP 401: {detail}); "
+            "set UCGOV_TOKEN to a valid token for this server",
+            **context,
+        )
+    if status == 403:
+        return AuthError(
+            f"not allowed to {what} (HTTP 403: {detail}); the token's user lacks a privilege on it "
+            "or on its parent: ask an owner to grant it, or use an owner's token",
+            **context,
+        )
+    label = f"{status} {code}" if code else str(status)
+    return ApiError(f"cannot {what}: {detail} (HTTP {label})", **context)

@@ -1,0 +1,120 @@
+"""Errors ucgov raises, each with the exit status and a message for people.
+
+Only ``ucgov.cli`` catches them; everything else raises and lets them travel.
+
+    UcgovError                  exit 1, base of everything below
+    ├── SpecError               one or more problems in spec files (path:line:col)
+    ├── PlanError               the specs cannot be reconciled with the live state
+    ├── ApiError                the Unity Catalog server refused or failed a request
+    │   └── AuthError           401/403: bad token or missing privilege
+    ├── ApplyError              apply stopped part-way; says what was and wasn't done
+    └── SandboxError            the local server could not be fetched or started
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+class UcgovError(Exception):
+    """Root of ucgov's errors: carries the exit status the CLI uses."""
+
+    exit_code = 1
+
+    def format_message(self) -> str:
+        return str(self)
+
+
+@dataclass(frozen=True, order=True)
+class Location:
+    """Where something was written: file, 1-based line and column."""
+
+    path: str
+    line: int
+    col: int
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.col}"
+
+
+@dataclass(frozen=True, order=True)
+class SpecProblem:
+    """One problem in a spec, shown as ``path:line:col: message``."""
+
+    location: Location
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.message}"
+
+
+class SpecError(UcgovError):
+    """All problems found in the specs, reported together."""
+
+    def __init__(self, problems: Sequence[SpecProblem]) -> None:
+        self.problems = tuple(sorted(set(problems)))
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+    def format_message(self) -> str:
+        count = len(self.problems)
+        noun = "error" if count == 1 else "errors"
+        return f"{self}\n{count} {noun} in specs; nothing was sent to the server."
+
+
+class PlanError(UcgovError):
+    """The specs and the live state cannot be reconciled as written."""
+
+
+class ApiError(UcgovError):
+    """A request to Unity Catalog failed; keeps the method, URL path and status."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        method: str = "",
+        path: str = "",
+        status: int | None = None,
+        error_code: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.method = method
+        self.path = path
+        self.status = status
+        self.error_code = error_code
+
+    @property
+    def not_found(self) -> bool:
+        return self.status == 404
+
+    @property
+    def already_exists(self) -> bool:
+        return bool(self.error_code and "ALREADY_EXISTS" in self.error_code)
+
+
+class AuthError(ApiError):
+    """401 or 403: the token is wrong or lacks a privilege."""
+
+
+class ApplyError(UcgovError):
+    """Apply stopped on a failed request; lists what was applied and what was not."""
+
+    def __init__(self, cause: UcgovError, applied: Sequence[str], pending: Sequence[str]) -> None:
+        self.cause = cause
+        self.applied = tuple(applied)
+        self.pending = tuple(pending)
+        super().__init__(str(cause))
+
+    def format_message(self) -> str:
+        lines = [f"apply stopped: {self.cause}"]
+        lines.append(f"applied ({len(self.applied)}):")
+        lines += [f"  {a}" for a in self.applied] or ["  nothing"]
+        lines.append(f"not applied ({len(self.pending)}):")
+        lines += [f"  {p}" for p in self.pending]
+        lines.append("Fix the cause and run apply again: it picks up where this one stopped.")
+        return "\n".join(lines)
+
+
+class SandboxError(UcgovError):
+    """The local Unity Catalog server could not be fetched, started or stopped."""

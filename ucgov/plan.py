@@ -1,0 +1,87 @@
+"""The plan: plain data passed between planner, renderers, plan files and apply.
+
+It imports nothing that does I/O. What each change means per action:
+
+    action    before                         after
+    create    None                           fields the object is created with
+    update    changed fields, live values    changed fields, new values
+    delete    fields of the live object      None
+    grant     None                           privileges added (sorted tuple)
+    revoke    privileges removed             None
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from ucgov.state import Kind
+
+
+class Action(str, Enum):
+    CREATE = "create"
+    UPDATE = "update"
+    DELETE = "delete"
+    GRANT = "grant"
+    REVOKE = "revoke"
+    REGISTER = "register"
+    APPROVE = "approve"
+
+    @property
+    def marker(self) -> str:
+        return {"create": "+", "grant": "+", "register": "+", "delete": "-", "revoke": "-"}.get(self.value, "~")
+
+    @property
+    def is_grant(self) -> bool:
+        return self in (Action.GRANT, Action.REVOKE)
+
+
+@dataclass(frozen=True, order=True)
+class Address:
+    """Which object a change is about; grant changes also name the principal."""
+
+    kind: Kind
+    full_name: str
+    principal: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.full_name} ({self.principal})" if self.principal else self.full_name
+
+
+@dataclass(frozen=True)
+class Change:
+    action: Action
+    address: Address
+    before: Any = None
+    after: Any = None
+    reason: str = ""
+    """For people reading the plan only; apply never looks at it."""
+
+    def describe(self) -> str:
+        """One line for apply's progress and error reports."""
+        if self.action.is_grant:
+            privs = ", ".join(self.after if self.action is Action.GRANT else self.before)
+            verb = "grant" if self.action is Action.GRANT else "revoke"
+            return f"{verb} {privs} on {self.address.kind.label} {self.address.full_name} to {self.address.principal}"
+        return f"{self.action.value} {self.address.kind.label} {self.address.full_name}"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Changes in the order apply must make them."""
+
+    changes: tuple[Change, ...] = ()
+    objects: tuple[str, ...] = field(default=())
+    """Full names of every declared object the plan was computed against."""
+    warnings: tuple[str, ...] = ()
+    """What the planner could not check; shown to people, never steers apply."""
+
+    @property
+    def empty(self) -> bool:
+        return not self.changes
+
+    def summary(self) -> dict[str, int]:
+        counts = Counter(c.action.value for c in self.changes)
+        return {a.value: counts.get(a.value, 0) for a in Action}

@@ -1,0 +1,44 @@
+"""The plan for machines: stable keys, format_version 1."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ucgov.plan import Change, Plan
+
+FORMAT_VERSION = 1
+
+
+def plan_document(plan: Plan) -> dict[str, Any]:
+    """The plan as plain JSON-ready data."""
+    return {
+        "format_version": FORMAT_VERSION,
+        "changes": [change_document(c) for c in plan.changes],
+        "summary": plan.summary(),
+        "warnings": list(plan.warnings),
+    }
+
+
+def change_document(change: Change) -> dict[str, Any]:
+    return {
+        "action": change.action.value,
+        "address": change.address.full_name,
+        "kind": change.address.kind.label,
+        "principal": change.address.principal,
+        "before": _plain(change.before),
+        "after": _plain(change.after),
+        "reason": change.reason,
+    }
+
+
+def render_json(plan: Plan) -> str:
+    return json.dumps(plan_document(plan), indent=2, sort_keys=False, ensure_ascii=False)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return list(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value

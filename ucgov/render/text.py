@@ -1,0 +1,70 @@
+"""The plan for people at a terminal: grouped by object, with + ~ - markers."""
+
+from __future__ import annotations
+
+import json
+from itertools import groupby
+
+import click
+
+from ucgov.plan import Action, Change, Plan
+from ucgov.render.summary import summary_line
+
+_COLOURS = {"+": "green", "~": "yellow", "-": "red"}
+
+
+def render_text(plan: Plan, *, color: bool = False) -> str:
+    """Changes grouped under their object, parents first, then the summary line."""
+    lines: list[str] = []
+    for warning in plan.warnings:
+        lines.append(_paint(f"Warning: {warning}", "~", color))
+    if plan.changes:
+        lines.append("ucgov will make these changes:")
+        lines.append("")
+    for _, group in groupby(_by_object(plan), key=lambda c: c.address.full_name):
+        lines += _object_block(list(group), color)
+        lines.append("")
+    lines.append(summary_line(plan))
+    return "\n".join(lines)
+
+
+def _by_object(plan: Plan) -> list[Change]:
+    order = {name: i for i, name in enumerate(plan.objects)}
+    return sorted(plan.changes, key=lambda c: (order.get(c.address.full_name, len(order)), c.address.full_name))
+
+
+def _object_block(changes: list[Change], color: bool) -> list[str]:
+    first = changes[0]
+    own = [c for c in changes if not c.action.is_grant]
+    marker = own[0].action.marker if own else "~"
+    header = f"{first.address.kind.label} {first.address.full_name}"
+    lines = [_paint(f"  {marker} {header}", marker, color)]
+    for change in own:
+        lines += _field_lines(change)
+    for change in changes:
+        if change.action.is_grant:
+            lines.append(_paint(f"      {_grant_line(change)}", change.action.marker, color))
+    return lines
+
+
+def _field_lines(change: Change) -> list[str]:
+    if change.action is Action.CREATE:
+        return [f"      {k} = {_show(v)}" for k, v in (change.after or {}).items()]
+    if change.action is Action.UPDATE:
+        return [f"      {k}: {_show(change.before.get(k))} -> {_show(v)}" for k, v in change.after.items()]
+    return []
+
+
+def _grant_line(change: Change) -> str:
+    principal = change.address.principal
+    if change.action is Action.GRANT:
+        return f"+ grant {', '.join(change.after)} to {principal}"
+    return f"- revoke {', '.join(change.before)} from {principal}  ({change.reason})"
+
+
+def _show(value: object) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False)
+
+
+def _paint(line: str, marker: str, color: bool) -> str:
+    return click.style(line, fg=_COLOURS[marker]) if color else line

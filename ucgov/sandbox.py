@@ -1,0 +1,298 @@
+"""A real open-source Unity Catalog server on this machine, with authorization on.
+
+The server's jars come from Maven Central once (through Maven) and are cached; each start
+gets a fresh working directory, so the database starts empty. Only the server this module
+started on a port is ever stopped.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import httpx
+
+from ucgov.client import UCClient
+from ucgov.errors import ApiError, SandboxError
+
+SERVER_ARTIFACT = "io.unitycatalog:unitycatalog-server"
+SERVER_VERSION = "0.6.0"
+MAIN_CLASS = "io.unitycatalog.server.UnityCatalogServer"
+DEFAULT_PORT = 8080
+START_TIMEOUT = 180.0
+
+_POM = """<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>dev.ucgov</groupId><artifactId>sandbox-server</artifactId><version>1</version>
+  <packaging>pom</packaging>
+  <dependencies>
+    <dependency><groupId>{group}</groupId><artifactId>{artifact}</artifactId><version>{version}</version></dependency>
+  </dependencies>
+</project>
+"""
+
+
+@dataclass(frozen=True)
+class Sandbox:
+    """A started server: where it listens and where its files are."""
+
+    port: int
+    pid: int
+    workdir: str
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def token(self) -> str:
+        """The admin's token, as the server wrote it (ucgov keeps no copy)."""
+        return (Path(self.workdir) / "etc" / "conf" / "token.txt").read_text().strip()
+
+    def env_lines(self) -> list[str]:
+        return [f"export UCGOV_URL={self.url}", f"export UCGOV_TOKEN={self.token}"]
+
+    def client(self) -> UCClient:
+        return UCClient(self.url, token=self.token)
+
+
+def cache_dir() -> Path:
+    """Where downloaded server jars are kept between runs (UCGOV_CACHE_DIR overrides)."""
+    if os.environ.get("UCGOV_CACHE_DIR"):
+        return Path(os.environ["UCGOV_CACHE_DIR"])
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "ucgov"
+
+
+def state_dir() -> Path:
+    """Where running sandboxes keep their working directories (UCGOV_SANDBOX_DIR overrides)."""
+    if os.environ.get("UCGOV_SANDBOX_DIR"):
+        return Path(os.environ["UCGOV_SANDBOX_DIR"])
+    return Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state") / "ucgov" / "sandbox"
+
+
+def server_jars(version: str = SERVER_VERSION) -> Path:
+    """A folder holding the server and its runtime dependencies, fetched with Maven on first use.
+
+    UCGOV_SERVER_LIB may name a folder of jars of the same server obtained some other way
+    (a company mirror, a build of the release tag); ucgov then uses it as it is.
+    """
+    if os.environ.get("UCGOV_SERVER_LIB"):
+        given = Path(os.environ["UCGOV_SERVER_LIB"])
+        if not any(given.glob("*.jar")):
+            raise SandboxError(f"UCGOV_SERVER_LIB={given} holds no .jar files")
+        return given
+    lib = cache_dir() / f"unitycatalog-server-{version}" / "lib"
+    if (lib / ".complete").exists():
+        return lib
+    _fetch_jars(version, lib)
+    return lib
+
+
+def _fetch_jars(version: str, lib: Path) -> None:
+    mvn = shutil.which("mvn")
+    if not mvn:
+        raise SandboxError(
+            "Maven (mvn) is needed once to download the Unity Catalog server: install it, e.g. `apt-get install maven`"
+        )
+    group, artifact = SERVER_ARTIFACT.split(":")
+    lib.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=lib.parent) as tmp:
+        (Path(tmp) / "pom.xml").write_text(_POM.format(group=group, artifact=artifact, version=version))
+        out = Path(tmp) / "lib"
+        cmd = [mvn, "-B", "-q", "dependency:copy-dependencies", "-DincludeScope=runtime", f"-DoutputDirectory={out}"]
+        result = subprocess.run(cmd, cwd=tmp, capture_output=True, text=True)
+        if result.returncode != 0:
+            raise SandboxError(
+                f"could not download {SERVER_ARTIFACT}:{version} with Maven: {_maven_error(result.stdout + result.stderr)}"
+            )
+        (out / ".complete").write_text(f"{SERVER_ARTIFACT}:{version}\n")
+        if lib.exists():
+            shutil.rmtree(lib)
+        out.rename(lib)
+
+
+def _maven_error(output: str) -> str:
+    for line in output.splitlines():
+        clean = re.sub(r"\x1b\[[0-9;]*m", "", line).strip()
+        if clean.startswith("[ERROR]") and len(clean) > len("[ERROR] "):
+            return re.sub(r" -> \[Help 1\]$", "", clean[len("[ERROR] ") :])
+    return output.strip()[-500:] or "Maven failed without a message"
+
+
+def java_command() -> str:
+    """The java executable, checked to be version 17 or newer (JAVA_HOME first)."""
+    home = os.environ.get("JAVA_HOME")
+    java = str(Path(home) / "bin" / "java") if home and (Path(home) / "bin" / "java").exists() else shutil.which("java")
+    if not java:
+        raise SandboxError(
+            "Java 17 or newer is needed to run the Unity Catalog server: install it, e.g. `apt-get install openjdk-17-jre-headless`"
+        )
+    result = subprocess.run([java, "-version"], capture_output=True, text=True)
+    match = re.search(r'version "(\d+)(?:\.(\d+))?', result.stderr + result.stdout)
+    major = int(match.group(1)) if match else 0
+    major = int(match.group(2)) if match and major == 1 and match.group(2) else major
+    if major < 17:
+        raise SandboxError(
+            f"Java 17 or newer is needed, but {java} is version {major or 'unknown'}: install a newer JDK or set JAVA_HOME"
+        )
+    return java
+
+
+def start(port: int = DEFAULT_PORT, *, users: Iterable[str] = (), base: Path | None = None) -> Sandbox:
+    """Start a fresh server on ``port`` (and port+1), wait until it answers, create ``users``."""
+    base = base or state_dir()
+    running = _recorded(base, port)
+    if running and _alive(running.pid):
+        raise SandboxError(f"a sandbox already runs on port {port}; stop it with `ucgov sandbox stop --port {port}`")
+    java = java_command()
+    for p in (port, port + 1):
+        if not _port_free(p):
+            raise SandboxError(f"port {p} is busy (the server needs {port} and {port + 1}): choose another with --port")
+    lib = server_jars()
+    sandbox = _launch(java, lib, port, base / str(port))
+    try:
+        _wait_until_ready(sandbox)
+        with sandbox.client() as client:
+            for email in users:
+                _ensure_user(client, email)
+    except BaseException:
+        stop(port, base=base)
+        raise
+    return sandbox
+
+
+def _launch(java: str, lib: Path, port: int, workdir: Path) -> Sandbox:
+    if workdir.exists():
+        shutil.rmtree(workdir)
+    (workdir / "models").mkdir(parents=True)
+    cmd = [
+        java,
+        "-Dserver.authorization=enable",
+        f"-Dstorage-root.models={(workdir / 'models').resolve().as_uri()}",
+        "-cp",
+        f"{lib}/*",
+        MAIN_CLASS,
+        "--port",
+        str(port),
+    ]
+    with open(workdir / "server.log", "wb") as log:
+        process = subprocess.Popen(
+            cmd, cwd=workdir, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+        )
+    sandbox = Sandbox(port=port, pid=process.pid, workdir=str(workdir))
+    (workdir / "sandbox.json").write_text(json.dumps(asdict(sandbox)))
+    return sandbox
+
+
+def _wait_until_ready(sandbox: Sandbox, timeout: float = START_TIMEOUT) -> None:
+    deadline = time.monotonic() + timeout
+    token_file = Path(sandbox.workdir) / "etc" / "conf" / "token.txt"
+    while time.monotonic() < deadline:
+        if not _alive(sandbox.pid):
+            raise SandboxError(f"the Unity Catalog server exited during start-up; its log:\n{_log_tail(sandbox)}")
+        try:
+            if httpx.get(sandbox.url + "/", timeout=2).status_code < 500 and token_file.exists():
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.5)
+    raise SandboxError(f"the Unity Catalog server did not answer within {timeout:.0f}s; its log:\n{_log_tail(sandbox)}")
+
+
+def _ensure_user(client: UCClient, email: str) -> None:
+    try:
+        client.create_user(email)
+    except ApiError:
+        if email not in client.list_users():  # a duplicate answers 500; anything else is real
+            raise
+
+
+def stop(port: int = DEFAULT_PORT, *, base: Path | None = None) -> bool:
+    """Stop the sandbox this module started on ``port``; False if none was running."""
+    base = base or state_dir()
+    sandbox = _recorded(base, port)
+    if sandbox is None:
+        return False
+    was_running = _alive(sandbox.pid)
+    if was_running:
+        _terminate(sandbox.pid)
+    shutil.rmtree(sandbox.workdir, ignore_errors=True)
+    return was_running
+
+
+def current(port: int = DEFAULT_PORT, *, base: Path | None = None) -> Sandbox:
+    """The running sandbox on ``port``, for `ucgov sandbox env`."""
+    sandbox = _recorded(base or state_dir(), port)
+    if sandbox is None or not _alive(sandbox.pid):
+        raise SandboxError(f"no sandbox runs on port {port}; start one with `ucgov sandbox start --port {port}`")
+    return sandbox
+
+
+def _recorded(base: Path, port: int) -> Sandbox | None:
+    record = base / str(port) / "sandbox.json"
+    if not record.exists():
+        return None
+    return Sandbox(**json.loads(record.read_text()))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        if os.waitpid(pid, os.WNOHANG)[0] == pid:
+            return False  # our own child, exited and now reaped
+    except ChildProcessError:
+        pass  # not our child: started by an earlier `ucgov sandbox start`
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    except OSError:  # no /proc (macOS): ask the kernel
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        return True
+    return stat.rpartition(")")[2].split()[0] != "Z"
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+def _terminate(pid: int, timeout: float = 20.0) -> None:
+    if MAIN_CLASS not in _cmdline(pid) and Path(f"/proc/{pid}").exists():
+        return  # the pid was reused by something else: never kill what we did not start
+    os.killpg(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and _alive(pid):
+        time.sleep(0.2)
+    if _alive(pid):
+        os.killpg(pid, signal.SIGKILL)
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def _log_tail(sandbox: Sandbox, lines: int = 30) -> str:
+    log = Path(sandbox.workdir) / "server.log"
+    text = log.read_text(errors="replace") if log.exists() else "(no log)"
+    return "\n".join(text.splitlines()[-lines:])

@@ -1,0 +1,250 @@
+"""From spec files to desired state: read, substitute variables, check, merge across files."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from ucgov.errors import Location, SpecError, SpecProblem
+from ucgov.spec import privileges
+from ucgov.spec.source import SourceDoc, read_source, spec_files
+from ucgov.state import Approval, DesiredState, GrantsMode, Kind, Securable
+
+_VAR = re.compile(r"\$\{var\.([A-Za-z_][A-Za-z0-9_]*)\}")
+_CHILDREN = {Kind.CATALOG: ("schemas", Kind.SCHEMA), Kind.SCHEMA: ("models", Kind.MODEL)}
+_NAME_RULE = "letters, digits, _, @ and - only, at most 255 characters"
+
+
+def json_schema() -> dict:
+    """The JSON Schema of the spec format, as shipped in the package for editors and checks."""
+    text = resources.files("ucgov.spec").joinpath("ucgov.schema.json").read_text()
+    return json.loads(text)
+
+
+def variables_from(environ: Mapping[str, str], given: Mapping[str, str]) -> dict[str, str]:
+    """``--var`` values win over ``UCGOV_VAR_NAME`` environment variables."""
+    found = {k[len("UCGOV_VAR_") :]: v for k, v in environ.items() if k.startswith("UCGOV_VAR_")}
+    return {**found, **given}
+
+
+def load_specs(paths: Iterable[str | Path], *, variables: Mapping[str, str] | None = None) -> DesiredState:
+    """Read every spec file under ``paths`` into one desired state, or raise SpecError with all problems."""
+    files, problems = spec_files(list(paths))
+    texts = []
+    for f in files:
+        try:
+            texts.append((str(f), f.read_text(encoding="utf-8")))
+        except (OSError, UnicodeDecodeError) as exc:
+            problems.append(SpecProblem(Location(str(f), 1, 1), f"cannot read file: {exc}"))
+    if problems:
+        raise SpecError(problems)
+    return load_texts(texts, variables=variables or {})
+
+
+def load_texts(texts: Iterable[tuple[str, str]], *, variables: Mapping[str, str]) -> DesiredState:
+    """The same as load_specs, for (path, text) pairs: files from git, or tests."""
+    problems: list[SpecProblem] = []
+    merger = _Merger()
+    validator = jsonschema.Draft202012Validator(json_schema())
+    for path, text in texts:
+        doc, found = read_source(path, text)
+        problems += found
+        if found or doc.data is None:
+            continue
+        doc.data = _substitute(doc, doc.data, (), variables, problems)
+        schema_problems = [_schema_problem(doc, e) for e in validator.iter_errors(doc.data)]
+        problems += schema_problems
+        if not schema_problems:
+            merger.add(doc)
+    problems += merger.problems
+    if problems:
+        raise SpecError(problems)
+    return merger.desired_state()
+
+
+def _substitute(doc: SourceDoc, value: Any, path: tuple, variables: Mapping[str, str], problems: list) -> Any:
+    if isinstance(value, dict):
+        return {k: _substitute(doc, v, path + (k,), variables, problems) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_substitute(doc, v, path + (i,), variables, problems) for i, v in enumerate(value)]
+    if not isinstance(value, str) or "${" not in value:
+        return value
+
+    def replace(match: re.Match) -> str:
+        name = match.group(1)
+        if name not in variables:
+            hint = f"pass --var {name}=VALUE or set UCGOV_VAR_{name}"
+            problems.append(SpecProblem(doc.where(path), f"variable '{name}' is not set ({hint})"))
+            return match.group(0)
+        return variables[name]
+
+    return _VAR.sub(replace, value)
+
+
+def _schema_problem(doc: SourceDoc, error: jsonschema.ValidationError) -> SpecProblem:
+    path = tuple(error.absolute_path)
+    if error.validator == "additionalProperties":
+        extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+        allowed = ", ".join(error.schema.get("properties", {}))
+        where = doc.where_key(path + (extra[0],)) if extra else doc.where(path)
+        return SpecProblem(where, f"unknown key '{extra[0] if extra else '?'}' (expected one of: {allowed})")
+    if _is_name(error):
+        # propertyNames errors carry the parent's path and the offending key as instance
+        key_path = path + (error.instance,)
+        where = doc.where_key(key_path) if key_path in doc.keys else doc.where(path)
+        return SpecProblem(where, _name_message(error.instance))
+    if error.validator == "oneOf" and path[-1:] == ("approved",):
+        return SpecProblem(doc.where(path), "approved needs exactly one of 'run' or 'version'")
+    if error.validator == "type":
+        wanted = error.validator_value
+        return SpecProblem(
+            doc.where(path), f"{_describe(path)} must be {_article(wanted)}, not {_kind_of(error.instance)}"
+        )
+    if error.validator == "maxLength":
+        return SpecProblem(
+            doc.where(path), f"{_describe(path)} is longer than {error.validator_value} characters, the server's limit"
+        )
+    if error.validator == "enum":
+        options = ", ".join(map(str, error.validator_value))
+        return SpecProblem(doc.where(path), f"{_describe(path)} must be one of: {options}")
+    return SpecProblem(doc.where(path), f"{_describe(path)}: {error.message}")
+
+
+def _is_name(error: jsonschema.ValidationError) -> bool:
+    return error.validator in ("pattern", "maxLength") and error.schema.get("pattern") == "^[a-zA-Z0-9_@-]+$"
+
+
+def _name_message(name: Any) -> str:
+    return f"bad name '{name}': {_NAME_RULE}"
+
+
+def _describe(path: tuple) -> str:
+    return "/".join(str(p) for p in path) or "the document"
+
+
+def _article(wanted: Any) -> str:
+    words = {
+        "object": "a mapping",
+        "array": "a list",
+        "string": "a string",
+        "integer": "a whole number",
+        "boolean": "true or false",
+    }
+    if isinstance(wanted, list):
+        return " or ".join(words.get(w, w) for w in wanted)
+    return words.get(wanted, wanted)
+
+
+def _kind_of(value: Any) -> str:
+    for kind, word in (
+        (bool, "true/false"),
+        (dict, "a mapping"),
+        (list, "a list"),
+        (str, "a string"),
+        (int, "a number"),
+        (float, "a number"),
+    ):
+        if isinstance(value, kind):
+            return word
+    return "empty" if value is None else type(value).__name__
+
+
+class _Merger:
+    """Merges declarations from many files; the same scalar set twice differently is a problem."""
+
+    def __init__(self) -> None:
+        self.kinds: dict[str, Kind] = {}
+        self.scalars: dict[tuple, tuple[Any, Location]] = {}
+        self.grants: dict[str, dict[str, set[str]]] = {}
+        self.principals: dict[str, list[Location]] = {}
+        self.problems: list[SpecProblem] = []
+
+    def add(self, doc: SourceDoc) -> None:
+        settings = doc.data.get("settings") or {}
+        for key, value in settings.items():
+            self._set(("settings", key), value, doc.where(("settings", key)))
+        for name, body in (doc.data.get("catalogs") or {}).items():
+            self._add_object(doc, Kind.CATALOG, name, body or {}, ("catalogs", name))
+
+    def _add_object(self, doc: SourceDoc, kind: Kind, full_name: str, body: dict, path: tuple) -> None:
+        self.kinds[full_name] = kind
+        self.grants.setdefault(full_name, {})
+        for field in ("comment", "grants_mode", "approved"):
+            if field in body:
+                self._set((full_name, field), body[field], doc.where(path + (field,)))
+        if "properties" in body:
+            self._set((full_name, "properties"), True, doc.where(path + ("properties",)), quiet=True)
+            for key, value in (body["properties"] or {}).items():
+                self._set((full_name, "properties", key), value, doc.where(path + ("properties", key)))
+        for principal, written in (body.get("grants") or {}).items():
+            self._add_grants(doc, kind, full_name, principal, written, path + ("grants", principal))
+        if kind in _CHILDREN:
+            key, child_kind = _CHILDREN[kind]
+            for name, child in (body.get(key) or {}).items():
+                self._add_object(doc, child_kind, f"{full_name}.{name}", child or {}, path + (key, name))
+
+    def _add_grants(
+        self, doc: SourceDoc, kind: Kind, full_name: str, principal: str, written: list, path: tuple
+    ) -> None:
+        self.principals.setdefault(principal, []).append(doc.where_key(path))
+        held = self.grants[full_name].setdefault(principal, set())
+        for i, raw in enumerate(written):
+            privilege = privileges.normalise(raw)
+            problem = privileges.problem_with(privilege, kind)
+            if problem:
+                self.problems.append(SpecProblem(doc.where(path + (i,)), f"{problem}, on {full_name}"))
+            else:
+                held.add(privilege)
+
+    def _set(self, key: tuple, value: Any, where: Location, *, quiet: bool = False) -> None:
+        if key not in self.scalars:
+            self.scalars[key] = (value, where)
+            return
+        first, first_where = self.scalars[key]
+        if first != value and not quiet:
+            what = ".".join(str(k) for k in key)
+            self.problems.append(
+                SpecProblem(where, f"{what} is set to {value!r} here but to {first!r} at {first_where}")
+            )
+
+    def _value(self, *key: str) -> Any:
+        found = self.scalars.get(key)
+        return found[0] if found else None
+
+    def desired_state(self) -> DesiredState:
+        default_mode = self._value("settings", "grants_mode") or GrantsMode.AUTHORITATIVE.value
+        objects = {}
+        for full_name, kind in self.kinds.items():
+            has_properties = (full_name, "properties") in self.scalars
+            props = {k[2]: v for k, (v, _) in self.scalars.items() if k[0] == full_name and len(k) == 3}
+            objects[full_name] = Securable(
+                kind=kind,
+                full_name=full_name,
+                comment=self._value(full_name, "comment"),
+                properties=props if has_properties else None,
+                grants={p: frozenset(privs) for p, privs in self.grants[full_name].items()},
+                grants_mode=GrantsMode(self._value(full_name, "grants_mode") or default_mode),
+                approved=_approval(self._value(full_name, "approved")),
+            )
+        return DesiredState(
+            objects=objects,
+            principals={p: tuple(sorted(set(locs))) for p, locs in self.principals.items()},
+            prune=bool(self._value("settings", "prune")),
+        )
+
+
+def _approval(body: dict | None) -> Approval | None:
+    if not body:
+        return None
+    version = body.get("version")
+    return Approval(
+        version=int(version) if version is not None else None,
+        run=body.get("run"),
+        artifact_path=body.get("artifact_path", "model"),
+    )

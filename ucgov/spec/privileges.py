@@ -1,0 +1,46 @@
+"""Privilege names: normalising how people write them and knowing where each one applies."""
+
+from __future__ import annotations
+
+import re
+
+from ucgov.state import Kind
+
+_MODEL = frozenset({"EXECUTE"})
+_SCHEMA = _MODEL | {
+    "USE SCHEMA",
+    "CREATE MODEL",
+    "CREATE TABLE",
+    "CREATE FUNCTION",
+    "CREATE VOLUME",
+    "SELECT",
+    "MODIFY",
+    "READ VOLUME",
+}
+_CATALOG = _SCHEMA | {"USE CATALOG", "CREATE SCHEMA"}
+
+# A grant on a catalog or schema is inherited by what is inside it (the server enforces this),
+# so privileges that act on children may be granted on the parent, as in Databricks.
+APPLICABLE: dict[Kind, frozenset[str]] = {
+    Kind.CATALOG: frozenset(_CATALOG),
+    Kind.SCHEMA: frozenset(_SCHEMA),
+    Kind.MODEL: _MODEL,
+}
+
+ALL_PRIVILEGES = APPLICABLE[Kind.CATALOG]
+
+
+def normalise(written: str) -> str:
+    """``use_catalog``, ``Use Catalog`` and ``USE  CATALOG`` all mean ``USE CATALOG``."""
+    return re.sub(r"[\s_]+", " ", written.strip()).upper()
+
+
+def problem_with(privilege: str, kind: Kind) -> str | None:
+    """Why a normalised privilege cannot be granted on this kind of object, or None if it can."""
+    if privilege not in ALL_PRIVILEGES:
+        known = ", ".join(sorted(ALL_PRIVILEGES))
+        return f"unknown privilege '{privilege}' (known: {known})"
+    if privilege not in APPLICABLE[kind]:
+        allowed = ", ".join(sorted(APPLICABLE[kind]))
+        return f"privilege '{privilege}' cannot be granted on a {kind.label} (allowed: {allowed})"
+    return None
