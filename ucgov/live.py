@@ -21,10 +21,10 @@ def read_live(client: UCClient, desired: State, *, concurrency: int = CONCURRENC
     with ThreadPoolExecutor(max_workers=concurrency) as pool:
         users = pool.submit(_known_users, client) if isinstance(desired, DesiredState) else None
         found = _in_parallel(pool, lambda o: client.get_securable(o.kind, o.full_name), declared)
-        existing = [o for o, body in zip(declared, found) if body is not None]
+        existing = [o for o, body in zip(declared, found, strict=True) if body is not None]
         grants = _in_parallel(pool, lambda o: client.get_grants(o.kind, o.full_name), existing)
-        bodies = {o.full_name: body for o, body in zip(declared, found) if body is not None}
-        objects = {o.full_name: _securable(o, bodies[o.full_name], g) for o, g in zip(existing, grants)}
+        bodies = {o.full_name: body for o, body in zip(declared, found, strict=True) if body is not None}
+        objects = {o.full_name: _securable(o, bodies[o.full_name], g) for o, g in zip(existing, grants, strict=True)}
         known = users.result() if users else None
     return LiveState(objects=objects, known_principals=known)
 
