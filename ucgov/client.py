@@ -81,14 +81,17 @@ class UCClient:
         }
 
     def list_users(self) -> set[str]:
-        """Email addresses of every user the server knows (needs the metastore owner's token)."""
+        """Email addresses of every active user (needs the metastore owner's token).
+
+        The server's SCIM DELETE only deactivates a user, and still accepts grants to it.
+        """
         emails: set[str] = set()
         start = 1
         while True:
             params = {"startIndex": start, "count": _PAGE}
             body = self._json("GET", SCIM, params=params, what="list users")
             page = body.get("Resources") or []
-            for user in page:
+            for user in (u for u in page if u.get("active", True)):
                 emails.add(user.get("userName") or "")
                 emails.update(e.get("value", "") for e in user.get("emails") or ())
             if len(page) < _PAGE:

@@ -37,7 +37,8 @@ def unknown_principals(desired: DesiredState, live: LiveState) -> list[SpecProbl
         return []
     return [
         SpecProblem(
-            where, f"unknown principal '{principal}': no such user on the server (names are exact and case-sensitive)"
+            where,
+            f"unknown principal '{principal}': no active user by that name on the server (names are exact and case-sensitive)",
         )
         for principal, places in desired.principals.items()
         if principal not in live.known_principals

@@ -1,0 +1,107 @@
+"""One real Unity Catalog server for the whole test session, started the way `ucgov sandbox` does."""
+
+from __future__ import annotations
+
+import re
+import socket
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+from click.testing import CliRunner, Result
+
+from ucgov import sandbox
+from ucgov.cli import cli
+from ucgov.errors import SandboxError
+
+USERS = ("alice@example.com", "bob@example.com", "carol@example.com", "serving-app@example.com")
+
+
+def _free_port_pair() -> int:
+    for _ in range(50):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port < 65000 and sandbox._port_free(port + 1):
+            return port
+    raise RuntimeError("no two free neighbouring ports")
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory):
+    base = tmp_path_factory.mktemp("sandbox")
+    port = _free_port_pair()
+    try:
+        started = sandbox.start(port, users=USERS, base=base)
+    except SandboxError as exc:
+        pytest.skip(f"the real Unity Catalog server cannot be had here, so nothing is faked: {exc}")
+    yield started
+    sandbox.stop(port, base=base)
+
+
+class Rest:
+    """Reads and writes the server directly, not through ucgov, to check what ucgov did."""
+
+    def __init__(self, url: str, token: str) -> None:
+        self.http = httpx.Client(base_url=url + "/api/2.1/unity-catalog", headers={"Authorization": f"Bearer {token}"})
+        self.scim = httpx.Client(
+            base_url=url + "/api/1.0/unity-control/scim2", headers={"Authorization": f"Bearer {token}"}
+        )
+
+    def get(self, path: str) -> dict:
+        response = self.http.get(path)
+        response.raise_for_status()
+        return response.json()
+
+    def status(self, path: str) -> int:
+        return self.http.get(path).status_code
+
+    def grants(self, securable_type: str, full_name: str) -> dict[str, set[str]]:
+        body = self.get(f"/permissions/{securable_type}/{full_name}")
+        return {a["principal"]: set(a["privileges"]) for a in body.get("privilege_assignments", []) if a["privileges"]}
+
+    def patch_grants(self, securable_type: str, full_name: str, principal: str, add=(), remove=()) -> None:
+        change = {"principal": principal, "add": list(add), "remove": list(remove)}
+        self.http.patch(f"/permissions/{securable_type}/{full_name}", json={"changes": [change]}).raise_for_status()
+
+    def post(self, path: str, body: dict) -> dict:
+        response = self.http.post(path, json=body)
+        response.raise_for_status()
+        return response.json()
+
+
+@pytest.fixture(scope="session")
+def rest(server) -> Rest:
+    return Rest(server.url, server.token)
+
+
+@pytest.fixture
+def catalog_name(request) -> str:
+    """A catalog name no other test uses, since all tests share one server."""
+    stem = re.sub(r"[^a-zA-Z0-9_]", "_", request.node.name)[:40]
+    return f"{stem}_{uuid.uuid4().hex[:6]}"
+
+
+@pytest.fixture
+def ucgov(server, monkeypatch):
+    """Runs the ucgov CLI against the session's server, as a user would."""
+    monkeypatch.setenv("UCGOV_URL", server.url)
+    monkeypatch.setenv("UCGOV_TOKEN", server.token)
+    runner = CliRunner()
+
+    def run(*args: str, env: dict | None = None) -> Result:
+        return runner.invoke(cli, list(args), env=env, catch_exceptions=False)
+
+    return run
+
+
+@pytest.fixture
+def write_spec(tmp_path: Path):
+    def write(text: str, name: str = "spec.yaml") -> Path:
+        (tmp_path / "specs").mkdir(exist_ok=True)
+        path = tmp_path / "specs" / name
+        path.write_text(text)
+        return tmp_path / "specs"
+
+    return write

@@ -1,0 +1,49 @@
+"""ucgov's client against the real server: paging and errors as the server really sends them."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from ucgov.client import UCClient
+from ucgov.errors import ApiError, AuthError
+from ucgov.state import Kind
+
+pytestmark = pytest.mark.integration
+
+
+def test_listing_survives_full_pages_and_an_empty_last_page(server, rest, catalog_name):
+    rest.post("/catalogs", {"name": catalog_name})
+    rest.post("/schemas", {"name": "s", "catalog_name": catalog_name})
+    names = [f"m{i:03d}" for i in range(200)]  # exactly two full pages of 100
+    with ThreadPoolExecutor(8) as pool:
+        list(
+            pool.map(
+                lambda n: rest.post("/models", {"name": n, "catalog_name": catalog_name, "schema_name": "s"}), names
+            )
+        )
+
+    with server.client() as client:
+        listed = client.list_models(catalog_name, "s")
+
+    assert sorted(m["name"] for m in listed) == names
+
+
+def test_missing_object_reads_as_none_not_an_error(server):
+    with server.client() as client:
+        assert client.get_securable(Kind.CATALOG, "no_such_catalog_x") is None
+
+
+def test_server_errors_name_the_object(server, rest, catalog_name):
+    rest.post("/catalogs", {"name": catalog_name})
+    with server.client() as client, pytest.raises(ApiError) as failed:
+        client.create_securable(Kind.CATALOG, catalog_name, {"comment": "again"})
+    assert catalog_name in str(failed.value)
+    assert failed.value.already_exists
+
+
+def test_bad_token_is_an_auth_error(server):
+    with UCClient(server.url, token="wrong") as client, pytest.raises(AuthError) as failed:
+        client.get_securable(Kind.CATALOG, "anything")
+    assert failed.value.status == 401

@@ -1,0 +1,49 @@
+"""`ucgov sandbox` as a user runs it: a real server in the background, found again, stopped."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import httpx
+import pytest
+from conftest import _free_port_pair
+
+pytestmark = pytest.mark.integration
+
+
+def ucgov(*args: str, env: dict) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "ucgov", *args], capture_output=True, text=True, env=env, timeout=300)
+
+
+def test_sandbox_start_env_stop(server, tmp_path):
+    env = {**os.environ, "UCGOV_SANDBOX_DIR": str(tmp_path)}
+    port = str(_free_port_pair())
+
+    started = ucgov("sandbox", "start", "--port", port, "--user", "dana@example.com", env=env)
+    try:
+        assert started.returncode == 0, started.stderr
+        exports = dict(line.removeprefix("export ").split("=", 1) for line in started.stdout.splitlines())
+        assert exports["UCGOV_URL"] == f"http://127.0.0.1:{port}"
+        auth = {"Authorization": f"Bearer {exports['UCGOV_TOKEN']}"}
+        users = httpx.get(f"{exports['UCGOV_URL']}/api/1.0/unity-control/scim2/Users", headers=auth).json()
+        assert "dana@example.com" in {u["userName"] for u in users["Resources"]}
+        assert ucgov("sandbox", "env", "--port", port, env=env).stdout == started.stdout
+    finally:
+        stopped = ucgov("sandbox", "stop", "--port", port, env=env)
+
+    assert stopped.stdout.startswith(f"Stopped the sandbox on port {port}")
+    with pytest.raises(httpx.TransportError):
+        httpx.get(f"http://127.0.0.1:{port}/", timeout=2)
+    assert "No sandbox was running" in ucgov("sandbox", "stop", "--port", port, env=env).stdout
+
+
+def test_a_busy_port_is_one_clear_sentence(server, tmp_path):
+    env = {**os.environ, "UCGOV_SANDBOX_DIR": str(tmp_path)}
+
+    result = ucgov("sandbox", "start", "--port", str(server.port), env=env)
+
+    assert result.returncode == 1
+    assert f"port {server.port} is busy" in result.stderr
+    assert "Traceback" not in result.stderr

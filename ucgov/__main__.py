@@ -1,0 +1,3 @@
+from ucgov.cli import main
+
+main()
