@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from ucgov.errors import PlanError, SpecError, SpecProblem
 from ucgov.plan import Action, Address, Change, Plan
+from ucgov.privileges import in_reading_order
 from ucgov.state import DesiredState, Grants, GrantsMode, LiveState, Securable
 
 
@@ -73,10 +74,10 @@ def grant_changes_for(want: Securable, have: Securable | None) -> list[Change]:
         held = live.get(principal, frozenset())
         address = Address(want.kind, want.full_name, principal)
         if wanted - held:
-            changes.append(Change(Action.GRANT, address, after=tuple(sorted(wanted - held)), reason="in the spec"))
+            changes.append(Change(Action.GRANT, address, after=in_reading_order(wanted - held), reason="in the spec"))
         if held - wanted and want.grants_mode is GrantsMode.AUTHORITATIVE:
             reason = "not in the spec (grants are authoritative)"
-            changes.append(Change(Action.REVOKE, address, before=tuple(sorted(held - wanted)), reason=reason))
+            changes.append(Change(Action.REVOKE, address, before=in_reading_order(held - wanted), reason=reason))
     return changes
 
 

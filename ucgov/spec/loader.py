@@ -11,8 +11,8 @@ from typing import Any
 
 import jsonschema
 
+from ucgov import privileges
 from ucgov.errors import Location, SpecError, SpecProblem
-from ucgov.spec import privileges
 from ucgov.spec.source import SourceDoc, read_source, spec_files
 from ucgov.state import Approval, DesiredState, GrantsMode, Kind, Securable
 

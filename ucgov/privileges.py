@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from ucgov.state import Kind
 
@@ -28,6 +29,28 @@ APPLICABLE: dict[Kind, frozenset[str]] = {
 }
 
 ALL_PRIVILEGES = APPLICABLE[Kind.CATALOG]
+
+
+# The order people read privileges in: access first, then what it allows to create or use.
+_READING_ORDER = (
+    "USE CATALOG",
+    "USE SCHEMA",
+    "CREATE SCHEMA",
+    "CREATE MODEL",
+    "CREATE TABLE",
+    "CREATE FUNCTION",
+    "CREATE VOLUME",
+    "EXECUTE",
+    "SELECT",
+    "MODIFY",
+    "READ VOLUME",
+)
+
+
+def in_reading_order(privileges: Iterable[str]) -> tuple[str, ...]:
+    """Privileges sorted as people expect to read them (USE CATALOG before CREATE SCHEMA)."""
+    rank = {p: i for i, p in enumerate(_READING_ORDER)}
+    return tuple(sorted(privileges, key=lambda p: (rank.get(p, len(rank)), p)))
 
 
 def normalise(written: str) -> str:
