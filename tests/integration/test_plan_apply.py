@@ -83,7 +83,7 @@ def test_grants_changed_behind_ucgovs_back_are_detected_and_reverted(ucgov, writ
         ("revoke", catalog_name, "carol@example.com"),
         ("grant", f"{catalog_name}.default", "alice@example.com"),
     }
-    assert changes[("revoke", catalog_name, "carol@example.com")]["before"] == ["CREATE SCHEMA", "USE CATALOG"]
+    assert changes[("revoke", catalog_name, "carol@example.com")]["before"] == ["USE CATALOG", "CREATE SCHEMA"]
 
     assert ucgov("apply", str(specs), "--auto-approve").exit_code == 0
     assert "carol@example.com" not in rest.grants("catalog", catalog_name)
