@@ -18,7 +18,23 @@ EXIT_CHANGES = 2
 
 
 class _Group(click.Group):
-    """Shows ucgov's own errors as one message, never a traceback, with their exit code."""
+    """Shows ucgov's own errors as one message, never a traceback, with their exit code.
+
+    Usage errors exit 1 too: click's 2 would read as "changes pending" to --detailed-exitcode users.
+    """
+
+    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        if not standalone_mode:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        try:
+            result = super().main(*args, standalone_mode=False, **kwargs)
+        except click.ClickException as exc:
+            exc.show()
+            sys.exit(1)
+        except click.Abort:
+            click.echo("Aborted!", err=True)
+            sys.exit(1)
+        sys.exit(result if isinstance(result, int) else 0)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:

@@ -63,8 +63,9 @@ class Change:
         """One line for apply's progress and error reports."""
         if self.action.is_grant:
             privs = ", ".join(self.after if self.action is Action.GRANT else self.before)
-            verb = "grant" if self.action is Action.GRANT else "revoke"
-            return f"{verb} {privs} on {self.address.kind.label} {self.address.full_name} to {self.address.principal}"
+            verb, preposition = ("grant", "to") if self.action is Action.GRANT else ("revoke", "from")
+            where = f"{self.address.kind.label} {self.address.full_name}"
+            return f"{verb} {privs} on {where} {preposition} {self.address.principal}"
         return f"{self.action.value} {self.address.kind.label} {self.address.full_name}"
 
 

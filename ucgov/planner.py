@@ -76,7 +76,7 @@ def grant_changes_for(want: Securable, have: Securable | None) -> list[Change]:
         if wanted - held:
             changes.append(Change(Action.GRANT, address, after=in_reading_order(wanted - held), reason="in the spec"))
         if held - wanted and want.grants_mode is GrantsMode.AUTHORITATIVE:
-            reason = "not in the spec (grants are authoritative)"
+            reason = "not in the spec; grants are authoritative"
             changes.append(Change(Action.REVOKE, address, before=in_reading_order(held - wanted), reason=reason))
     return changes
 

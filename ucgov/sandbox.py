@@ -109,7 +109,15 @@ def _fetch_jars(version: str, lib: Path) -> None:
     with tempfile.TemporaryDirectory(dir=lib.parent) as tmp:
         (Path(tmp) / "pom.xml").write_text(_POM.format(group=group, artifact=artifact, version=version))
         out = Path(tmp) / "lib"
-        cmd = [mvn, "-B", "-q", "-U", "dependency:copy-dependencies", "-DincludeScope=runtime", f"-DoutputDirectory={out}"]
+        cmd = [
+            mvn,
+            "-B",
+            "-q",
+            "-U",
+            "dependency:copy-dependencies",
+            "-DincludeScope=runtime",
+            f"-DoutputDirectory={out}",
+        ]
         result = subprocess.run(cmd, cwd=tmp, capture_output=True, text=True)
         if result.returncode != 0:
             raise SandboxError(

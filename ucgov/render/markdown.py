@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 
 from ucgov.plan import Action, Change, Plan
@@ -43,7 +44,13 @@ def _permission_lines(changes: list[Change]) -> list[str]:
 def _object_row(change: Change) -> str:
     name = f"`{change.address.full_name}` ({change.address.kind.label})"
     if change.action is Action.UPDATE:
-        detail = "; ".join(f"{k}: `{change.before.get(k)!r}` → `{v!r}`" for k, v in change.after.items())
+        detail = "; ".join(f"{k}: {_code(change.before.get(k))} → {_code(v)}" for k, v in change.after.items())
     else:
-        detail = ", ".join(f"{k} `{v!r}`" for k, v in (change.after or {}).items())
-    return f"| {change.action.marker} | {name} | {change.action.value} {detail} |"
+        detail = ", ".join(f"{k} {_code(v)}" for k, v in (change.after or {}).items())
+    return f"| {change.action.marker} | {name} | {change.action.value} {detail} |".replace("  |", " |")
+
+
+def _code(value: object) -> str:
+    """A value as inline code that cannot break out of a table cell."""
+    text = json.dumps(value, ensure_ascii=False, sort_keys=True).replace("|", "\\|").replace("`", "'")
+    return f"`{text}`"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -17,7 +17,7 @@ from ucgov.spec.source import SourceDoc, read_source, spec_files
 from ucgov.state import Approval, DesiredState, GrantsMode, Kind, Securable
 
 _VAR = re.compile(r"\$\{var\.([A-Za-z_][A-Za-z0-9_]*)\}")
-_CHILDREN = {Kind.CATALOG: ("schemas", Kind.SCHEMA), Kind.SCHEMA: ("models", Kind.MODEL)}
+_CHILDREN: dict[Kind, tuple[str, Kind]] = {Kind.CATALOG: ("schemas", Kind.SCHEMA), Kind.SCHEMA: ("models", Kind.MODEL)}
 _NAME_RULE = "letters, digits, _, @ and - only, at most 255 characters"
 
 
@@ -42,9 +42,13 @@ def load_specs(paths: Iterable[str | Path], *, variables: Mapping[str, str] | No
             texts.append((str(f), f.read_text(encoding="utf-8")))
         except (OSError, UnicodeDecodeError) as exc:
             problems.append(SpecProblem(Location(str(f), 1, 1), f"cannot read file: {exc}"))
+    try:
+        desired = load_texts(texts, variables=variables or {})
+    except SpecError as exc:
+        problems += exc.problems
     if problems:
         raise SpecError(problems)
-    return load_texts(texts, variables=variables or {})
+    return desired
 
 
 def load_texts(texts: Iterable[tuple[str, str]], *, variables: Mapping[str, str]) -> DesiredState:
@@ -55,17 +59,48 @@ def load_texts(texts: Iterable[tuple[str, str]], *, variables: Mapping[str, str]
     for path, text in texts:
         doc, found = read_source(path, text)
         problems += found
-        if found or doc.data is None:
+        if doc.data is None:  # a syntax error, or an empty file
             continue
         doc.data = _substitute(doc, doc.data, (), variables, problems)
         schema_problems = [_schema_problem(doc, e) for e in validator.iter_errors(doc.data)]
-        problems += schema_problems
+        problems += schema_problems + _privilege_problems(doc)
         if not schema_problems:
             merger.add(doc)
     problems += merger.problems
     if problems:
         raise SpecError(problems)
     return merger.desired_state()
+
+
+def _declared(data: Any) -> Iterator[tuple[Kind, str, dict, tuple]]:
+    """Every catalog, schema and model in one document, parents first; skips what is not a mapping."""
+    catalogs = data.get("catalogs") if isinstance(data, dict) else None
+    stack = [(Kind.CATALOG, "", catalogs, ("catalogs",))]
+    while stack:
+        kind, parent, members, path = stack.pop(0)
+        if not isinstance(members, dict):
+            continue
+        for name, body in members.items():
+            body = body if isinstance(body, dict) else {}
+            full_name = f"{parent}.{name}" if parent else str(name)
+            yield kind, full_name, body, path + (name,)
+            if kind in _CHILDREN:
+                key, child_kind = _CHILDREN[kind]
+                stack.append((child_kind, full_name, body.get(key), path + (name, key)))
+
+
+def _privilege_problems(doc: SourceDoc) -> list[SpecProblem]:
+    """Unknown or misplaced privileges, checked wherever the grants are well-formed."""
+    problems = []
+    for kind, full_name, body, path in _declared(doc.data):
+        grants = body.get("grants")
+        for principal, written in grants.items() if isinstance(grants, dict) else ():
+            for i, raw in enumerate(written if isinstance(written, list) else ()):
+                problem = privileges.problem_with(privileges.normalise(raw), kind) if isinstance(raw, str) else None
+                if problem:
+                    where = doc.where(path + ("grants", principal, i))
+                    problems.append(SpecProblem(where, f"{problem}, on {full_name}"))
+    return problems
 
 
 def _substitute(doc: SourceDoc, value: Any, path: tuple, variables: Mapping[str, str], problems: list) -> Any:
@@ -166,11 +201,10 @@ class _Merger:
         self.problems: list[SpecProblem] = []
 
     def add(self, doc: SourceDoc) -> None:
-        settings = doc.data.get("settings") or {}
-        for key, value in settings.items():
-            self._set(("settings", key), value, doc.where(("settings", key)))
-        for name, body in (doc.data.get("catalogs") or {}).items():
-            self._add_object(doc, Kind.CATALOG, name, body or {}, ("catalogs", name))
+        for key, value in (doc.data.get("settings") or {}).items():
+            self._set((None, key), value, doc.where(("settings", key)))
+        for kind, full_name, body, path in _declared(doc.data):
+            self._add_object(doc, kind, full_name, body, path)
 
     def _add_object(self, doc: SourceDoc, kind: Kind, full_name: str, body: dict, path: tuple) -> None:
         self.kinds[full_name] = kind
@@ -183,24 +217,11 @@ class _Merger:
             for key, value in (body["properties"] or {}).items():
                 self._set((full_name, "properties", key), value, doc.where(path + ("properties", key)))
         for principal, written in (body.get("grants") or {}).items():
-            self._add_grants(doc, kind, full_name, principal, written, path + ("grants", principal))
-        if kind in _CHILDREN:
-            key, child_kind = _CHILDREN[kind]
-            for name, child in (body.get(key) or {}).items():
-                self._add_object(doc, child_kind, f"{full_name}.{name}", child or {}, path + (key, name))
-
-    def _add_grants(
-        self, doc: SourceDoc, kind: Kind, full_name: str, principal: str, written: list, path: tuple
-    ) -> None:
-        self.principals.setdefault(principal, []).append(doc.where_key(path))
-        held = self.grants[full_name].setdefault(principal, set())
-        for i, raw in enumerate(written):
-            privilege = privileges.normalise(raw)
-            problem = privileges.problem_with(privilege, kind)
-            if problem:
-                self.problems.append(SpecProblem(doc.where(path + (i,)), f"{problem}, on {full_name}"))
-            else:
-                held.add(privilege)
+            where = doc.where_key(path + ("grants", principal))
+            self.principals.setdefault(principal, []).append(where)
+            normalised = {privileges.normalise(raw) for raw in written}
+            valid = {p for p in normalised if privileges.problem_with(p, kind) is None}  # the rest are reported
+            self.grants[full_name].setdefault(principal, set()).update(valid)
 
     def _set(self, key: tuple, value: Any, where: Location, *, quiet: bool = False) -> None:
         if key not in self.scalars:
@@ -208,17 +229,17 @@ class _Merger:
             return
         first, first_where = self.scalars[key]
         if first != value and not quiet:
-            what = ".".join(str(k) for k in key)
+            what = ".".join("settings" if k is None else str(k) for k in key)
             self.problems.append(
                 SpecProblem(where, f"{what} is set to {value!r} here but to {first!r} at {first_where}")
             )
 
-    def _value(self, *key: str) -> Any:
+    def _value(self, *key: str | None) -> Any:
         found = self.scalars.get(key)
         return found[0] if found else None
 
     def desired_state(self) -> DesiredState:
-        default_mode = self._value("settings", "grants_mode") or GrantsMode.AUTHORITATIVE.value
+        default_mode = self._value(None, "grants_mode") or GrantsMode.AUTHORITATIVE.value
         objects = {}
         for full_name, kind in self.kinds.items():
             has_properties = (full_name, "properties") in self.scalars
@@ -235,7 +256,7 @@ class _Merger:
         return DesiredState(
             objects=objects,
             principals={p: tuple(sorted(set(locs))) for p, locs in self.principals.items()},
-            prune=bool(self._value("settings", "prune")),
+            prune=bool(self._value(None, "prune")),
         )
 
 
