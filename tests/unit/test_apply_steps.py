@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from ucgov.apply import apply_steps
 from ucgov.plan import Action, Address, Change, Plan
 from ucgov.planner import diff
