@@ -8,8 +8,10 @@ import uuid
 from pathlib import Path
 
 import httpx
+import jwt
 import pytest
 from click.testing import CliRunner, Result
+from cryptography.hazmat.primitives import serialization
 
 from ucgov import sandbox
 from ucgov.cli import cli
@@ -69,6 +71,20 @@ class Rest:
         response = self.http.post(path, json=body)
         response.raise_for_status()
         return response.json()
+
+
+@pytest.fixture(scope="session")
+def token_for(server):
+    """A token for any user, signed with the server's own key like the admin's (no password login exists)."""
+    conf = Path(server.workdir) / "etc" / "conf"
+    key = serialization.load_der_private_key((conf / "private_key.der").read_bytes(), password=None)
+    admin = jwt.decode(server.token, options={"verify_signature": False})
+
+    def token(email: str) -> str:
+        claims = {**admin, "sub": email, "jti": uuid.uuid4().hex}
+        return jwt.encode(claims, key, algorithm="RS512", headers={"kid": (conf / "key_id.txt").read_text().strip()})
+
+    return token
 
 
 @pytest.fixture(scope="session")

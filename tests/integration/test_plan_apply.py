@@ -124,6 +124,20 @@ def test_wrong_token_fails_cleanly_and_never_echoes_it(ucgov, write_spec, catalo
     assert "Traceback" not in result.output
 
 
+def test_a_user_lacking_privileges_is_told_so_and_nothing_changes(ucgov, write_spec, rest, token_for, catalog_name):
+    specs = write_spec(team_spec(catalog_name))
+    assert ucgov("apply", str(specs), "--auto-approve").exit_code == 0
+    changed = team_spec(catalog_name).replace("comment: ML assets\n", "comment: taken over by bob\n")
+    specs = write_spec(changed)
+
+    result = ucgov("apply", str(specs), "--auto-approve", env={"UCGOV_TOKEN": token_for("bob@example.com")})
+
+    assert result.exit_code == 1
+    assert "HTTP 403" in result.output and "lacks a privilege" in result.output
+    assert "Traceback" not in result.output
+    assert rest.get(f"/catalogs/{catalog_name}")["comment"] == "ML assets"
+
+
 def test_failed_apply_says_what_was_done_and_a_rerun_finishes(server, ucgov, write_spec, rest, catalog_name):
     ghost = f"{catalog_name}@example.com"
     specs = write_spec(
