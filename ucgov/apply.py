@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from ucgov import versions
+from ucgov.approval import join_comment, split_comment
 from ucgov.client import UCClient
 from ucgov.errors import ApiError, ApplyError, UcgovError
 from ucgov.plan import Action, Change, Plan
+from ucgov.state import Kind
 
 
 @dataclass(frozen=True)
@@ -37,31 +40,64 @@ def apply_steps(plan: Plan) -> list[Step]:
 def apply_plan(plan: Plan, client: UCClient, *, progress: Callable[[str], None] = lambda _: None) -> list[str]:
     """Make each change; on the first failure raise ApplyError listing what was and wasn't applied."""
     steps = apply_steps(plan)
+    registered: dict[str, int] = {}  # model -> version registered by this apply, for its approval
     applied: list[str] = []
     for index, step in enumerate(steps):
         try:
-            _run(step, client)
+            done = _run(step, client, registered)
         except UcgovError as exc:
             pending = [line for s in steps[index:] for line in s.describe()]
             raise ApplyError(exc, applied, pending) from exc
-        for line in step.describe():
+        for line in done:
             applied.append(line)
             progress(line)
     return applied
 
 
-def _run(step: Step, client: UCClient) -> None:
+def _run(step: Step, client: UCClient, registered: dict[str, int]) -> list[str]:
+    """Carry out one step; returns what was done, in words."""
     if step.is_grants:
         first = step.changes[0].address
         client.update_grants(first.kind, first.full_name, _permission_changes(step.changes))
-        return
+        return step.describe()
     change = step.changes[0]
     if change.action is Action.CREATE:
         _create(change, client)
     elif change.action is Action.UPDATE:
-        client.update_securable(change.address.kind, change.address.full_name, dict(change.after))
+        _update(change, client)
+    elif change.action is Action.REGISTER:
+        registered[change.address.full_name] = versions.register(client, change)
+        version = registered[change.address.full_name]
+        return [f"register run {change.after['run']} as version {version} of model {change.address.full_name}"]
+    elif change.action is Action.APPROVE:
+        version = _approve(change, client, registered)
+        return [f"approve version {version} of model {change.address.full_name}"]
     else:
         raise UcgovError(f"apply does not know how to {change.action.value} {change.address}")
+    return step.describe()
+
+
+def _update(change: Change, client: UCClient) -> None:
+    kind, name = change.address.kind, change.address.full_name
+    fields = dict(change.after)
+    if kind is Kind.MODEL and "comment" in fields:  # keep the approval line under the new comment
+        _, approved = split_comment((client.get_securable(kind, name) or {}).get("comment"))
+        fields["comment"] = join_comment(fields["comment"], approved)
+    client.update_securable(kind, name, fields)
+
+
+def _approve(change: Change, client: UCClient, registered: dict[str, int]) -> int:
+    """One write of the model's comment: the person's text kept, the approval line set."""
+    name = change.address.full_name
+    version = change.after["version"] or registered.get(name) or versions.ready_from_run(client, name, change.after["run"])
+    human, current = split_comment((client.get_securable(Kind.MODEL, name) or {}).get("comment"))
+    if current not in (change.before["version"], version):
+        raise UcgovError(
+            f"the approved version of model {name} changed since the plan (planned from {change.before['version']}, "
+            f"now {current}); run plan again"
+        )
+    client.update_securable(Kind.MODEL, name, {"comment": join_comment(human, version)})
+    return version
 
 
 def _create(change: Change, client: UCClient) -> None:

@@ -147,6 +147,20 @@ def apply(paths: tuple[str, ...], variables: dict[str, str], url: str, auto_appr
     click.echo(f"Apply complete: {len(applied)} changes made. ({summary_line(computed)})")
 
 
+@cli.command()
+@click.argument("name")
+@url_option
+def resolve(name: str, url: str) -> None:
+    """Print the approved version of model NAME (catalog.schema.model) as a models:/ URI.
+
+    For deploy jobs: mlflow.pyfunc.load_model("$(ucgov resolve unity.default.iris)")
+    with the registry URI uc:UCGOV_URL.
+    """
+    from ucgov.resolve import resolve as resolve_uri
+
+    click.echo(resolve_uri(name, url=url, token=_token()))
+
+
 @cli.group()
 def sandbox() -> None:
     """Run a real open-source Unity Catalog server locally, with authorization on."""
@@ -203,12 +217,12 @@ def _load(paths: tuple[str, ...], variables: dict[str, str]):
 
 def _plan(paths: tuple[str, ...], variables: dict[str, str], url: str):
     from ucgov.client import UCClient
-    from ucgov.live import read_live
+    from ucgov.live import read_state
     from ucgov.planner import diff
 
     desired = _load(paths, variables)
     with UCClient(url, token=_token()) as client:
-        live = read_live(client, desired)
+        live = read_state(client, desired)
     return diff(desired, live)
 
 

@@ -10,13 +10,14 @@ import httpx
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
 from ucgov.errors import ApiError, AuthError
-from ucgov.state import Grants, Kind
+from ucgov.state import Grants, Kind, ModelVersion
 
 API = "/api/2.1/unity-catalog"
 SCIM = "/api/1.0/unity-control/scim2/Users"
 DEFAULT_URL = "http://127.0.0.1:8080"
 _RETRY_STATUSES = {429, 500, 502, 503, 504}
 _PAGE = 100  # the server never returns more per page, whatever max_results asks
+_VERSION_PAGE = 50  # the API's maximum for model versions
 
 
 class _RetryableStatus(Exception):
@@ -108,6 +109,16 @@ class UCClient:
         params = {"catalog_name": catalog, "schema_name": schema}
         return list(self._pages(f"{API}/models", "registered_models", params))
 
+    def list_versions(self, full_name: str) -> list[ModelVersion]:
+        """Every version of a registered model, oldest first."""
+        path = f"{API}/models/{quote(full_name)}/versions"
+        found = [_version(v) for v in self._pages(path, "model_versions", {}, page_size=_VERSION_PAGE)]
+        return sorted(found, key=lambda v: v.version)
+
+    def get_version(self, full_name: str, version: int) -> dict:
+        path = f"{API}/models/{quote(full_name)}/versions/{version}"
+        return self._json("GET", path, what=f"read version {version} of model {full_name}")
+
     # -- writing -------------------------------------------------------------------------
 
     def create_securable(self, kind: Kind, full_name: str, fields: dict) -> dict:
@@ -136,6 +147,24 @@ class UCClient:
         )
         return self.get_grants(kind, full_name)
 
+    def create_version(self, full_name: str, *, source: str, run_id: str, comment: str | None = None) -> dict:
+        """A new version, PENDING_REGISTRATION, with the storage_location to copy artifacts to."""
+        catalog, schema, model = full_name.split(".")
+        body = {"model_name": model, "catalog_name": catalog, "schema_name": schema, "source": source, "run_id": run_id}
+        if comment:
+            body["comment"] = comment
+        path = f"{API}/models/versions"
+        return self._json("POST", path, json=body, what=f"create a version of model {full_name}", idempotent=False)
+
+    def finalize_version(self, full_name: str, version: int) -> dict:
+        path = f"{API}/models/{quote(full_name)}/versions/{version}/finalize"
+        body = {"full_name": full_name, "version": version}
+        return self._json("PATCH", path, json=body, what=f"finalize version {version} of model {full_name}")
+
+    def delete_version(self, full_name: str, version: int) -> None:
+        path = f"{API}/models/{quote(full_name)}/versions/{version}"
+        self._json("DELETE", path, what=f"delete version {version} of model {full_name}")
+
     def create_user(self, email: str, display_name: str | None = None) -> None:
         body = {
             "displayName": display_name or email.split("@")[0],
@@ -145,10 +174,10 @@ class UCClient:
 
     # -- plumbing ------------------------------------------------------------------------
 
-    def _pages(self, path: str, key: str, params: dict) -> Iterator[dict]:
+    def _pages(self, path: str, key: str, params: dict, *, page_size: int = _PAGE) -> Iterator[dict]:
         token = None
         while True:
-            query = {**params, "max_results": _PAGE, **({"page_token": token} if token else {})}
+            query = {**params, "max_results": page_size, **({"page_token": token} if token else {})}
             body = self._json("GET", path, params=query, what=f"list {key.replace('_', ' ')}")
             yield from body.get(key) or ()
             token = body.get("next_page_token")
@@ -196,6 +225,15 @@ class UCClient:
         if response.is_success:
             return response
         raise _error_for(response, what=what, method=method, path=path)
+
+
+def _version(body: dict) -> ModelVersion:
+    return ModelVersion(
+        version=int(body["version"]),
+        run_id=body.get("run_id") or None,
+        status=body.get("status") or "MODEL_VERSION_STATUS_UNKNOWN",
+        source=body.get("source"),
+    )
 
 
 def _error_for(response: httpx.Response, *, what: str, method: str, path: str) -> ApiError:

@@ -59,7 +59,7 @@ class SpecError(UcgovError):
     def format_message(self) -> str:
         count = len(self.problems)
         noun = "error" if count == 1 else "errors"
-        return f"{self}\n{count} {noun} in specs; nothing was sent to the server."
+        return f"{self}\n{count} {noun} in specs; nothing was changed on the server."
 
 
 class PlanError(UcgovError):

@@ -4,27 +4,46 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from typing import TypeVar
 
+from ucgov.approval import split_comment
 from ucgov.client import UCClient
 from ucgov.errors import AuthError
-from ucgov.state import DesiredState, LiveState, Securable, State
+from ucgov.state import Approval, DesiredState, Kind, LiveState, ModelVersion, Securable, State
 
 T = TypeVar("T")
 R = TypeVar("R")
 CONCURRENCY = 16
 
 
+def read_state(client: UCClient, desired: DesiredState, *, concurrency: int = CONCURRENCY) -> LiveState:
+    """The server's state of the declared objects, plus the MLflow runs that approvals name."""
+    live = read_live(client, desired, concurrency=concurrency)
+    approvals = [o.approved for o in desired.ordered() if o.approved and o.approved.run]
+    if not approvals:
+        return live
+    from ucgov import mlflow_bridge  # imported only when a run must be resolved
+
+    return replace(live, runs=mlflow_bridge.read_runs(approvals))
+
+
 def read_live(client: UCClient, desired: State, *, concurrency: int = CONCURRENCY) -> LiveState:
-    """Objects first (a 404 means absent), then the grants of those that exist, plus the user list."""
+    """Objects first (a 404 means absent), then the grants (and versions) of those that exist."""
     declared = list(desired.ordered())
     with ThreadPoolExecutor(max_workers=concurrency) as pool:
         users = pool.submit(_known_users, client) if isinstance(desired, DesiredState) else None
         found = _in_parallel(pool, lambda o: client.get_securable(o.kind, o.full_name), declared)
-        existing = [o for o, body in zip(declared, found, strict=True) if body is not None]
-        grants = _in_parallel(pool, lambda o: client.get_grants(o.kind, o.full_name), existing)
         bodies = {o.full_name: body for o, body in zip(declared, found, strict=True) if body is not None}
-        objects = {o.full_name: _securable(o, bodies[o.full_name], g) for o, g in zip(existing, grants, strict=True)}
+        existing = [o for o in declared if o.full_name in bodies]
+        grants = _in_parallel(pool, lambda o: client.get_grants(o.kind, o.full_name), existing)
+        approved = [o for o in existing if o.kind is Kind.MODEL and o.approved]
+        listed = _in_parallel(pool, lambda o: client.list_versions(o.full_name), approved)
+        versions = {o.full_name: v for o, v in zip(approved, listed, strict=True)}
+        objects = {
+            o.full_name: _securable(o, bodies[o.full_name], g, versions.get(o.full_name, ()))
+            for o, g in zip(existing, grants, strict=True)
+        }
         known = users.result() if users else None
     return LiveState(objects=objects, known_principals=known)
 
@@ -40,11 +59,16 @@ def _known_users(client: UCClient) -> frozenset[str] | None:
         return None  # only the metastore owner may list users; the plan says it could not check
 
 
-def _securable(declared: Securable, body: dict, grants) -> Securable:
+def _securable(declared: Securable, body: dict, grants, versions: Iterable[ModelVersion]) -> Securable:
+    comment, approved_version = body.get("comment"), None
+    if declared.kind is Kind.MODEL:
+        comment, approved_version = split_comment(comment)
     return Securable(
         kind=declared.kind,
         full_name=declared.full_name,
-        comment=body.get("comment"),
+        comment=comment,
         properties=body.get("properties") or {},
         grants=grants,
+        approved=Approval(version=approved_version) if approved_version else None,
+        versions=tuple(versions),
     )

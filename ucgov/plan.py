@@ -6,8 +6,11 @@ It imports nothing that does I/O. What each change means per action:
     create    None                           fields the object is created with
     update    changed fields, live values    changed fields, new values
     delete    fields of the live object      None
-    grant     None                           privileges added (sorted tuple)
+    grant     None                           privileges added (in reading order)
     revoke    privileges removed             None
+    register  {"unfinished": [versions]}     {"run", "artifact_path"}: the run to register
+    approve   {"version": approved now}      {"version": N, or None for "the one registered
+                                              from run", "run"}
 """
 
 from __future__ import annotations
@@ -66,6 +69,11 @@ class Change:
             verb, preposition = ("grant", "to") if self.action is Action.GRANT else ("revoke", "from")
             where = f"{self.address.kind.label} {self.address.full_name}"
             return f"{verb} {privs} on {where} {preposition} {self.address.principal}"
+        if self.action is Action.REGISTER:
+            return f"register run {self.after['run']} as a new version of model {self.address.full_name}"
+        if self.action is Action.APPROVE:
+            which = f"version {self.after['version']}" if self.after["version"] else f"the version from run {self.after['run']}"
+            return f"approve {which} of model {self.address.full_name}"
         return f"{self.action.value} {self.address.kind.label} {self.address.full_name}"
 
 

@@ -5,10 +5,16 @@ No I/O, no clock, no environment: every test of planning needs no server.
 
 from __future__ import annotations
 
-from ucgov.errors import PlanError, SpecError, SpecProblem
+from collections.abc import Mapping
+
+from ucgov import gates
+from ucgov.approval import room_for_comment
+from ucgov.errors import Location, PlanError, SpecError, SpecProblem
 from ucgov.plan import Action, Address, Change, Plan
 from ucgov.privileges import in_reading_order
-from ucgov.state import DesiredState, Grants, GrantsMode, LiveState, Securable
+from ucgov.state import DesiredState, Grants, GrantsMode, Kind, LiveState, RunInfo, Securable
+
+_LARGEST_VERSION = 99999  # room kept in a model's comment for the approval line
 
 
 def diff(desired: DesiredState, live: LiveState) -> Plan:
@@ -18,9 +24,15 @@ def diff(desired: DesiredState, live: LiveState) -> Plan:
         raise SpecError(problems)
     ordered = desired.ordered()
     object_changes = [c for obj in ordered for c in object_changes_for(obj, live.get(obj.full_name))]
+    problems = [p for obj in ordered for p in approval_problems(obj, live.get(obj.full_name), live.runs)]
+    if problems:
+        raise SpecError(problems)
+    approvals = [c for obj in ordered for c in approval_changes_for(obj, live.get(obj.full_name), live.runs)]
+    registers = [c for c in approvals if c.action is Action.REGISTER]
+    approves = [c for c in approvals if c.action is Action.APPROVE]
     grant_changes = [c for obj in ordered for c in grant_changes_for(obj, live.get(obj.full_name))]
     return Plan(
-        changes=tuple(object_changes + grant_changes),
+        changes=tuple(object_changes + registers + approves + grant_changes),
         objects=tuple(o.full_name for o in ordered),
         warnings=tuple(unchecked_principals(desired, live)),
     )
@@ -63,6 +75,63 @@ def object_changes_for(want: Securable, have: Securable | None) -> list[Change]:
         )
     after = {k: fields[k] for k in before}
     return [Change(Action.UPDATE, address, before=before, after=after, reason="differs from the spec")]
+
+
+def approval_problems(want: Securable, have: Securable | None, runs: Mapping[str, RunInfo]) -> list[SpecProblem]:
+    """Why the approval cannot be planned: a missing or unready version, an unknown run, a failed gate."""
+    approval = want.approved
+    if approval is None:
+        return []
+    where = approval.where or Location("?", 0, 0)
+    problems = []
+    if want.comment and len(want.comment) > room_for_comment(_LARGEST_VERSION):
+        room = room_for_comment(_LARGEST_VERSION)
+        problems.append(SpecProblem(where, f"the comment of {want.full_name} is {len(want.comment)} characters; with the approval line it must be at most {room}"))
+    if approval.version is not None:
+        found = {v.version: v for v in (have.versions if have else ())}
+        version = found.get(approval.version)
+        if version is None:
+            listed = ", ".join(str(v) for v in sorted(found)) or "none"
+            problems.append(SpecProblem(where, f"version {approval.version} of model {want.full_name} does not exist (versions: {listed})"))
+        elif not version.ready:
+            problems.append(SpecProblem(where, f"version {approval.version} of model {want.full_name} is {version.status}, not READY"))
+        return problems
+    run = runs.get(approval.run or "")
+    if run is None:
+        return problems + [SpecProblem(where, f"unknown run {approval.run}: the MLflow tracking store has no such run")]
+    if approval.artifact_path not in run.model_paths:
+        message = f"run {approval.run} has no MLflow model at artifact path '{approval.artifact_path}'"
+        problems.append(SpecProblem(where, message))
+    for gate in approval.require:
+        failed = gates.failure(gate, run)
+        if failed:
+            problems.append(SpecProblem(gate.where or where, f"{want.full_name} cannot be approved: {failed}"))
+    return problems
+
+
+def approval_changes_for(want: Securable, have: Securable | None, runs: Mapping[str, RunInfo]) -> list[Change]:
+    """Register the run as a new version if no READY version came from it; approve the target version."""
+    approval = want.approved
+    if approval is None:
+        return []
+    address = Address(Kind.MODEL, want.full_name)
+    versions = have.versions if have else ()
+    live_version = have.approved.version if have and have.approved else None
+    changes = []
+    target = approval.version
+    if approval.run is not None:
+        from_run = [v.version for v in versions if v.run_id == approval.run and v.ready]
+        target = max(from_run) if from_run else None
+        if target is None:
+            after = {"run": approval.run, "artifact_path": approval.artifact_path}
+            unfinished = [v.version for v in versions if v.run_id == approval.run]
+            reason = f"no READY version came from this run (unfinished: {unfinished})" if unfinished else "no version came from this run"
+            changes.append(Change(Action.REGISTER, address, before={"unfinished": unfinished}, after=after, reason=reason))
+    if target is None or target != live_version:
+        after = {"version": target, "run": approval.run}
+        reason = "the spec approves another version" if live_version else "no version is approved yet"
+        changes.append(Change(Action.APPROVE, address, before={"version": live_version}, after=after, reason=reason))
+    return changes
 
 
 def grant_changes_for(want: Securable, have: Securable | None) -> list[Change]:

@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 
+from ucgov.errors import Location
+
 Grants = Mapping[str, frozenset[str]]
 """Privileges per principal, as granted directly on one object."""
 
@@ -40,12 +42,55 @@ class GrantsMode(str, Enum):
 
 
 @dataclass(frozen=True)
+class Gate:
+    """One condition an approved run must meet, e.g. metric accuracy >= 0.9."""
+
+    kind: str  # "metrics", "params" or "tags"
+    name: str
+    op: str  # one of ucgov.gates.OPERATORS
+    value: str | float
+    where: Location | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
 class Approval:
-    """Which version of a model is approved: an existing version or an MLflow run."""
+    """Which version of a model is approved: an existing version or an MLflow run.
+
+    Desired approvals carry where they were written; a live one only has a version.
+    """
 
     version: int | None = None
     run: str | None = None
     artifact_path: str = "model"
+    require: tuple[Gate, ...] = ()
+    where: Location | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class ModelVersion:
+    """One version of a registered model, as the server lists it."""
+
+    version: int
+    run_id: str | None
+    status: str
+    source: str | None = None
+
+    @property
+    def ready(self) -> bool:
+        return self.status == "READY"
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """What the MLflow tracking store says about a run an approval names."""
+
+    run_id: str
+    artifact_uri: str
+    metrics: Mapping[str, float] = field(default_factory=dict)
+    params: Mapping[str, str] = field(default_factory=dict)
+    tags: Mapping[str, str] = field(default_factory=dict)
+    model_paths: frozenset[str] = frozenset()
+    """Artifact paths in the run that hold an MLflow model (an MLmodel file)."""
 
 
 @dataclass(frozen=True)
@@ -59,6 +104,8 @@ class Securable:
     grants: Grants = field(default_factory=dict)
     grants_mode: GrantsMode = GrantsMode.AUTHORITATIVE
     approved: Approval | None = None
+    versions: tuple[ModelVersion, ...] = ()
+    """Live models only, and only when an approval needs them."""
 
     @property
     def parent(self) -> str | None:
@@ -98,3 +145,5 @@ class LiveState(State):
 
     known_principals: frozenset[str] | None = field(default=None)
     """Users the server knows, or None when the server could not list them."""
+    runs: Mapping[str, RunInfo] = field(default_factory=dict)
+    """MLflow runs that approvals name, as the tracking store has them."""

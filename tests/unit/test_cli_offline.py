@@ -96,7 +96,7 @@ def test_validate_lists_every_problem_as_path_line_col_and_exits_1(write_specs):
         "(expected one of: comment, properties, grants, grants_mode, schemas)",
         f"{specs}/teams/iris.yml:8:41: privilege 'CREATE MODEL' cannot be granted on a model "
         "(allowed: EXECUTE), on unity.default.iris",
-        "2 errors in specs; nothing was sent to the server.",
+        "2 errors in specs; nothing was changed on the server.",
     ]
     assert all(re.match(r"^(Error: )?\S+:\d+:\d+: ", line) for line in lines[:-1])
 
@@ -179,4 +179,4 @@ def test_plan_with_bad_specs_stops_before_contacting_the_server(write_specs, no_
     assert result.exit_code == 1
     assert_clean_failure(result)
     assert "cannot reach" not in result.output
-    assert "nothing was sent to the server" in result.stderr
+    assert "nothing was changed on the server" in result.stderr

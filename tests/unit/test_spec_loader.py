@@ -687,7 +687,7 @@ def test_errors_in_several_files_are_all_reported_at_once_and_sorted(write_specs
         f"{specs}/c-name.yaml:2:3",
         f"{specs}/d-conflict.yaml:3:14",
     ]
-    assert excinfo.value.format_message().endswith("5 errors in specs; nothing was sent to the server.")
+    assert excinfo.value.format_message().endswith("5 errors in specs; nothing was changed on the server.")
 
 
 def test_a_missing_path_and_a_bad_file_are_reported_together(write_specs, tmp_path):

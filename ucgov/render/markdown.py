@@ -45,6 +45,8 @@ def _object_row(change: Change) -> str:
     name = f"`{change.address.full_name}` ({change.address.kind.label})"
     if change.action is Action.UPDATE:
         detail = "; ".join(f"{k}: {_code(change.before.get(k))} → {_code(v)}" for k, v in change.after.items())
+    elif change.action in (Action.REGISTER, Action.APPROVE):
+        return f"| {change.action.marker} | {name} | {change.describe()} |"
     else:
         detail = ", ".join(f"{k} {_code(v)}" for k, v in (change.after or {}).items())
     return f"| {change.action.marker} | {name} | {change.action.value} {detail} |".replace("  |", " |")

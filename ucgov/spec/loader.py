@@ -11,10 +11,10 @@ from typing import Any
 
 import jsonschema
 
-from ucgov import privileges
+from ucgov import gates, privileges
 from ucgov.errors import Location, SpecError, SpecProblem
 from ucgov.spec.source import SourceDoc, read_source, spec_files
-from ucgov.state import Approval, DesiredState, GrantsMode, Kind, Securable
+from ucgov.state import Approval, DesiredState, Gate, GrantsMode, Kind, Securable
 
 _VAR = re.compile(r"\$\{var\.([A-Za-z_][A-Za-z0-9_]*)\}")
 _CHILDREN: dict[Kind, tuple[str, Kind]] = {Kind.CATALOG: ("schemas", Kind.SCHEMA), Kind.SCHEMA: ("models", Kind.MODEL)}
@@ -209,9 +209,12 @@ class _Merger:
     def _add_object(self, doc: SourceDoc, kind: Kind, full_name: str, body: dict, path: tuple) -> None:
         self.kinds[full_name] = kind
         self.grants.setdefault(full_name, {})
-        for field in ("comment", "grants_mode", "approved"):
+        for field in ("comment", "grants_mode"):
             if field in body:
                 self._set((full_name, field), body[field], doc.where(path + (field,)))
+        if body.get("approved"):
+            approval = _approval(doc, body["approved"], path + ("approved",))
+            self._set((full_name, "approved"), approval, doc.where(path + ("approved",)))
         if "properties" in body:
             self._set((full_name, "properties"), True, doc.where(path + ("properties",)), quiet=True)
             for key, value in (body["properties"] or {}).items():
@@ -251,7 +254,7 @@ class _Merger:
                 properties=props if has_properties else None,
                 grants={p: frozenset(privs) for p, privs in self.grants[full_name].items()},
                 grants_mode=GrantsMode(self._value(full_name, "grants_mode") or default_mode),
-                approved=_approval(self._value(full_name, "approved")),
+                approved=self._value(full_name, "approved"),
             )
         return DesiredState(
             objects=objects,
@@ -260,12 +263,27 @@ class _Merger:
         )
 
 
-def _approval(body: dict | None) -> Approval | None:
-    if not body:
-        return None
+def _approval(doc: SourceDoc, body: dict, path: tuple) -> Approval:
     version = body.get("version")
+    key = "run" if "run" in body else "version"
     return Approval(
         version=int(version) if version is not None else None,
         run=body.get("run"),
         artifact_path=body.get("artifact_path", "model"),
+        require=tuple(_gates(doc, body.get("require") or {}, path + ("require",))),
+        where=doc.where(path + (key,)),
     )
+
+
+def _gates(doc: SourceDoc, require: dict, path: tuple) -> Iterator[Gate]:
+    for name, written in (require.get("metrics") or {}).items():
+        op, value = gates.parse_metric_condition(written) or ("==", float("nan"))  # the schema let only numbers through
+        yield Gate("metrics", name, op, value, doc.where(path + ("metrics", name)))
+    for kind in ("params", "tags"):
+        for name, written in (require.get(kind) or {}).items():
+            yield Gate(kind, name, "==", _as_mlflow_string(written), doc.where(path + (kind, name)))
+
+
+def _as_mlflow_string(value: Any) -> str:
+    """MLflow stores params and tags as strings: 100 is "100", True is "True"."""
+    return str(value)

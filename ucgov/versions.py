@@ -1,0 +1,66 @@
+"""Registering an MLflow run as a new model version: create, copy artifacts, finalize, wait for READY."""
+
+from __future__ import annotations
+
+import time
+
+from ucgov.client import UCClient
+from ucgov.errors import UcgovError
+from ucgov.plan import Change
+
+READY_TIMEOUT = 120.0
+
+
+def register(client: UCClient, change: Change) -> int:
+    """The READY version that now holds the run's model: reused, finished or newly made.
+
+    A version left PENDING_REGISTRATION by an earlier failed apply is finished, not duplicated;
+    if this registration fails, the version it made is deleted, or the error says it remains.
+    """
+    name, run, path = change.address.full_name, change.after["run"], change.after["artifact_path"]
+    from_run = [v for v in client.list_versions(name) if v.run_id == run]
+    ready = [v.version for v in from_run if v.ready]
+    if ready:
+        return max(ready)
+    pending = [v.version for v in from_run if v.status == "PENDING_REGISTRATION"]
+    from ucgov import mlflow_bridge  # imported only when a run is registered
+
+    if pending:
+        info = client.get_version(name, max(pending))
+    else:
+        info = client.create_version(name, source=mlflow_bridge.runs_uri(run, path), run_id=run)
+    version = int(info["version"])
+    try:
+        mlflow_bridge.copy_model(run, path, info["storage_location"])
+        client.finalize_version(name, version)
+        _wait_until_ready(client, name, version)
+    except UcgovError as exc:
+        raise UcgovError(f"registering run {run} as version {version} of model {name} failed: {exc}; {_clean_up(client, name, version)}") from exc
+    return version
+
+
+def ready_from_run(client: UCClient, name: str, run: str) -> int:
+    """The newest READY version of the model that came from the run."""
+    ready = [v.version for v in client.list_versions(name) if v.run_id == run and v.ready]
+    if not ready:
+        raise UcgovError(f"no READY version of model {name} came from run {run}; run plan again")
+    return max(ready)
+
+
+def _wait_until_ready(client: UCClient, name: str, version: int, timeout: float = READY_TIMEOUT) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        status = client.get_version(name, version).get("status")
+        if status == "READY":
+            return
+        if status == "FAILED_REGISTRATION" or time.monotonic() > deadline:
+            raise UcgovError(f"version {version} of model {name} is {status}, not READY")
+        time.sleep(0.5)
+
+
+def _clean_up(client: UCClient, name: str, version: int) -> str:
+    try:
+        client.delete_version(name, version)
+    except UcgovError as exc:
+        return f"version {version} could not be deleted ({exc}) and stays PENDING_REGISTRATION; the next apply finishes it"
+    return f"version {version} was deleted, so nothing half-made remains; the next apply registers the run again"
