@@ -28,7 +28,13 @@ USER = "bench@example.com"
 
 
 def spec_text(schemas: int, models: int) -> str:
-    lines = ["catalogs:", "  bench:", "    comment: benchmark", f"    grants: {{{USER}: [USE CATALOG]}}", "    schemas:"]
+    lines = [
+        "catalogs:",
+        "  bench:",
+        "    comment: benchmark",
+        f"    grants: {{{USER}: [USE CATALOG]}}",
+        "    schemas:",
+    ]
     for s in range(schemas):
         lines += [f"      s{s}:", f"        grants: {{{USER}: [USE SCHEMA]}}", "        models:"]
         lines += [f"          m{m}: {{comment: model, grants: {{{USER}: [EXECUTE]}}}}" for m in range(models)]

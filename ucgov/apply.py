@@ -89,7 +89,9 @@ def _update(change: Change, client: UCClient) -> None:
 def _approve(change: Change, client: UCClient, registered: dict[str, int]) -> int:
     """One write of the model's comment: the person's text kept, the approval line set."""
     name = change.address.full_name
-    version = change.after["version"] or registered.get(name) or versions.ready_from_run(client, name, change.after["run"])
+    version = (
+        change.after["version"] or registered.get(name) or versions.ready_from_run(client, name, change.after["run"])
+    )
     human, current = split_comment((client.get_securable(Kind.MODEL, name) or {}).get("comment"))
     if current not in (change.before["version"], version):
         raise UcgovError(

@@ -156,7 +156,7 @@ def resolve(name: str, url: str) -> None:
     For deploy jobs: mlflow.pyfunc.load_model("$(ucgov resolve unity.default.iris)")
     with the registry URI uc:UCGOV_URL.
     """
-    from ucgov.resolve import resolve as resolve_uri
+    from ucgov.resolver import resolve as resolve_uri
 
     click.echo(resolve_uri(name, url=url, token=_token()))
 

@@ -8,7 +8,14 @@ from typing import Any
 
 from ucgov.state import Gate, RunInfo
 
-OPERATORS = {">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt, "==": operator.eq, "!=": operator.ne}
+OPERATORS = {
+    ">=": operator.ge,
+    "<=": operator.le,
+    ">": operator.gt,
+    "<": operator.lt,
+    "==": operator.eq,
+    "!=": operator.ne,
+}
 _CONDITION = re.compile(r"^\s*(>=|<=|==|!=|>|<)?\s*(.+?)\s*$")
 
 

@@ -69,7 +69,9 @@ def _holds_model(run_id: str, artifact_path: str) -> bool:
 def _store_error(approval: Approval, exc: Exception) -> PlanError:
     uri = os.environ.get("MLFLOW_TRACKING_URI", "(MLFLOW_TRACKING_URI not set: ./mlruns)")
     first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return PlanError(f"{approval.where}: cannot read run {approval.run} from the MLflow tracking store at {uri}: {first_line}")
+    return PlanError(
+        f"{approval.where}: cannot read run {approval.run} from the MLflow tracking store at {uri}: {first_line}"
+    )
 
 
 def copy_model(run_id: str, artifact_path: str, storage_location: str) -> None:
@@ -86,6 +88,8 @@ def copy_model(run_id: str, artifact_path: str, storage_location: str) -> None:
     try:
         with tempfile.TemporaryDirectory(prefix="ucgov-") as scratch:
             downloaded = download_artifacts(artifact_uri=runs_uri(run_id, artifact_path), dst_path=scratch)
+            if not (Path(downloaded) / "MLmodel").is_file():  # mlflow returns an empty folder for a missing path
+                raise UcgovError(f"run {run_id} has no MLflow model at artifact path '{artifact_path}' any more")
             destination.mkdir(parents=True, exist_ok=True)
             shutil.copytree(downloaded, destination, dirs_exist_ok=True)
     except (MlflowException, OSError) as exc:

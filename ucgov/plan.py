@@ -72,7 +72,11 @@ class Change:
         if self.action is Action.REGISTER:
             return f"register run {self.after['run']} as a new version of model {self.address.full_name}"
         if self.action is Action.APPROVE:
-            which = f"version {self.after['version']}" if self.after["version"] else f"the version from run {self.after['run']}"
+            which = (
+                f"version {self.after['version']}"
+                if self.after["version"]
+                else f"the version from run {self.after['run']}"
+            )
             return f"approve {which} of model {self.address.full_name}"
         return f"{self.action.value} {self.address.kind.label} {self.address.full_name}"
 

@@ -86,15 +86,28 @@ def approval_problems(want: Securable, have: Securable | None, runs: Mapping[str
     problems = []
     if want.comment and len(want.comment) > room_for_comment(_LARGEST_VERSION):
         room = room_for_comment(_LARGEST_VERSION)
-        problems.append(SpecProblem(where, f"the comment of {want.full_name} is {len(want.comment)} characters; with the approval line it must be at most {room}"))
+        problems.append(
+            SpecProblem(
+                where,
+                f"the comment of {want.full_name} is {len(want.comment)} characters; with the approval line it must be at most {room}",
+            )
+        )
     if approval.version is not None:
         found = {v.version: v for v in (have.versions if have else ())}
         version = found.get(approval.version)
         if version is None:
             listed = ", ".join(str(v) for v in sorted(found)) or "none"
-            problems.append(SpecProblem(where, f"version {approval.version} of model {want.full_name} does not exist (versions: {listed})"))
+            problems.append(
+                SpecProblem(
+                    where, f"version {approval.version} of model {want.full_name} does not exist (versions: {listed})"
+                )
+            )
         elif not version.ready:
-            problems.append(SpecProblem(where, f"version {approval.version} of model {want.full_name} is {version.status}, not READY"))
+            problems.append(
+                SpecProblem(
+                    where, f"version {approval.version} of model {want.full_name} is {version.status}, not READY"
+                )
+            )
         return problems
     run = runs.get(approval.run or "")
     if run is None:
@@ -125,8 +138,14 @@ def approval_changes_for(want: Securable, have: Securable | None, runs: Mapping[
         if target is None:
             after = {"run": approval.run, "artifact_path": approval.artifact_path}
             unfinished = [v.version for v in versions if v.run_id == approval.run]
-            reason = f"no READY version came from this run (unfinished: {unfinished})" if unfinished else "no version came from this run"
-            changes.append(Change(Action.REGISTER, address, before={"unfinished": unfinished}, after=after, reason=reason))
+            reason = (
+                f"no READY version came from this run (unfinished: {unfinished})"
+                if unfinished
+                else "no version came from this run"
+            )
+            changes.append(
+                Change(Action.REGISTER, address, before={"unfinished": unfinished}, after=after, reason=reason)
+            )
     if target is None or target != live_version:
         after = {"version": target, "run": approval.run}
         reason = "the spec approves another version" if live_version else "no version is approved yet"

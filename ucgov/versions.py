@@ -35,7 +35,9 @@ def register(client: UCClient, change: Change) -> int:
         client.finalize_version(name, version)
         _wait_until_ready(client, name, version)
     except UcgovError as exc:
-        raise UcgovError(f"registering run {run} as version {version} of model {name} failed: {exc}; {_clean_up(client, name, version)}") from exc
+        raise UcgovError(
+            f"registering run {run} as version {version} of model {name} failed: {exc}; {_clean_up(client, name, version)}"
+        ) from exc
     return version
 
 
@@ -62,5 +64,7 @@ def _clean_up(client: UCClient, name: str, version: int) -> str:
     try:
         client.delete_version(name, version)
     except UcgovError as exc:
-        return f"version {version} could not be deleted ({exc}) and stays PENDING_REGISTRATION; the next apply finishes it"
+        return (
+            f"version {version} could not be deleted ({exc}) and stays PENDING_REGISTRATION; the next apply finishes it"
+        )
     return f"version {version} was deleted, so nothing half-made remains; the next apply registers the run again"

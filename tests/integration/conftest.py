@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import socket
 import uuid
@@ -71,6 +72,42 @@ class Rest:
         response = self.http.post(path, json=body)
         response.raise_for_status()
         return response.json()
+
+
+@pytest.fixture(scope="session")
+def tracking_store(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A real local MLflow tracking store (sqlite), shared by the session's runs."""
+    import mlflow
+
+    folder = tmp_path_factory.mktemp("mlflow")
+    uri = f"sqlite:///{folder / 'mlflow.db'}"
+    os.environ["MLFLOW_TRACKING_URI"] = uri
+    os.environ["MLFLOW_DISABLE_TELEMETRY"] = "true"
+    # artifacts under the session's folder, not ./mlruns in the working directory
+    mlflow.set_experiment(
+        experiment_id=mlflow.create_experiment("ucgov-tests", artifact_location=(folder / "artifacts").as_uri())
+    )
+    return uri
+
+
+@pytest.fixture(scope="session")
+def train_iris(tracking_store):
+    """Trains a RandomForest on iris in a real MLflow run, as the MLflow walkthrough does; returns the run id."""
+    import mlflow
+    from sklearn.datasets import load_iris
+    from sklearn.ensemble import RandomForestClassifier
+
+    def train(n_estimators: int = 10, *, log_model: bool = True) -> str:
+        features, labels = load_iris(return_X_y=True, as_frame=True)
+        with mlflow.start_run() as run:
+            model = RandomForestClassifier(n_estimators=n_estimators, random_state=0).fit(features, labels)
+            mlflow.log_param("n_estimators", n_estimators)
+            mlflow.log_metric("accuracy", model.score(features, labels))
+            if log_model:
+                mlflow.sklearn.log_model(model, name="model", serialization_format="cloudpickle")
+        return run.info.run_id
+
+    return train
 
 
 @pytest.fixture(scope="session")

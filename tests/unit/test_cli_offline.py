@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 import tenacity
@@ -180,3 +181,10 @@ def test_plan_with_bad_specs_stops_before_contacting_the_server(write_specs, no_
     assert_clean_failure(result)
     assert "cannot reach" not in result.output
     assert "nothing was changed on the server" in result.stderr
+
+
+def test_the_example_specs_are_valid():
+    examples = Path(__file__).resolve().parents[2] / "specs"
+    result = CliRunner().invoke(cli, ["validate", str(examples), "--var", "IRIS_RUN=0"])
+    assert result.exit_code == 0, result.output
+    assert "Specs are valid: 5 objects, 3 principals." in result.output

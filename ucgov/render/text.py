@@ -53,7 +53,9 @@ def _field_lines(change: Change) -> list[str]:
     if change.action is Action.UPDATE:
         return [f"      {k}: {_show(change.before.get(k))} -> {_show(v)}" for k, v in change.after.items()]
     if change.action is Action.REGISTER:
-        return [f"      + register run {change.after['run']} (artifact path '{change.after['artifact_path']}') as a new version"]
+        return [
+            f"      + register run {change.after['run']} (artifact path '{change.after['artifact_path']}') as a new version"
+        ]
     if change.action is Action.APPROVE:
         target = change.after["version"] or f"the version registered from run {change.after['run']}"
         now = change.before["version"] or "none"

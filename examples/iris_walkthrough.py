@@ -1,0 +1,97 @@
+"""The MLflow + Unity Catalog walkthrough, governed by ucgov.
+
+Train a RandomForest on iris with MLflow, let ucgov register the run as a version of
+unity.default.iris, approve it and grant EXECUTE (specs/), then load the approved version
+back through MLflow's Unity Catalog registry and predict.
+
+Needs a server in UCGOV_URL / UCGOV_TOKEN, e.g. from `eval "$(ucgov sandbox start ...)"`.
+MLflow uses MLFLOW_TRACKING_URI, or a local sqlite store in .ucgov-demo/.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+MODEL = "unity.default.iris"
+
+
+def tracking_store() -> None:
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    if "MLFLOW_TRACKING_URI" in os.environ:
+        return
+    import mlflow
+
+    demo = ROOT / ".ucgov-demo"
+    demo.mkdir(exist_ok=True)
+    os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{demo / 'mlflow.db'}"
+    if mlflow.get_experiment_by_name("iris") is None:
+        mlflow.create_experiment("iris", artifact_location=(demo / "mlruns").as_uri())
+
+
+def train() -> str:
+    """The walkthrough's model: a RandomForest on iris, logged with its accuracy."""
+    import mlflow
+    from sklearn.datasets import load_iris
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.model_selection import train_test_split
+
+    mlflow.set_experiment("iris")
+    features, labels = load_iris(return_X_y=True, as_frame=True)
+    x_train, x_test, y_train, y_test = train_test_split(features, labels, test_size=0.2, random_state=42)
+    with mlflow.start_run() as run:
+        params = {"n_estimators": 100, "max_depth": 4, "random_state": 42}
+        model = RandomForestClassifier(**params).fit(x_train, y_train)
+        mlflow.log_params(params)
+        mlflow.log_metric("accuracy", model.score(x_test, y_test))
+        mlflow.sklearn.log_model(model, name="model", input_example=x_train.head(3), serialization_format="cloudpickle")
+    print(f"Trained run {run.info.run_id} (test accuracy {model.score(x_test, y_test):.3f})")
+    return run.info.run_id
+
+
+def ucgov(*args: str) -> int:
+    """Run a ucgov command as a user would, showing it first."""
+    print(f"\n$ ucgov {' '.join(args)}", flush=True)
+    return subprocess.run([sys.executable, "-m", "ucgov", *args], cwd=ROOT).returncode
+
+
+def load_and_predict() -> None:
+    import mlflow
+    from sklearn.datasets import load_iris
+
+    import ucgov as governance
+
+    os.environ["MLFLOW_UC_OSS_TOKEN"] = os.environ.get("UCGOV_TOKEN", "")  # MLflow sends a token only from here
+    mlflow.set_registry_uri(f"uc:{os.environ.get('UCGOV_URL', 'http://127.0.0.1:8080')}")
+    uri = governance.resolve(MODEL)
+    print(f"\nLoading the approved version: {uri}")
+    model = mlflow.pyfunc.load_model(uri)
+    iris = load_iris(as_frame=True)
+    rows = iris.data.head(5).copy()
+    rows["actual_class"] = [iris.target_names[i] for i in iris.target.head(5)]
+    rows["predicted_class"] = [iris.target_names[i] for i in model.predict(iris.data.head(5))]
+    print(rows.to_string(index=False))
+    accuracy = float((model.predict(iris.data) == iris.target).mean())
+    print(f"accuracy on all of iris: {accuracy:.3f}")
+
+
+def main() -> int:
+    tracking_store()
+    run_id = train()
+    var = f"IRIS_RUN={run_id}"
+    for step in (
+        ("plan", "specs/", "--var", var),
+        ("apply", "specs/", "--var", var, "--auto-approve"),
+        ("plan", "specs/", "--var", var, "--detailed-exitcode"),
+    ):
+        if ucgov(*step) != 0:
+            return 1
+    load_and_predict()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
