@@ -8,8 +8,10 @@ from dataclasses import dataclass
 from ucgov import versions
 from ucgov.approval import join_comment, split_comment
 from ucgov.client import UCClient
-from ucgov.errors import ApiError, ApplyError, UcgovError
+from ucgov.errors import ApiError, ApplyError, StalePlanError, UcgovError
+from ucgov.live import read_objects
 from ucgov.plan import Action, Change, Plan
+from ucgov.planfile import SavedPlan, fingerprint
 from ucgov.state import Kind
 
 
@@ -52,6 +54,14 @@ def apply_plan(plan: Plan, client: UCClient, *, progress: Callable[[str], None] 
             applied.append(line)
             progress(line)
     return applied
+
+
+def ensure_fresh(saved: SavedPlan, client: UCClient) -> None:
+    """Refuse a saved plan if any object it touches changed on the server since it was made."""
+    live = read_objects(client, saved.fingerprints)
+    changed = [name for name, seen in saved.fingerprints.items() if fingerprint(live.get(name)) != seen]
+    if changed:
+        raise StalePlanError(changed)
 
 
 def _run(step: Step, client: UCClient, registered: dict[str, int]) -> list[str]:

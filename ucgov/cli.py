@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
@@ -105,46 +106,105 @@ def validate(paths: tuple[str, ...], variables: dict[str, str]) -> None:
 @var_option
 @url_option
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True)
+@click.option(
+    "--out", type=click.Path(dir_okay=False), help="Also save the plan to FILE, for `ucgov apply --plan FILE`."
+)
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 0 if no changes, 2 if changes are pending, 1 on error.")
-def plan(paths: tuple[str, ...], variables: dict[str, str], url: str, fmt: str, detailed_exitcode: bool) -> None:
+def plan(
+    paths: tuple[str, ...], variables: dict[str, str], url: str, fmt: str, out: str | None, detailed_exitcode: bool
+) -> None:
     """Compare specs with the live server and show the changes apply would make.
 
-    Reads only the objects the specs declare. Nothing is changed on the server.
+    Reads only the objects the specs declare. Nothing is changed on the server. With --out,
+    the plan is saved with a fingerprint of every object it touches; `apply --plan` then makes
+    exactly those changes, or refuses if any of those objects changed meanwhile.
     """
+    from ucgov.client import UCClient
     from ucgov.render import render
 
-    computed = _plan(paths, variables, url)
+    with UCClient(url, token=_token()) as client:
+        computed, live = _plan(paths, variables, client)
     click.echo(render(computed, fmt, color=_color()))
+    if out:
+        _save(computed, live, url, out)
+        click.echo(f"Saved the plan to {out}; apply exactly this plan with: ucgov apply --plan {out}", err=True)
     if detailed_exitcode and not computed.empty:
         sys.exit(EXIT_CHANGES)
 
 
 @cli.command()
-@paths_argument
+@click.argument("paths", nargs=-1, type=click.Path())
 @var_option
 @url_option
+@click.option(
+    "--plan", "plan_file", type=click.Path(exists=True, dir_okay=False), help="Apply a plan saved by `plan --out`."
+)
 @click.option("--auto-approve", is_flag=True, help="Apply without asking (for pipelines).")
 @click.option("--allow-destroy", is_flag=True, help="Allow deleting objects (with settings.prune).")
-def apply(paths: tuple[str, ...], variables: dict[str, str], url: str, auto_approve: bool, allow_destroy: bool) -> None:
-    """Plan, show the changes, ask, then make them on the server.
+def apply(
+    paths: tuple[str, ...],
+    variables: dict[str, str],
+    url: str,
+    plan_file: str | None,
+    auto_approve: bool,
+    allow_destroy: bool,
+) -> None:
+    """Make the specs' changes on the server: plan PATHS, show, ask, apply; or apply --plan FILE.
 
-    Without a terminal to ask at, apply refuses unless --auto-approve is given.
-    If a request fails, apply stops, lists what was and wasn't applied, and exits 1;
-    running it again finishes the job.
+    Without a terminal to ask at, apply refuses unless --auto-approve is given. A saved plan
+    is applied exactly as reviewed, and refused (nothing applied) if its objects changed since.
+    If a request fails, apply stops, lists what was and wasn't applied, and exits 1; running
+    it again finishes the job.
     """
-    from ucgov.apply import apply_plan
+    from ucgov.apply import apply_plan, ensure_fresh
     from ucgov.client import UCClient
     from ucgov.render import render_text, summary_line
 
-    computed = _plan(paths, variables, url)
-    click.echo(render_text(computed, color=_color()))
-    if computed.empty:
-        return
-    if not auto_approve:
-        _confirm()
+    if bool(paths) == bool(plan_file):
+        raise click.UsageError("give either spec PATHS or --plan FILE")
     with UCClient(url, token=_token()) as client:
+        if plan_file:
+            saved = _saved(plan_file, url)
+            ensure_fresh(saved, client)
+            computed = saved.plan
+        else:
+            computed, _ = _plan(paths, variables, client)
+        click.echo(render_text(computed, color=_color()))
+        if computed.empty:
+            return
+        if not auto_approve:
+            _confirm()
         applied = apply_plan(computed, client, progress=lambda line: click.echo(f"  done: {line}"))
     click.echo(f"Apply complete: {len(applied)} changes made. ({summary_line(computed)})")
+
+
+@cli.command("diff")
+@click.argument("base_ref")
+@click.argument("refs_and_paths", nargs=-1, metavar="[HEAD_REF] [PATHS]...")
+@var_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True)
+def diff_command(base_ref: str, refs_and_paths: tuple[str, ...], variables: dict[str, str], fmt: str) -> None:
+    """Permission changes between two git revisions of the specs: who gains and loses what.
+
+    Offline: reads the spec files from git, never contacts a server, needs no token, so it is
+    safe in a pull request from a fork. HEAD_REF defaults to the working tree; PATHS to specs/.
+
+    \b
+      ucgov diff origin/main                 working tree against main
+      ucgov diff origin/main HEAD specs/     two commits
+    """
+    from ucgov.gitspecs import spec_texts
+    from ucgov.planner import diff_specs
+    from ucgov.render import render
+    from ucgov.spec import load_texts, variables_from
+
+    head_ref, paths = _split_ref(refs_and_paths)
+    values = variables_from(os.environ, variables)
+    base = load_texts(spec_texts(base_ref, paths), variables=values)
+    head = load_texts(spec_texts(head_ref, paths), variables=values)
+    reviewed = diff_specs(base, head)
+    title = f"ucgov diff {base_ref}..{head_ref or 'working tree'}"
+    click.echo(render(reviewed, fmt, color=_color(), title=title))
 
 
 @cli.command()
@@ -215,15 +275,38 @@ def _load(paths: tuple[str, ...], variables: dict[str, str]):
     return load_specs(paths, variables=variables_from(os.environ, variables))
 
 
-def _plan(paths: tuple[str, ...], variables: dict[str, str], url: str):
-    from ucgov.client import UCClient
+def _plan(paths: tuple[str, ...], variables: dict[str, str], client):
+    """(the plan, the live state it was computed against)."""
     from ucgov.live import read_state
     from ucgov.planner import diff
 
     desired = _load(paths, variables)
-    with UCClient(url, token=_token()) as client:
-        live = read_state(client, desired)
-    return diff(desired, live)
+    live = read_state(client, desired)
+    return diff(desired, live), live
+
+
+def _save(computed, live, url: str, out: str) -> None:
+    from ucgov.planfile import SavedPlan, dumps, fingerprint, touched
+
+    fingerprints = {name: fingerprint(live.get(name)) for name in touched(computed)}
+    Path(out).write_text(dumps(SavedPlan(plan=computed, url=url, fingerprints=fingerprints)))
+
+
+def _saved(plan_file: str, url: str):
+    from ucgov.errors import PlanFileError
+    from ucgov.planfile import loads
+
+    saved = loads(Path(plan_file).read_text(), source=plan_file)
+    if saved.url.rstrip("/") != url.rstrip("/"):
+        raise PlanFileError(f"{plan_file} was planned against {saved.url}, not {url}: apply it there, or plan again")
+    return saved
+
+
+def _split_ref(args: tuple[str, ...]) -> tuple[str | None, list[str]]:
+    """The first argument is HEAD_REF unless it is a path that exists in the working tree."""
+    if args and not Path(args[0]).exists():
+        return args[0], list(args[1:]) or ["specs"]
+    return None, list(args) or ["specs"]
 
 
 def _token() -> str | None:

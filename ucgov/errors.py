@@ -5,6 +5,8 @@ Only ``ucgov.cli`` catches them; everything else raises and lets them travel.
     UcgovError                  exit 1, base of everything below
     ├── SpecError               one or more problems in spec files (path:line:col)
     ├── PlanError               the specs cannot be reconciled with the live state
+    │   └── StalePlanError      a saved plan's objects changed on the server since it was made
+    ├── PlanFileError           a saved plan file is unreadable, from another version, or edited
     ├── ApiError                the Unity Catalog server refused or failed a request
     │   └── AuthError           401/403: bad token or missing privilege
     ├── ApplyError              apply stopped part-way; says what was and wasn't done
@@ -64,6 +66,22 @@ class SpecError(UcgovError):
 
 class PlanError(UcgovError):
     """The specs and the live state cannot be reconciled as written."""
+
+
+class StalePlanError(PlanError):
+    """Objects a saved plan touches changed on the server after the plan was made."""
+
+    def __init__(self, changed: Sequence[str]) -> None:
+        self.changed = tuple(changed)
+        names = ", ".join(self.changed)
+        super().__init__(
+            f"stale plan: {names} changed on the server since the plan was made; nothing was applied. "
+            "Make a new plan, review it, and apply that one"
+        )
+
+
+class PlanFileError(UcgovError):
+    """A saved plan file that ucgov will not apply."""
 
 
 class ApiError(UcgovError):

@@ -48,6 +48,12 @@ def read_live(client: UCClient, desired: State, *, concurrency: int = CONCURRENC
     return LiveState(objects=objects, known_principals=known)
 
 
+def read_objects(client: UCClient, full_names: Iterable[str]) -> LiveState:
+    """The live state of named objects, for checking that a saved plan is still fresh."""
+    stubs = {n: Securable(Kind.of(n), n) for n in full_names}
+    return read_live(client, State(objects=stubs))
+
+
 def _in_parallel(pool: ThreadPoolExecutor, fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
     return list(pool.map(fn, items))
 

@@ -38,6 +38,38 @@ def diff(desired: DesiredState, live: LiveState) -> Plan:
     )
 
 
+def diff_specs(base: DesiredState, head: DesiredState) -> Plan:
+    """What merging ``head`` would change compared with ``base``, with no server: for reviews.
+
+    Base stands in for live state, so principals and runs are not checked; approvals are
+    compared as written.
+    """
+    ordered = head.ordered()
+    changes = [c for obj in ordered for c in object_changes_for(obj, base.get(obj.full_name))]
+    changes += [c for obj in ordered for c in _approval_edit(obj, base.get(obj.full_name))]
+    changes += [c for obj in ordered for c in grant_changes_for(obj, base.get(obj.full_name))]
+    removed = sorted(set(base.objects) - set(head.objects))
+    warnings = tuple(f"{name} is no longer declared; ucgov leaves it on the server as it is" for name in removed)
+    return Plan(changes=tuple(changes), objects=tuple(o.full_name for o in ordered), warnings=warnings)
+
+
+def _approval_edit(want: Securable, had: Securable | None) -> list[Change]:
+    before = had.approved if had else None
+    if want.approved is None or want.approved == before:
+        return []
+    after = {"version": want.approved.version, "run": want.approved.run}
+    was = {"version": before.version, "run": before.run} if before else {"version": None}
+    return [
+        Change(
+            Action.APPROVE,
+            Address(Kind.MODEL, want.full_name),
+            before=was,
+            after=after,
+            reason="the spec approves another version",
+        )
+    ]
+
+
 def unchecked_principals(desired: DesiredState, live: LiveState) -> list[str]:
     if live.known_principals is not None or not desired.principals:
         return []

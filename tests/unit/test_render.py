@@ -152,7 +152,7 @@ def test_markdown_groups_permission_changes_per_principal(plan):
     markdown = render_markdown(plan)
     section = markdown.split("### Permission changes")[1].split("### Object changes")[0]
     per_principal = {
-        block.splitlines()[0].strip("*"): block.splitlines()[1:] for block in section.strip().split("\n\n")
+        block.splitlines()[0].split("**")[1]: block.splitlines() for block in section.strip().split("\n\n")
     }
 
     assert list(per_principal) == [
@@ -161,11 +161,16 @@ def test_markdown_groups_permission_changes_per_principal(plan):
         "data-scientists@example.com",
         "serving-app@example.com",
     ]
-    assert per_principal["alice@example.com"] == ["- gains USE SCHEMA, CREATE MODEL on `unity.default` (schema)"]
-    assert per_principal["data-scientists@example.com"] == ["- gains USE SCHEMA on `unity` (catalog)"]
-    [bob] = per_principal["bob@example.com"]
-    assert "**loses** USE CATALOG, CREATE SCHEMA on `unity` (catalog)" in bob
-    assert bob.startswith("- :warning:")
+    assert per_principal["alice@example.com"] == [
+        "**alice@example.com** — 1 gain, 0 losses",
+        "- gains **USE SCHEMA, CREATE MODEL** on `unity.default` (schema)",
+    ]
+    assert per_principal["data-scientists@example.com"][1] == (
+        "- gains **USE SCHEMA** on `unity` (catalog) — USE SCHEMA reaches 1 schema: `unity.default`"
+    )
+    bob = per_principal["bob@example.com"]
+    assert bob[0] == "**bob@example.com** — 0 gains, 1 loss"
+    assert bob[1].startswith("- :warning: **loses USE CATALOG, CREATE SCHEMA** on `unity` (catalog)")
 
 
 def test_markdown_shows_the_warning_and_the_summary(plan):

@@ -11,12 +11,12 @@ from ucgov.render.text import render_text
 FORMATS = ("text", "json", "markdown")
 
 
-def render(plan: Plan, fmt: str, *, color: bool = False) -> str:
+def render(plan: Plan, fmt: str, *, color: bool = False, title: str = "ucgov plan") -> str:
     """The plan in one of FORMATS."""
     if fmt == "json":
         return render_json(plan)
     if fmt == "markdown":
-        return render_markdown(plan)
+        return render_markdown(plan, title=title)
     return render_text(plan, color=color)
 
 

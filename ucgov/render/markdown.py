@@ -1,4 +1,9 @@
-"""The plan for a pull-request comment: permission changes first, per principal."""
+"""The plan for a pull-request comment: who gains and who loses what, then object changes.
+
+A grant on a catalog or schema is inherited by everything inside it (the server enforces
+this), so each permission line says what the grant reaches among the declared objects.
+GitHub refuses comments over 65,536 characters: long plans fold details and summarise.
+"""
 
 from __future__ import annotations
 
@@ -6,39 +11,88 @@ import json
 from collections import defaultdict
 
 from ucgov.plan import Action, Change, Plan
+from ucgov.privileges import APPLICABLE
 from ucgov.render.summary import summary_line
+from ucgov.state import Kind
+
+COMMENT_LIMIT = 65_536
+_BUDGET = COMMENT_LIMIT - 2_000  # room for the header, the summary and a CI tool's own wrapping
+_NAMES_SHOWN = 5
+_FOLD_OVER = 5  # changes per principal before they fold into <details>
 
 
-def render_markdown(plan: Plan) -> str:
-    """Who gains and loses what, then object changes, then the summary line."""
-    lines = ["## ucgov plan", ""]
-    lines += [f"> **Warning:** {w}" for w in plan.warnings]
-    grants = [c for c in plan.changes if c.action.is_grant]
-    objects = [c for c in plan.changes if not c.action.is_grant]
-    if grants:
-        lines += ["### Permission changes", ""] + _permission_lines(grants)
-    if objects:
-        lines += ["### Object changes", "", "| | object | change |", "|---|---|---|"]
-        lines += [_object_row(c) for c in objects] + [""]
-    lines.append(f"**{summary_line(plan)}**")
-    return "\n".join(lines) + "\n"
+def render_markdown(plan: Plan, *, title: str = "ucgov plan") -> str:
+    """Permission changes per principal (with inherited reach), object changes, summary line."""
+    head = [f"## {title}", ""] + [f"> **Warning:** {w}" for w in plan.warnings] + ([""] if plan.warnings else [])
+    tail = [f"**{summary_line(plan)}**", ""]
+    body = _permission_section(plan) + _object_section(plan)
+    text = "\n".join(head + body + tail)
+    if len(text) > _BUDGET:
+        text = "\n".join(head + _shortened(body) + tail)
+    return text
 
 
-def _permission_lines(changes: list[Change]) -> list[str]:
+def _permission_section(plan: Plan) -> list[str]:
     per_principal: dict[str, list[Change]] = defaultdict(list)
-    for change in changes:
-        per_principal[change.address.principal or ""].append(change)
-    lines: list[str] = []
+    for change in plan.changes:
+        if change.action.is_grant:
+            per_principal[change.address.principal or ""].append(change)
+    if not per_principal:
+        return []
+    lines = ["### Permission changes", ""]
     for principal in sorted(per_principal):
-        lines.append(f"**{principal}**")
-        for change in per_principal[principal]:
-            where = f"`{change.address.full_name}` ({change.address.kind.label})"
-            if change.action is Action.GRANT:
-                lines.append(f"- gains {', '.join(change.after)} on {where}")
-            else:
-                lines.append(f"- :warning: **loses** {', '.join(change.before)} on {where} — {change.reason}")
-        lines.append("")
+        changes = per_principal[principal]
+        gains = sum(c.action is Action.GRANT for c in changes)
+        losses = len(changes) - gains
+        heading = f"**{principal}** — {_count(gains, 'gain')}, {_count(losses, 'loss', 'losses')}"
+        items = [_permission_line(c, plan.objects) for c in changes]
+        if len(items) > _FOLD_OVER:
+            lines += [f"<details><summary>{heading}</summary>", ""] + items + ["", "</details>", ""]
+        else:
+            lines += [heading] + items + [""]
     return lines
+
+
+def _permission_line(change: Change, declared: tuple[str, ...]) -> str:
+    privileges = change.after if change.action is Action.GRANT else change.before
+    where = f"`{change.address.full_name}` ({change.address.kind.label})"
+    reach = _reach(change.address.kind, change.address.full_name, privileges, declared)
+    if change.action is Action.GRANT:
+        return f"- gains **{', '.join(privileges)}** on {where}{reach}"
+    return f"- :warning: **loses {', '.join(privileges)}** on {where}{reach} — {change.reason}"
+
+
+def _reach(kind: Kind, name: str, privileges: tuple[str, ...], declared: tuple[str, ...]) -> str:
+    """What a grant on a catalog or schema gives on the declared objects inside it."""
+    parts = []
+    for target in (Kind.SCHEMA, Kind.MODEL):
+        if target.depth <= kind.depth:
+            continue
+        acting = [p for p in privileges if _target_kind(p) is target]
+        inside = sorted(o for o in declared if o.startswith(name + ".") and Kind.of(o) is target)
+        if acting and inside:
+            noun = f"{target.label}s" if len(inside) != 1 else target.label
+            parts.append(f"{', '.join(acting)} reaches {len(inside)} {noun}: {_names(inside)}")
+    return " — " + "; ".join(parts) if parts else ""
+
+
+def _target_kind(privilege: str) -> Kind:
+    """The deepest kind of object a privilege acts on: EXECUTE acts on models, USE SCHEMA on schemas."""
+    return max((k for k in Kind if privilege in APPLICABLE[k]), key=lambda k: k.depth)
+
+
+def _names(names: list[str]) -> str:
+    shown = ", ".join(f"`{n}`" for n in names[:_NAMES_SHOWN])
+    return shown + (f" and {len(names) - _NAMES_SHOWN} more" if len(names) > _NAMES_SHOWN else "")
+
+
+def _object_section(plan: Plan) -> list[str]:
+    changes = [c for c in plan.changes if not c.action.is_grant]
+    if not changes:
+        return []
+    return (
+        ["### Object changes", "", "| | object | change |", "|---|---|---|"] + [_object_row(c) for c in changes] + [""]
+    )
 
 
 def _object_row(change: Change) -> str:
@@ -46,7 +100,7 @@ def _object_row(change: Change) -> str:
     if change.action is Action.UPDATE:
         detail = "; ".join(f"{k}: {_code(change.before.get(k))} → {_code(v)}" for k, v in change.after.items())
     elif change.action in (Action.REGISTER, Action.APPROVE):
-        return f"| {change.action.marker} | {name} | {change.describe()} |"
+        return f"| {change.action.marker} | {name} | {_escape(change.describe())} |"
     else:
         detail = ", ".join(f"{k} {_code(v)}" for k, v in (change.after or {}).items())
     return f"| {change.action.marker} | {name} | {change.action.value} {detail} |".replace("  |", " |")
@@ -54,5 +108,30 @@ def _object_row(change: Change) -> str:
 
 def _code(value: object) -> str:
     """A value as inline code that cannot break out of a table cell."""
-    text = json.dumps(value, ensure_ascii=False, sort_keys=True).replace("|", "\\|").replace("`", "'")
-    return f"`{text}`"
+    return f"`{_escape(json.dumps(value, ensure_ascii=False, sort_keys=True))}`"
+
+
+def _escape(text: str) -> str:
+    return text.replace("|", "\\|").replace("`", "'")
+
+
+def _shortened(body: list[str]) -> list[str]:
+    """Keep whole lines while they fit; then say how much was left out."""
+    kept, size = [], 0
+    for index, line in enumerate(body):
+        if size + len(line) + 1 > _BUDGET - 500:
+            rest = body[index:]
+            dropped = sum(1 for x in rest if x.startswith(("- ", "| +", "| ~", "| -")))
+            kept += ["", f"_… {dropped} more changes not shown: this plan is too long for one comment._"]
+            kept += [
+                "_Run `ucgov plan --format text` (or keep `--format json` as a build artifact) for all of it._",
+                "",
+            ]
+            break
+        kept.append(line)
+        size += len(line) + 1
+    return kept
+
+
+def _count(n: int, word: str, plural: str | None = None) -> str:
+    return f"{n} {word if n == 1 else plural or word + 's'}"

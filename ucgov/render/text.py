@@ -58,7 +58,7 @@ def _field_lines(change: Change) -> list[str]:
         ]
     if change.action is Action.APPROVE:
         target = change.after["version"] or f"the version registered from run {change.after['run']}"
-        now = change.before["version"] or "none"
+        now = change.before["version"] or (f"run {change.before['run']}" if change.before.get("run") else "none")
         return [f"      ~ approve {'version ' if change.after['version'] else ''}{target} (approved now: {now})"]
     return []
 

@@ -1,0 +1,167 @@
+"""Reviewing permission changes in a pull request: `ucgov diff`, the markdown plan, saved plan files."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from ucgov.cli import cli
+from ucgov.errors import PlanFileError
+from ucgov.plan import Action, Address, Change, Plan
+from ucgov.planfile import SavedPlan, dumps, loads
+from ucgov.render.markdown import COMMENT_LIMIT, render_markdown
+from ucgov.state import Kind
+
+BASE = """
+catalogs:
+  ml:
+    grants:
+      alice@example.com: [USE CATALOG]
+      bob@example.com: [USE CATALOG, CREATE SCHEMA]
+    schemas:
+      prod:
+        models:
+          churn: {}
+          fraud: {}
+          iris: {}
+"""
+
+HEAD = """
+catalogs:
+  ml:
+    grants:
+      alice@example.com: [USE CATALOG]
+      carol@example.com: [USE CATALOG, EXECUTE]
+    schemas:
+      prod:
+        models:
+          churn: {}
+          fraud: {}
+          iris:
+            grants: {dave@example.com: [EXECUTE]}
+"""
+
+
+def git(repo: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, text=True).stdout
+
+
+@pytest.fixture
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A team's spec repository with two commits: BASE, then HEAD."""
+    git(tmp_path, "init", "-q", "-b", "main")
+    git(tmp_path, "config", "user.email", "ci@example.com")
+    git(tmp_path, "config", "user.name", "CI")
+    (tmp_path / "specs").mkdir()
+    (tmp_path / "specs" / "ml.yaml").write_text(BASE)
+    git(tmp_path, "add", ".")
+    git(tmp_path, "commit", "-qm", "base")
+    git(tmp_path, "tag", "base")
+    (tmp_path / "specs" / "ml.yaml").write_text(HEAD)
+    git(tmp_path, "commit", "-qam", "give carol execute")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("UCGOV_URL", "http://127.0.0.1:9")  # nothing listens: diff must not need it
+    monkeypatch.delenv("UCGOV_TOKEN", raising=False)
+    return tmp_path
+
+
+def test_diff_between_two_commits_shows_who_gains_and_loses_with_no_server(repo):
+    result = CliRunner().invoke(cli, ["diff", "base", "HEAD", "specs", "--format", "markdown"])
+
+    assert result.exit_code == 0, result.output
+    assert "## ucgov diff base..HEAD" in result.output
+    assert (
+        "- gains **USE CATALOG, EXECUTE** on `ml` (catalog) — EXECUTE reaches 3 models: "
+        "`ml.prod.churn`, `ml.prod.fraud`, `ml.prod.iris`"
+    ) in result.output
+    assert "**bob@example.com** — 0 gains, 1 loss" in result.output
+    assert "- :warning: **loses USE CATALOG, CREATE SCHEMA** on `ml` (catalog)" in result.output
+    assert "- gains **EXECUTE** on `ml.prod.iris` (model)" in result.output
+
+
+def test_diff_against_the_working_tree_sees_uncommitted_edits(repo):
+    (repo / "specs" / "ml.yaml").write_text(HEAD.replace("carol@example.com: [USE CATALOG, EXECUTE]", ""))
+
+    result = CliRunner().invoke(cli, ["diff", "HEAD", "--format", "json"])
+
+    assert result.exit_code == 0, result.output
+    changes = {(c["action"], c["address"], c["principal"]) for c in json.loads(result.output)["changes"]}
+    assert changes == {("revoke", "ml", "carol@example.com")}
+
+
+def test_diff_reports_an_unknown_revision_clearly(repo):
+    result = CliRunner().invoke(cli, ["diff", "no-such-branch", "HEAD", "specs"])
+
+    assert result.exit_code == 1
+    assert "unknown git revision 'no-such-branch'" in result.output
+
+
+def test_diff_reports_spec_errors_at_the_revision_and_line(repo):
+    (repo / "specs" / "ml.yaml").write_text("catalogs:\n  ml:\n    grants: {eve@example.com: [FLY]}\n")
+    git(repo, "commit", "-qam", "bad")
+
+    result = CliRunner().invoke(cli, ["diff", "base", "HEAD", "specs"])
+
+    assert result.exit_code == 1
+    assert "HEAD:specs/ml.yaml:3:32: unknown privilege 'FLY'" in result.output
+
+
+def grant(principal: str, on: str, *privileges: str) -> Change:
+    return Change(Action.GRANT, Address(Kind.of(on), on, principal), after=privileges, reason="in the spec")
+
+
+def test_a_schema_grant_reaches_the_models_inside_but_use_schema_does_not():
+    plan = Plan(
+        changes=(grant("erin@example.com", "ml.prod", "USE SCHEMA", "EXECUTE"),),
+        objects=("ml", "ml.prod", "ml.prod.a", "ml.prod.b", "ml.dev", "ml.dev.c"),
+    )
+
+    markdown = render_markdown(plan)
+
+    assert "on `ml.prod` (schema) — EXECUTE reaches 2 models: `ml.prod.a`, `ml.prod.b`\n" in markdown
+
+
+def test_a_huge_plan_stays_under_githubs_comment_limit_and_says_what_it_left_out():
+    models = [f"ml.prod.model_{i:05d}" for i in range(4000)]
+    changes = tuple(grant(f"user{i % 300}@example.com", m, "EXECUTE") for i, m in enumerate(models))
+    plan = Plan(changes=changes, objects=("ml", "ml.prod", *models))
+
+    markdown = render_markdown(plan)
+
+    assert len(markdown) < COMMENT_LIMIT
+    assert "more changes not shown" in markdown
+    assert "<details><summary>**user0@example.com** — 14 gains, 0 losses</summary>" in markdown
+    assert markdown.rstrip().endswith("**Plan: 4000 to grant.**")
+
+
+def saved_plan() -> SavedPlan:
+    plan = Plan(changes=(grant("carol@example.com", "ml", "USE CATALOG"),), objects=("ml",))
+    return SavedPlan(plan=plan, url="http://uc.example.com", fingerprints={"ml": "absent"})
+
+
+def test_a_saved_plan_reads_back_exactly():
+    assert loads(dumps(saved_plan()), source="plan.json") == saved_plan()
+
+
+def test_an_edited_plan_file_is_refused():
+    text = dumps(saved_plan()).replace("USE CATALOG", "CREATE SCHEMA")
+
+    with pytest.raises(PlanFileError, match="was changed after ucgov saved it"):
+        loads(text, source="plan.json")
+
+
+def test_a_plan_file_from_another_format_version_is_refused():
+    document = json.loads(dumps(saved_plan()))
+    document["format_version"] = 2
+
+    with pytest.raises(PlanFileError, match="has plan format version 2, but this ucgov reads version 1"):
+        loads(json.dumps(document), source="plan.json")
+
+
+def test_a_file_that_is_not_a_plan_is_refused():
+    with pytest.raises(PlanFileError, match="is not a ucgov plan file"):
+        loads('{"changes": []}', source="notes.json")

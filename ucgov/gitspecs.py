@@ -1,0 +1,47 @@
+"""Spec files as they were at a git revision, read with git itself: no checkout, no server."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from ucgov.errors import UcgovError
+from ucgov.spec.source import spec_files
+
+
+def spec_texts(ref: str | None, paths: list[str]) -> list[tuple[str, str]]:
+    """(path, text) of every *.yaml / *.yml under ``paths`` at ``ref``; the working tree when ref is None."""
+    if ref is None:
+        files, _ = spec_files(paths)  # missing paths are reported by the loader like any other problem
+        return [(str(f), f.read_text(encoding="utf-8")) for f in files]
+    top = Path(_git("rev-parse", "--show-toplevel").strip())
+    commit = _commit(ref)
+    relative = [_inside(top, p) for p in paths]
+    listed = _git("ls-tree", "-r", "--name-only", "-z", commit, "--", *relative, cwd=top).split("\0")
+    names = sorted(n for n in listed if n.endswith((".yaml", ".yml")))
+    return [(f"{ref}:{name}", _git("show", f"{commit}:{name}", cwd=top)) for name in names]
+
+
+def _commit(ref: str) -> str:
+    try:
+        return _git("rev-parse", "--verify", f"{ref}^{{commit}}").strip()
+    except UcgovError as exc:
+        raise UcgovError(f"unknown git revision '{ref}' (a branch, tag or commit of this repository)") from exc
+
+
+def _inside(top: Path, path: str) -> str:
+    try:
+        return str(Path(path).resolve().relative_to(top)) or "."
+    except ValueError as exc:
+        raise UcgovError(f"{path} is outside the git repository at {top}") from exc
+
+
+def _git(*args: str, cwd: Path | None = None) -> str:
+    try:
+        result = subprocess.run(["git", *args], capture_output=True, text=True, cwd=cwd)
+    except FileNotFoundError as exc:
+        raise UcgovError("ucgov diff reads specs from git, but git is not installed") from exc
+    if result.returncode != 0:
+        detail = result.stderr.strip().splitlines()[-1] if result.stderr.strip() else f"exit {result.returncode}"
+        raise UcgovError(f"git {' '.join(args[:2])} failed: {detail}")
+    return result.stdout
