@@ -9,8 +9,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import TYPE_CHECKING
 
 from ucgov.errors import Location
+
+if TYPE_CHECKING:  # ucgov.policies imports this module
+    from ucgov.policies import Policy
 
 Grants = Mapping[str, frozenset[str]]
 """Privileges per principal, as granted directly on one object."""
@@ -137,6 +141,10 @@ class DesiredState(State):
     principals: Mapping[str, tuple] = field(default_factory=dict)
     """Each principal named in grants, with the locations that name it."""
     prune: bool = False
+    policies: tuple[Policy, ...] = ()
+    """Access the specs must never grant, checked when specs are loaded (ucgov.policies)."""
+    grant_locations: Mapping[tuple[str, str, str], Location] = field(default_factory=dict, compare=False)
+    """Where each (full name, principal, privilege) grant was first written, for error messages."""
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from test_plan_apply import team_spec
 
 pytestmark = pytest.mark.integration
@@ -55,7 +54,10 @@ def test_a_plan_whose_touched_object_changed_is_stale(ucgov, write_spec, rest, c
     applied = ucgov("apply", "--plan", str(plan_file), "--auto-approve")
 
     assert applied.exit_code == 1
-    assert f"stale plan: {catalog_name}.default changed on the server since the plan was made; nothing was applied" in applied.output
+    assert (
+        f"stale plan: {catalog_name}.default changed on the server since the plan was made; nothing was applied"
+        in applied.output
+    )
     assert rest.grants("schema", f"{catalog_name}.default")["alice@example.com"] == {"USE SCHEMA", "CREATE MODEL"}
 
 

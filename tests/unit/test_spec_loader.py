@@ -339,7 +339,7 @@ BAD_SPECS = [
           unity: {}
         """,
         "1:1",
-        "unknown key 'catalog' (expected one of: settings, catalogs)",
+        "unknown key 'catalog' (expected one of: settings, catalogs, policies)",
         id="unknown-top-level-key",
     ),
     pytest.param(
@@ -732,3 +732,9 @@ def test_the_design_example_passes_the_shipped_json_schema():
     validator = jsonschema.Draft202012Validator(json_schema())
 
     assert list(validator.iter_errors(yaml.safe_load(DESIGN_EXAMPLE))) == []
+
+
+def test_names_are_kept_as_written_even_where_yaml_11_would_read_a_boolean_or_number(load_spec):
+    desired = load_spec("catalogs:\n  on: {}\n  yes: {}\n  0x10: {}\n  007: {}\n")
+
+    assert sorted(desired.objects) == ["007", "0x10", "on", "yes"]

@@ -13,6 +13,7 @@ import jsonschema
 
 from ucgov import gates, privileges
 from ucgov.errors import Location, SpecError, SpecProblem
+from ucgov.policies import Policy, violations
 from ucgov.spec.source import SourceDoc, read_source, spec_files
 from ucgov.state import Approval, DesiredState, Gate, GrantsMode, Kind, Securable
 
@@ -51,8 +52,13 @@ def load_specs(paths: Iterable[str | Path], *, variables: Mapping[str, str] | No
     return desired
 
 
-def load_texts(texts: Iterable[tuple[str, str]], *, variables: Mapping[str, str]) -> DesiredState:
-    """The same as load_specs, for (path, text) pairs: files from git, or tests."""
+def load_texts(
+    texts: Iterable[tuple[str, str]], *, variables: Mapping[str, str], check_policies: bool = True
+) -> DesiredState:
+    """The same as load_specs, for (path, text) pairs: files from git, or tests.
+
+    ``check_policies=False`` loads specs that break their policies, e.g. a git revision a change fixes.
+    """
     problems: list[SpecProblem] = []
     merger = _Merger()
     validator = jsonschema.Draft202012Validator(json_schema())
@@ -63,13 +69,14 @@ def load_texts(texts: Iterable[tuple[str, str]], *, variables: Mapping[str, str]
             continue
         doc.data = _substitute(doc, doc.data, (), variables, problems)
         schema_problems = [_schema_problem(doc, e) for e in validator.iter_errors(doc.data)]
-        problems += schema_problems + _privilege_problems(doc)
+        problems += schema_problems + _privilege_problems(doc) + _policy_privilege_problems(doc)
         if not schema_problems:
             merger.add(doc)
-    problems += merger.problems
+    desired = merger.desired_state()
+    problems += merger.problems + (violations(desired) if check_policies else [])
     if problems:
         raise SpecError(problems)
-    return merger.desired_state()
+    return desired
 
 
 def _declared(data: Any) -> Iterator[tuple[Kind, str, dict, tuple]]:
@@ -100,6 +107,30 @@ def _privilege_problems(doc: SourceDoc) -> list[SpecProblem]:
                 if problem:
                     where = doc.where(path + ("grants", principal, i))
                     problems.append(SpecProblem(where, f"{problem}, on {full_name}"))
+    return problems
+
+
+def _policies(data: Any) -> Iterator[tuple[int, dict]]:
+    """Each policy written in one document, with its index; skips what is not a mapping."""
+    written = data.get("policies") if isinstance(data, dict) else None
+    for i, body in enumerate(written if isinstance(written, list) else ()):
+        if isinstance(body, dict):
+            yield i, body
+
+
+def _policy_privilege_problems(doc: SourceDoc) -> list[SpecProblem]:
+    """Unknown privileges in policies, checked wherever the list is well-formed."""
+    problems = []
+    for i, body in _policies(doc.data):
+        deny = body.get("deny")
+        written = deny.get("privileges") if isinstance(deny, dict) else None
+        name = body.get("name") if isinstance(body.get("name"), str) else f"policies/{i}"
+        for j, raw in enumerate(written if isinstance(written, list) else ()):
+            privilege = privileges.normalise(raw) if isinstance(raw, str) else None
+            if privilege is not None and privilege not in privileges.ALL_PRIVILEGES:
+                problem = privileges.problem_with(privilege, Kind.CATALOG)
+                where = doc.where(("policies", i, "deny", "privileges", j))
+                problems.append(SpecProblem(where, f"{problem}, in policy '{name}'"))
     return problems
 
 
@@ -136,6 +167,20 @@ def _schema_problem(doc: SourceDoc, error: jsonschema.ValidationError) -> SpecPr
         return SpecProblem(where, _name_message(error.instance))
     if error.validator == "oneOf" and path[-1:] == ("approved",):
         return SpecProblem(doc.where(path), "approved needs exactly one of 'run' or 'version'")
+    if error.validator == "required":
+        missing = [k for k in error.validator_value if k not in error.instance]
+        return SpecProblem(doc.where(path), f"{_describe(path)} is missing the required key '{missing[0]}'")
+    if error.validator == "minProperties":
+        wanted = ", ".join(error.schema.get("properties", {}))
+        return SpecProblem(doc.where(path), f"{_describe(path)} needs at least one of: {wanted}")
+    if error.validator == "minItems":
+        return SpecProblem(doc.where(path), f"{_describe(path)} must not be empty")
+    if error.validator == "pattern" and path[-2:] == ("deny", "on"):
+        return SpecProblem(
+            doc.where(path),
+            f"{_describe(path)} '{error.instance}' must be 1 to 3 non-empty parts joined by dots "
+            "(catalog, catalog.schema or catalog.schema.model)",
+        )
     if error.validator == "type":
         wanted = error.validator_value
         return SpecProblem(
@@ -198,6 +243,8 @@ class _Merger:
         self.scalars: dict[tuple, tuple[Any, Location]] = {}
         self.grants: dict[str, dict[str, set[str]]] = {}
         self.principals: dict[str, list[Location]] = {}
+        self.grant_locations: dict[tuple[str, str, str], Location] = {}
+        self.policies: dict[str, Policy] = {}
         self.problems: list[SpecProblem] = []
 
     def add(self, doc: SourceDoc) -> None:
@@ -205,6 +252,8 @@ class _Merger:
             self._set((None, key), value, doc.where(("settings", key)))
         for kind, full_name, body, path in _declared(doc.data):
             self._add_object(doc, kind, full_name, body, path)
+        for i, body in _policies(doc.data):
+            self._add_policy(_policy(doc, body, ("policies", i)))
 
     def _add_object(self, doc: SourceDoc, kind: Kind, full_name: str, body: dict, path: tuple) -> None:
         self.kinds[full_name] = kind
@@ -222,9 +271,25 @@ class _Merger:
         for principal, written in (body.get("grants") or {}).items():
             where = doc.where_key(path + ("grants", principal))
             self.principals.setdefault(principal, []).append(where)
-            normalised = {privileges.normalise(raw) for raw in written}
+            normalised = [privileges.normalise(raw) for raw in written]
             valid = {p for p in normalised if privileges.problem_with(p, kind) is None}  # the rest are reported
             self.grants[full_name].setdefault(principal, set()).update(valid)
+            for i, privilege in enumerate(normalised):
+                if privilege in valid:
+                    where = doc.where(path + ("grants", principal, i))
+                    self.grant_locations.setdefault((full_name, principal, privilege), where)
+
+    def _add_policy(self, policy: Policy) -> None:
+        """Policies from all files are concatenated; one name must mean one policy."""
+        first = self.policies.setdefault(policy.name, policy)
+        if first != policy:
+            self.problems.append(
+                SpecProblem(
+                    policy.where,
+                    f"policy '{policy.name}' is defined differently here than at {first.where} "
+                    "(rename one, or make them the same)",
+                )
+            )
 
     def _set(self, key: tuple, value: Any, where: Location, *, quiet: bool = False) -> None:
         if key not in self.scalars:
@@ -260,7 +325,22 @@ class _Merger:
             objects=objects,
             principals={p: tuple(sorted(set(locs))) for p, locs in self.principals.items()},
             prune=bool(self._value(None, "prune")),
+            policies=tuple(self.policies.values()),
+            grant_locations=dict(self.grant_locations),
         )
+
+
+def _policy(doc: SourceDoc, body: dict, path: tuple) -> Policy:
+    deny = body["deny"]
+    written = deny.get("privileges")
+    normalised = None if written is None else {privileges.normalise(raw) for raw in written}
+    return Policy(
+        name=body["name"],
+        principal=deny.get("principal", "*"),
+        privileges=None if normalised is None else frozenset(normalised & privileges.ALL_PRIVILEGES),
+        on=deny.get("on"),
+        where=doc.where(path),
+    )
 
 
 def _approval(doc: SourceDoc, body: dict, path: tuple) -> Approval:

@@ -88,11 +88,11 @@ def _walk(loader: yaml.SafeLoader, node: yaml.Node, path: JsonPath, doc: SourceD
         loader.flatten_mapping(node)  # resolves YAML merge keys (<<)
         result: dict = {}
         for key_node, value_node in node.value:
-            key = loader.construct_object(key_node, deep=True)
-            if not isinstance(key, (str, int, float, bool)) and key is not None:
+            if not isinstance(key_node, yaml.ScalarNode):
                 problems.append(SpecProblem(_loc(doc.path, key_node.start_mark), "a mapping key must be a plain value"))
                 continue
-            key = str(key) if key is not None else "null"
+            # Keys are names, kept as written: YAML 1.1 would read `on`, `yes` or `0x10` as true or 16.
+            key = key_node.value
             if key in result:
                 first = doc.keys[path + (key,)]
                 problems.append(

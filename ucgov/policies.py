@@ -1,0 +1,99 @@
+"""Policies: access that specs must never grant, checked against the grants they declare.
+
+A policy denies privileges to principals on objects, all three given as patterns. It applies
+to effective access: a grant on a catalog or schema is inherited by what is inside it (the
+server enforces this), so a catalog-level EXECUTE breaks a policy that denies EXECUTE on the
+catalog's models, whether or not any model is declared.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+
+from ucgov import privileges as privs
+from ucgov.errors import Location, SpecProblem
+from ucgov.state import DesiredState, Kind, Securable
+
+MAX_DEPTH = Kind.MODEL.depth
+"""Full names have at most three parts: catalog.schema.model."""
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Deny ``privileges`` to principals matching ``principal`` on objects matching ``on``.
+
+    ``principal`` and ``on`` are fnmatch globs (case-sensitive); ``on`` is matched part by part,
+    so ``prod_*.*`` means every schema of every catalog whose name starts with ``prod_``.
+    """
+
+    name: str
+    principal: str = "*"
+    privileges: frozenset[str] | None = None
+    """Normalised privilege names, or None for any privilege."""
+    on: str | None = None
+    """A pattern over full names, or None for any object."""
+    where: Location | None = field(default=None, compare=False)
+
+    def denies(self, principal: str, privilege: str) -> bool:
+        """Whether this policy is about this principal and privilege, wherever granted."""
+        wanted = self.privileges is None or privilege in self.privileges
+        return wanted and fnmatchcase(principal, self.principal)
+
+    def reach(self, granted_on: Securable, privilege: str) -> str | None:
+        """What a grant on ``granted_on`` gives that this policy's ``on`` covers, or None.
+
+        The object's own name when ``on`` matches it; otherwise, when ``on`` is deeper and its
+        leading parts match the object, the names inside it that the privilege reaches.
+        """
+        if self.on is None:
+            return granted_on.full_name
+        parts = self.on.split(".")
+        names = granted_on.full_name.split(".")
+        if len(parts) < len(names) or not all(map(fnmatchcase, names, parts)):
+            return None
+        if len(parts) == len(names):
+            return granted_on.full_name
+        deepest = (Kind.CATALOG, Kind.SCHEMA, Kind.MODEL)[len(parts) - 1]
+        if privilege not in privs.APPLICABLE[deepest]:
+            return None
+        return ".".join(names + parts[len(names) :])
+
+
+def violations(desired: DesiredState) -> list[SpecProblem]:
+    """Every grant in the desired state that a policy denies, at the place the grant is written."""
+    found = []
+    for policy in desired.policies:
+        for granted_on, principal, privilege in _grants(desired):
+            message = _violation(policy, granted_on, principal, privilege)
+            if message:
+                where = _where(desired, (granted_on.full_name, principal, privilege), policy)
+                found.append(SpecProblem(where, message))
+    return found
+
+
+def _grants(desired: DesiredState) -> Iterator[tuple[Securable, str, str]]:
+    for obj in desired.ordered():
+        for principal, privileges in sorted(obj.grants.items()):
+            for privilege in privs.in_reading_order(privileges):
+                yield obj, principal, privilege
+
+
+def _violation(policy: Policy, granted_on: Securable, principal: str, privilege: str) -> str | None:
+    reached = policy.reach(granted_on, privilege) if policy.denies(principal, privilege) else None
+    if reached is None:
+        return None
+    denied = f"policy '{policy.name}' denies {privilege} to {principal} on {reached}"
+    if reached == granted_on.full_name:
+        return f"{denied} ({granted_on.kind.label})"
+    return f"{denied} (granted on {granted_on.kind.label} {granted_on.full_name}, which reaches it)"
+
+
+def _where(desired: DesiredState, grant: tuple[str, str, str], policy: Policy) -> Location:
+    """Where the grant is written; for a desired state built by hand, where the principal or policy is."""
+    found = desired.grant_locations.get(grant)
+    if found:
+        return found
+    named = desired.principals.get(grant[1]) or ()
+    return named[0] if named else policy.where or Location("<specs>", 1, 1)
