@@ -84,6 +84,8 @@ def cli() -> None:
       ucgov validate specs/          check specs offline
       ucgov plan specs/              show what would change on the server
       ucgov apply specs/             make it so (asks first)
+      ucgov diff origin/main         who gains and loses what, between git revisions
+      ucgov resolve c.s.model        the approved version's models:/ URI
       ucgov sandbox start            run a local Unity Catalog server to try it
     """
 
@@ -140,7 +142,9 @@ def plan(
     "--plan", "plan_file", type=click.Path(exists=True, dir_okay=False), help="Apply a plan saved by `plan --out`."
 )
 @click.option("--auto-approve", is_flag=True, help="Apply without asking (for pipelines).")
-@click.option("--allow-destroy", is_flag=True, help="Allow deleting objects (with settings.prune).")
+@click.option(
+    "--allow-destroy", is_flag=True, help="Reserved for deleting objects (settings.prune); ucgov deletes nothing yet."
+)
 def apply(
     paths: tuple[str, ...],
     variables: dict[str, str],

@@ -34,7 +34,7 @@ def diff(desired: DesiredState, live: LiveState) -> Plan:
     return Plan(
         changes=tuple(object_changes + registers + approves + grant_changes),
         objects=tuple(o.full_name for o in ordered),
-        warnings=tuple(unchecked_principals(desired, live)),
+        warnings=tuple(plan_warnings(desired, live)),
     )
 
 
@@ -70,10 +70,13 @@ def _approval_edit(want: Securable, had: Securable | None) -> list[Change]:
     ]
 
 
-def unchecked_principals(desired: DesiredState, live: LiveState) -> list[str]:
-    if live.known_principals is not None or not desired.principals:
-        return []
-    return ["principals were not checked: only the metastore owner's token may list users"]
+def plan_warnings(desired: DesiredState, live: LiveState) -> list[str]:
+    warnings = []
+    if live.known_principals is None and desired.principals:
+        warnings.append("principals were not checked: only the metastore owner's token may list users")
+    if desired.prune:
+        warnings.append("settings.prune is not supported yet: ucgov deletes nothing, whatever the specs say")
+    return warnings
 
 
 def unknown_principals(desired: DesiredState, live: LiveState) -> list[SpecProblem]:

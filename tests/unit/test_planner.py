@@ -319,3 +319,11 @@ def test_no_warning_when_the_specs_name_no_principal(load_spec):
     plan = diff(load_spec("catalogs:\n  unity: {}\n"), live_state(known=None))
 
     assert plan.warnings == ()
+
+
+def test_prune_is_not_silently_ignored(load_spec):
+    desired = load_spec("settings: {prune: true}\ncatalogs:\n  unity: {}\n")
+
+    plan = diff(desired, live_state())
+
+    assert "settings.prune is not supported yet: ucgov deletes nothing, whatever the specs say" in plan.warnings
