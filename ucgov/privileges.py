@@ -31,6 +31,11 @@ APPLICABLE: dict[Kind, frozenset[str]] = {
 ALL_PRIVILEGES = APPLICABLE[Kind.CATALOG]
 
 
+def acts_on(privilege: str) -> Kind:
+    """The kind of object a privilege is about, wherever granted: EXECUTE models, USE SCHEMA schemas."""
+    return max((k for k in Kind if privilege in APPLICABLE[k]), key=lambda k: k.depth)
+
+
 # The order people read privileges in: access first, then what it allows to create or use.
 _READING_ORDER = (
     "USE CATALOG",

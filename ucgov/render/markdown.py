@@ -11,7 +11,7 @@ import json
 from collections import defaultdict
 
 from ucgov.plan import Action, Change, Plan
-from ucgov.privileges import APPLICABLE
+from ucgov.privileges import acts_on
 from ucgov.render.summary import summary_line
 from ucgov.state import Kind
 
@@ -68,17 +68,12 @@ def _reach(kind: Kind, name: str, privileges: tuple[str, ...], declared: tuple[s
     for target in (Kind.SCHEMA, Kind.MODEL):
         if target.depth <= kind.depth:
             continue
-        acting = [p for p in privileges if _target_kind(p) is target]
+        acting = [p for p in privileges if acts_on(p) is target]
         inside = sorted(o for o in declared if o.startswith(name + ".") and Kind.of(o) is target)
         if acting and inside:
             noun = f"{target.label}s" if len(inside) != 1 else target.label
             parts.append(f"{', '.join(acting)} reaches {len(inside)} {noun}: {_names(inside)}")
     return " — " + "; ".join(parts) if parts else ""
-
-
-def _target_kind(privilege: str) -> Kind:
-    """The deepest kind of object a privilege acts on: EXECUTE acts on models, USE SCHEMA on schemas."""
-    return max((k for k in Kind if privilege in APPLICABLE[k]), key=lambda k: k.depth)
 
 
 def _names(names: list[str]) -> str:
