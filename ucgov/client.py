@@ -17,6 +17,7 @@ SCIM = "/api/1.0/unity-control/scim2/Users"
 DEFAULT_URL = "http://127.0.0.1:8080"
 _RETRY_STATUSES = {429, 500, 502, 503, 504}
 _PAGE = 100  # the server never returns more per page, whatever max_results asks
+_COLLECTION = {Kind.CATALOG: "catalogs", Kind.SCHEMA: "schemas", Kind.MODEL: "models"}
 _VERSION_PAGE = 50  # the API's maximum for model versions
 
 
@@ -62,7 +63,7 @@ class UCClient:
 
     def get_securable(self, kind: Kind, full_name: str) -> dict | None:
         """The object as the server describes it, or None if it does not exist."""
-        path = {Kind.CATALOG: "catalogs", Kind.SCHEMA: "schemas", Kind.MODEL: "models"}[kind]
+        path = _COLLECTION[kind]
         try:
             return self._json("GET", f"{API}/{path}/{quote(full_name)}", what=f"read {kind.label} {full_name}")
         except ApiError as exc:
@@ -99,12 +100,6 @@ class UCClient:
                 return emails - {""}
             start += len(page)
 
-    def list_catalogs(self) -> list[dict]:
-        return list(self._pages(f"{API}/catalogs", "catalogs", {}))
-
-    def list_schemas(self, catalog: str) -> list[dict]:
-        return list(self._pages(f"{API}/schemas", "schemas", {"catalog_name": catalog}))
-
     def list_models(self, catalog: str, schema: str) -> list[dict]:
         params = {"catalog_name": catalog, "schema_name": schema}
         return list(self._pages(f"{API}/models", "registered_models", params))
@@ -128,11 +123,11 @@ class UCClient:
             body["catalog_name"] = parts[0]
         if kind is Kind.MODEL:
             body.update(catalog_name=parts[0], schema_name=parts[1])
-        path = {Kind.CATALOG: "catalogs", Kind.SCHEMA: "schemas", Kind.MODEL: "models"}[kind]
+        path = _COLLECTION[kind]
         return self._json("POST", f"{API}/{path}", json=body, what=f"create {kind.label} {full_name}", idempotent=False)
 
     def update_securable(self, kind: Kind, full_name: str, fields: dict) -> dict:
-        path = {Kind.CATALOG: "catalogs", Kind.SCHEMA: "schemas", Kind.MODEL: "models"}[kind]
+        path = _COLLECTION[kind]
         return self._json(
             "PATCH", f"{API}/{path}/{quote(full_name)}", json=fields, what=f"update {kind.label} {full_name}"
         )

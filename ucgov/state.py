@@ -111,14 +111,6 @@ class Securable:
     versions: tuple[ModelVersion, ...] = ()
     """Live models only, and only when an approval needs them."""
 
-    @property
-    def parent(self) -> str | None:
-        return self.full_name.rpartition(".")[0] or None
-
-    @property
-    def name(self) -> str:
-        return self.full_name.rpartition(".")[2]
-
 
 @dataclass(frozen=True)
 class State:
