@@ -237,18 +237,27 @@ port_option = click.option("--port", type=int, default=8080, show_default=True, 
 @sandbox.command("start")
 @port_option
 @click.option("--user", "users", multiple=True, metavar="EMAIL", help="Create this user on the server (repeatable).")
-def sandbox_start(port: int, users: tuple[str, ...]) -> None:
+@click.option(
+    "--maven-repo",
+    "maven_repos",
+    multiple=True,
+    metavar="URL|DIR",
+    help="A Maven repository to fetch the server from, before Maven Central (repeatable; UCGOV_MAVEN_REPO too).",
+)
+def sandbox_start(port: int, users: tuple[str, ...], maven_repos: tuple[str, ...]) -> None:
     """Start a fresh server in the background and print its UCGOV_URL and UCGOV_TOKEN.
 
     The first start downloads the server (io.unitycatalog:unitycatalog-server) with
-    Maven and caches it; Java 17+ and Maven are needed. Use it with:
+    Maven and caches it; Java 17+ and Maven are needed. Where your Maven mirror lacks the
+    server, name a repository that holds it with --maven-repo or UCGOV_MAVEN_REPO
+    (comma-separated URLs or folders). Use it with:
 
         eval "$(ucgov sandbox start --user alice@example.com)"
     """
     from ucgov import sandbox as sb
 
     click.echo(f"Starting Unity Catalog {sb.SERVER_VERSION} on port {port}...", err=True)
-    started = sb.start(port, users=users)
+    started = sb.start(port, users=users, maven_repos=maven_repos, progress=lambda line: click.echo(line, err=True))
     click.echo(f"Ready at {started.url} (admin token in {started.workdir}/etc/conf/token.txt).", err=True)
     click.echo("\n".join(started.env_lines()))
 

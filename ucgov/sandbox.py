@@ -1,6 +1,6 @@
 """A real open-source Unity Catalog server on this machine, with authorization on.
 
-The server's jars come from Maven Central once (through Maven) and are cached; each start
+The server's jars come through Maven once (see ``ucgov.maven``) and are cached; each start
 gets a fresh working directory, so the database starts empty. Only the server this module
 started on a port is ever stopped.
 """
@@ -14,9 +14,8 @@ import shutil
 import signal
 import socket
 import subprocess
-import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -24,22 +23,13 @@ import httpx
 
 from ucgov.client import UCClient
 from ucgov.errors import ApiError, SandboxError
+from ucgov.maven import SERVER_VERSION, Progress, server_jars
 
-SERVER_ARTIFACT = "io.unitycatalog:unitycatalog-server"
-SERVER_VERSION = "0.6.0"
+__all__ = ["SERVER_VERSION", "Sandbox", "current", "java_command", "start", "state_dir", "stop"]
+
 MAIN_CLASS = "io.unitycatalog.server.UnityCatalogServer"
 DEFAULT_PORT = 8080
 START_TIMEOUT = 180.0
-
-_POM = """<project xmlns="http://maven.apache.org/POM/4.0.0">
-  <modelVersion>4.0.0</modelVersion>
-  <groupId>dev.ucgov</groupId><artifactId>sandbox-server</artifactId><version>1</version>
-  <packaging>pom</packaging>
-  <dependencies>
-    <dependency><groupId>{group}</groupId><artifactId>{artifact}</artifactId><version>{version}</version></dependency>
-  </dependencies>
-</project>
-"""
 
 
 @dataclass(frozen=True)
@@ -66,75 +56,11 @@ class Sandbox:
         return UCClient(self.url, token=self.token)
 
 
-def cache_dir() -> Path:
-    """Where downloaded server jars are kept between runs (UCGOV_CACHE_DIR overrides)."""
-    if os.environ.get("UCGOV_CACHE_DIR"):
-        return Path(os.environ["UCGOV_CACHE_DIR"])
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "ucgov"
-
-
 def state_dir() -> Path:
     """Where running sandboxes keep their working directories (UCGOV_SANDBOX_DIR overrides)."""
     if os.environ.get("UCGOV_SANDBOX_DIR"):
         return Path(os.environ["UCGOV_SANDBOX_DIR"])
     return Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state") / "ucgov" / "sandbox"
-
-
-def server_jars(version: str = SERVER_VERSION) -> Path:
-    """A folder holding the server and its runtime dependencies, fetched with Maven on first use.
-
-    UCGOV_SERVER_LIB may name a folder of jars of the same server obtained some other way
-    (a company mirror, a build of the release tag); ucgov then uses it as it is.
-    """
-    if os.environ.get("UCGOV_SERVER_LIB"):
-        given = Path(os.environ["UCGOV_SERVER_LIB"])
-        if not any(given.glob("*.jar")):
-            raise SandboxError(f"UCGOV_SERVER_LIB={given} holds no .jar files")
-        return given
-    lib = cache_dir() / f"unitycatalog-server-{version}" / "lib"
-    if (lib / ".complete").exists():
-        return lib
-    _fetch_jars(version, lib)
-    return lib
-
-
-def _fetch_jars(version: str, lib: Path) -> None:
-    mvn = shutil.which("mvn")
-    if not mvn:
-        raise SandboxError(
-            "Maven (mvn) is needed once to download the Unity Catalog server: install it, e.g. `apt-get install maven`"
-        )
-    group, artifact = SERVER_ARTIFACT.split(":")
-    lib.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=lib.parent) as tmp:
-        (Path(tmp) / "pom.xml").write_text(_POM.format(group=group, artifact=artifact, version=version))
-        out = Path(tmp) / "lib"
-        cmd = [
-            mvn,
-            "-B",
-            "-q",
-            "-U",
-            "dependency:copy-dependencies",
-            "-DincludeScope=runtime",
-            f"-DoutputDirectory={out}",
-        ]
-        result = subprocess.run(cmd, cwd=tmp, capture_output=True, text=True)
-        if result.returncode != 0:
-            raise SandboxError(
-                f"could not download {SERVER_ARTIFACT}:{version} with Maven: {_maven_error(result.stdout + result.stderr)}"
-            )
-        (out / ".complete").write_text(f"{SERVER_ARTIFACT}:{version}\n")
-        if lib.exists():
-            shutil.rmtree(lib)
-        out.rename(lib)
-
-
-def _maven_error(output: str) -> str:
-    for line in output.splitlines():
-        clean = re.sub(r"\x1b\[[0-9;]*m", "", line).strip()
-        if clean.startswith("[ERROR]") and len(clean) > len("[ERROR] "):
-            return re.sub(r" -> \[Help 1\]$", "", clean[len("[ERROR] ") :])
-    return output.strip()[-500:] or "Maven failed without a message"
 
 
 def java_command() -> str:
@@ -156,8 +82,19 @@ def java_command() -> str:
     return java
 
 
-def start(port: int = DEFAULT_PORT, *, users: Iterable[str] = (), base: Path | None = None) -> Sandbox:
-    """Start a fresh server on ``port`` (and port+1), wait until it answers, create ``users``."""
+def start(
+    port: int = DEFAULT_PORT,
+    *,
+    users: Iterable[str] = (),
+    base: Path | None = None,
+    maven_repos: Sequence[str] = (),
+    progress: Progress = lambda _: None,
+) -> Sandbox:
+    """Start a fresh server on ``port`` (and port+1), wait until it answers, create ``users``.
+
+    The server's jars come from Maven the first time, from ``maven_repos`` and UCGOV_MAVEN_REPO
+    before Maven Central; ``progress`` hears what that download is doing.
+    """
     base = base or state_dir()
     running = _recorded(base, port)
     if running and _alive(running.pid):
@@ -166,7 +103,7 @@ def start(port: int = DEFAULT_PORT, *, users: Iterable[str] = (), base: Path | N
     for p in (port, port + 1):
         if not _port_free(p):
             raise SandboxError(f"port {p} is busy (the server needs {port} and {port + 1}): choose another with --port")
-    lib = server_jars()
+    lib = server_jars(repositories=maven_repos, progress=progress)
     sandbox = _launch(java, lib, port, base / str(port))
     try:
         _wait_until_ready(sandbox)

@@ -31,16 +31,41 @@ def _free_port_pair() -> int:
     raise RuntimeError("no two free neighbouring ports")
 
 
+def server_required() -> bool:
+    """In CI (CI=true) and with UCGOV_REQUIRE_SERVER=1 an integration test never skips: no server fails it."""
+    return os.environ.get("UCGOV_REQUIRE_SERVER") == "1" or os.environ.get("CI", "").lower() in {"true", "1"}
+
+
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory):
     base = tmp_path_factory.mktemp("sandbox")
     port = _free_port_pair()
     try:
-        started = sandbox.start(port, users=USERS, base=base)
+        started = sandbox.start(port, users=USERS, base=base, progress=print)
     except SandboxError as exc:
-        pytest.skip(f"the real Unity Catalog server cannot be had here, so nothing is faked: {exc}")
+        reason = f"the real Unity Catalog server cannot be had here, so nothing is faked: {exc}"
+        if server_required():
+            pytest.fail(reason, pytrace=False)
+        pytest.skip(reason)
     yield started
     sandbox.stop(port, base=base)
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.skipped and "integration" in report.keywords and server_required():
+        _skipped_integration.append(report.nodeid)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Where the server is required, an integration test that skipped anyway fails the run."""
+    if _skipped_integration and exitstatus == 0:
+        print(
+            f"\n{len(_skipped_integration)} integration test(s) skipped where the server is required (CI or UCGOV_REQUIRE_SERVER=1)"
+        )
+        session.exitstatus = 1
+
+
+_skipped_integration: list[str] = []
 
 
 class Rest:
