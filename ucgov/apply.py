@@ -5,14 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ucgov import versions
-from ucgov.approval import join_comment, split_comment
+from ucgov import approval, preconditions, versions
 from ucgov.client import UCClient
 from ucgov.errors import ApiError, ApplyError, StalePlanError, UcgovError
 from ucgov.live import read_objects
-from ucgov.plan import Action, Change, Plan
-from ucgov.planfile import SavedPlan, fingerprint
-from ucgov.state import Kind
+from ucgov.plan import Action, ApprovalChange, Change, GrantChange, ObjectChange, Plan, Registration
+from ucgov.preconditions import Status
+from ucgov.state import Kind, LiveState
 
 
 @dataclass(frozen=True)
@@ -29,101 +28,132 @@ class Step:
         return [c.describe() for c in self.changes]
 
 
-def apply_steps(plan: Plan) -> list[Step]:
-    """The plan's changes as requests: grant changes on one object go together in one PATCH,
+@dataclass(frozen=True)
+class Checked:
+    """A plan's changes sorted by their preconditions: still to do, or already in place."""
+
+    pending: tuple[Change, ...]
+    done: tuple[Change, ...] = ()
+
+
+@dataclass(frozen=True)
+class Applied:
+    """What an apply did, and what it found already done (by an earlier, interrupted apply)."""
+
+    made: tuple[str, ...]
+    already_done: tuple[str, ...] = ()
+
+
+def apply_steps(changes: tuple[Change, ...] | list[Change]) -> list[Step]:
+    """The changes as requests: grant changes on one object go together in one PATCH,
     at the place of that object's first grant change."""
     groups: dict[object, list[Change]] = {}
-    for index, change in enumerate(plan.changes):
+    for index, change in enumerate(changes):
         key = (change.address.kind, change.address.full_name) if change.action.is_grant else index
         groups.setdefault(key, []).append(change)
-    return [Step(tuple(changes)) for changes in groups.values()]
+    return [Step(tuple(group)) for group in groups.values()]
 
 
-def apply_plan(plan: Plan, client: UCClient, *, progress: Callable[[str], None] = lambda _: None) -> list[str]:
-    """Make each change; on the first failure raise ApplyError listing what was and wasn't applied."""
-    steps = apply_steps(plan)
+def check(plan: Plan, live: LiveState) -> Checked:
+    """Which changes are still to do; StalePlanError, before anything is applied, if any object moved."""
+    found = preconditions.statuses(plan.changes, live)
+    moved = [c.describe() for c, s in zip(plan.changes, found, strict=True) if s is Status.MOVED]
+    if moved:
+        raise StalePlanError(moved)
+    pending = tuple(c for c, s in zip(plan.changes, found, strict=True) if s is Status.PENDING)
+    done = tuple(c for c, s in zip(plan.changes, found, strict=True) if s is Status.DONE)
+    return Checked(pending, done)
+
+
+def apply_plan(
+    plan: Plan, client: UCClient, *, live: LiveState | None = None, progress: Callable[[str], None] = lambda _: None
+) -> Applied:
+    """Check the plan against ``live`` (read again when not given) and make the changes still to do."""
+    checked = check(plan, live if live is not None else read_touched(client, plan))
+    return apply_checked(checked, client, progress=progress)
+
+
+def apply_checked(checked: Checked, client: UCClient, *, progress: Callable[[str], None] = lambda _: None) -> Applied:
+    """Make each pending change in order; on the first failure raise ApplyError listing what was and wasn't applied."""
+    steps = apply_steps(checked.pending)
     registered: dict[str, int] = {}  # model -> version registered by this apply, for its approval
-    applied: list[str] = []
+    made: list[str] = []
     for index, step in enumerate(steps):
         try:
-            done = _run(step, client, registered)
+            lines = _run(step, client, registered)
         except UcgovError as exc:
             pending = [line for s in steps[index:] for line in s.describe()]
-            raise ApplyError(exc, applied, pending) from exc
-        for line in done:
-            applied.append(line)
+            raise ApplyError(exc, made, pending) from exc
+        for line in lines:
+            made.append(line)
             progress(line)
-    return applied
+    return Applied(tuple(made), tuple(c.describe() for c in checked.done))
 
 
-def ensure_fresh(saved: SavedPlan, client: UCClient) -> None:
-    """Refuse a saved plan if any object it touches changed on the server since it was made."""
-    live = read_objects(client, saved.fingerprints)
-    changed = [name for name, seen in saved.fingerprints.items() if fingerprint(live.get(name)) != seen]
-    if changed:
-        raise StalePlanError(changed)
+def read_touched(client: UCClient, plan: Plan) -> LiveState:
+    """The live state of every object the plan changes, with versions where it registers or approves."""
+    names = list(dict.fromkeys(c.address.full_name for c in plan.changes))
+    with_versions = {c.address.full_name for c in plan.changes if c.action in (Action.REGISTER, Action.APPROVE)}
+    return read_objects(client, names, with_versions=with_versions)
 
 
 def _run(step: Step, client: UCClient, registered: dict[str, int]) -> list[str]:
     """Carry out one step; returns what was done, in words."""
-    if step.is_grants:
-        first = step.changes[0].address
-        client.update_grants(first.kind, first.full_name, _permission_changes(step.changes))
-        return step.describe()
     change = step.changes[0]
-    if change.action is Action.CREATE:
-        _create(change, client)
-    elif change.action is Action.UPDATE:
-        _update(change, client)
-    elif change.action is Action.REGISTER:
-        registered[change.address.full_name] = versions.register(client, change)
-        version = registered[change.address.full_name]
-        return [f"register run {change.after['run']} as version {version} of model {change.address.full_name}"]
-    elif change.action is Action.APPROVE:
-        version = _approve(change, client, registered)
+    p = change.payload
+    if isinstance(p, GrantChange):
+        client.update_grants(change.address.kind, change.address.full_name, _permission_changes(step.changes))
+    elif isinstance(p, ObjectChange) and change.action is Action.CREATE:
+        _create(change, p, client)
+    elif isinstance(p, ObjectChange) and change.action is Action.UPDATE:
+        _update(change, p, client)
+    elif isinstance(p, Registration):
+        name = change.address.full_name
+        registered[name] = versions.register(client, name, p)
+        return [
+            f"register run {p.run} (artifact path '{p.artifact_path}') as version {registered[name]} of model {name}"
+        ]
+    elif isinstance(p, ApprovalChange):
+        version = _approve(change.address.full_name, p, client, registered)
         return [f"approve version {version} of model {change.address.full_name}"]
     else:
         raise UcgovError(f"apply does not know how to {change.action.value} {change.address}")
     return step.describe()
 
 
-def _update(change: Change, client: UCClient) -> None:
+def _update(change: Change, p: ObjectChange, client: UCClient) -> None:
     kind, name = change.address.kind, change.address.full_name
-    fields = dict(change.after)
+    fields = p.after.as_dict() if p.after else {}
     if kind is Kind.MODEL and "comment" in fields:  # keep the approval line under the new comment
-        _, approved = split_comment((client.get_securable(kind, name) or {}).get("comment"))
-        fields["comment"] = join_comment(fields["comment"], approved)
+        _, approved = approval.read((client.get_securable(kind, name) or {}).get("comment"))
+        fields["comment"] = approval.write(fields["comment"], approved)
     client.update_securable(kind, name, fields)
 
 
-def _approve(change: Change, client: UCClient, registered: dict[str, int]) -> int:
+def _approve(name: str, p: ApprovalChange, client: UCClient, registered: dict[str, int]) -> int:
     """One write of the model's comment: the person's text kept, the approval line set."""
-    name = change.address.full_name
-    version = (
-        change.after["version"] or registered.get(name) or versions.ready_from_run(client, name, change.after["run"])
-    )
-    human, current = split_comment((client.get_securable(Kind.MODEL, name) or {}).get("comment"))
-    if current not in (change.before["version"], version):
+    version = p.version or registered.get(name) or versions.ready_from_run(client, name, p.run or "", p.artifact_path)
+    human, current = approval.read((client.get_securable(Kind.MODEL, name) or {}).get("comment"))
+    if current not in (p.replaces, version):
         raise UcgovError(
-            f"the approved version of model {name} changed since the plan (planned from {change.before['version']}, "
+            f"the approved version of model {name} changed since the plan (planned from {p.replaces}, "
             f"now {current}); run plan again"
         )
-    client.update_securable(Kind.MODEL, name, {"comment": join_comment(human, version)})
+    client.update_securable(Kind.MODEL, name, {"comment": approval.write(human, version)})
     return version
 
 
-def _create(change: Change, client: UCClient) -> None:
+def _create(change: Change, p: ObjectChange, client: UCClient) -> None:
     """Create the object; one that already exists with the same content counts as created."""
     kind, name = change.address.kind, change.address.full_name
+    wanted = p.after.as_dict() if p.after else {}
     try:
-        client.create_securable(kind, name, dict(change.after))
+        client.create_securable(kind, name, wanted)
     except ApiError as exc:
         if not (exc.already_exists or exc.status == 409):
             raise
         live = client.get_securable(kind, name) or {}
-        differing = sorted(
-            k for k, v in change.after.items() if (live.get(k) or ({} if k == "properties" else None)) != v
-        )
+        differing = sorted(k for k, v in wanted.items() if (live.get(k) or ({} if k == "properties" else None)) != v)
         if differing:
             raise UcgovError(
                 f"{kind.label} {name} was created by someone else meanwhile, with different {', '.join(differing)}; "
@@ -134,9 +164,7 @@ def _create(change: Change, client: UCClient) -> None:
 def _permission_changes(changes: tuple[Change, ...]) -> list[dict]:
     per_principal: dict[str, dict[str, list[str]]] = {}
     for change in changes:
+        assert isinstance(change.payload, GrantChange)
         entry = per_principal.setdefault(change.address.principal or "", {"add": [], "remove": []})
-        if change.action is Action.GRANT:
-            entry["add"] += change.after
-        else:
-            entry["remove"] += change.before
+        entry["add" if change.action is Action.GRANT else "remove"] += change.payload.privileges
     return [{"principal": p, **entry} for p, entry in per_principal.items()]

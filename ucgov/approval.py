@@ -7,18 +7,32 @@ as it is, then a last line a person can read in the UI, e.g.
     Iris species classifier
 
     ucgov: approved version 3
+
+Everything that knows this encoding is here, behind four functions: ``read`` (the live
+reader), ``write`` (apply), ``resolve`` (``ucgov resolve``) and ``comment_problem`` (the spec
+loader, so no spec comment can imitate or crowd out the line).
 """
 
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
+
+from ucgov.errors import UcgovError
+from ucgov.state import Approval, Kind, ModelVersion
+
+if TYPE_CHECKING:  # the loader imports this module, and must not pay for httpx
+    from ucgov.client import UCClient
 
 MARKER = "ucgov: approved version {version}"
-_MARKER = re.compile(r"(?:\n\n|\A)ucgov: approved version (\d+)\Z")
+# Trailing whitespace and CRLF line ends are what a UI or an editor may add after the line.
+_MARKER = re.compile(r"(?:\r?\n\r?\n|\A)ucgov: approved version (\d+)\s*\Z")
+_LOOKALIKE = re.compile(r"ucgov\s*:\s*approved\s+version", re.IGNORECASE)
 COMMENT_LIMIT = 255  # the server's limit on a comment
+_LARGEST_VERSION = 99999  # room kept in a model's comment for the approval line
 
 
-def split_comment(comment: str | None) -> tuple[str | None, int | None]:
+def read(comment: str | None) -> tuple[str | None, int | None]:
     """(the comment a person wrote, the approved version), from a live model's comment."""
     if not comment:
         return comment, None
@@ -29,7 +43,7 @@ def split_comment(comment: str | None) -> tuple[str | None, int | None]:
     return (human or None), int(match.group(1))
 
 
-def join_comment(human: str | None, version: int | None) -> str:
+def write(human: str | None, version: int | None) -> str:
     """The comment to write: the person's text, then the marker for ``version`` if any."""
     if version is None:
         return human or ""
@@ -37,6 +51,42 @@ def join_comment(human: str | None, version: int | None) -> str:
     return f"{human}\n\n{marker}" if human else marker
 
 
-def room_for_comment(version: int) -> int:
-    """How long the person's comment may be so that it and the marker fit the server's limit."""
-    return COMMENT_LIMIT - len("\n\n" + MARKER.format(version=version))
+def comment_problem(comment: str, *, approved: bool) -> str | None:
+    """Why a spec's model comment cannot be written next to the approval line, or None."""
+    if _LOOKALIKE.search(comment):
+        return "contains text shaped like ucgov's approval line ('ucgov: approved version N'); ucgov writes that line itself"
+    room = COMMENT_LIMIT - len("\n\n" + MARKER.format(version=_LARGEST_VERSION))
+    if approved and len(comment) > room:
+        return f"is {len(comment)} characters; with the approval line it must be at most {room}"
+    return None
+
+
+def resolve(client: UCClient, name: str, *, spec: Approval | None = None) -> int:
+    """The approved version of model ``name``, checked to exist and be READY before anyone deploys it.
+
+    With ``spec`` (the approval a spec declares), the version must also be the one it names, or
+    one that came from its run and artifact path.
+    """
+    body = client.get_securable(Kind.MODEL, name)
+    if body is None:
+        raise UcgovError(f"model {name} does not exist on {client.url}")
+    _, version = read(body.get("comment"))
+    if version is None:
+        raise UcgovError(f"model {name} has no approved version: approve one in its spec and apply")
+    found = {v.version: v for v in client.list_versions(name)}
+    problem = _version_problem(found.get(version), version, spec)
+    if problem:
+        raise UcgovError(f"model {name} names version {version} as approved, but {problem}; refusing to resolve it")
+    return version
+
+
+def _version_problem(found: ModelVersion | None, version: int, spec: Approval | None) -> str | None:
+    if found is None:
+        return "that version does not exist"
+    if not found.ready:
+        return f"that version is {found.status}, not READY"
+    if spec is not None and spec.version is not None and spec.version != version:
+        return f"the spec approves version {spec.version}"
+    if spec is not None and spec.run is not None and not found.came_from(spec.run, spec.artifact_path):
+        return f"the spec approves the model from run {spec.run} at '{spec.artifact_path}', and that version came from {found.source}"
+    return None

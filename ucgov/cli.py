@@ -125,10 +125,10 @@ def plan(
     from ucgov.render import render
 
     with UCClient(url, token=_token()) as client:
-        computed, live = _plan(paths, variables, client)
+        computed, _ = _plan(paths, variables, client)
     click.echo(render(computed, fmt, color=_color()))
     if out:
-        _save(computed, live, url, out)
+        _save(computed, url, out)
         click.echo(f"Saved the plan to {out}; apply exactly this plan with: ucgov apply --plan {out}", err=True)
     if detailed_exitcode and not computed.empty:
         sys.exit(EXIT_CHANGES)
@@ -156,30 +156,34 @@ def apply(
     """Make the specs' changes on the server: plan PATHS, show, ask, apply; or apply --plan FILE.
 
     Without a terminal to ask at, apply refuses unless --auto-approve is given. A saved plan
-    is applied exactly as reviewed, and refused (nothing applied) if its objects changed since.
-    If a request fails, apply stops, lists what was and wasn't applied, and exits 1; running
-    it again finishes the job.
+    is applied exactly as reviewed; it is refused (nothing applied) if an object it changes
+    was changed by someone else since, and with PATHS also if the specs differ from those it
+    was made from. Changes already in place are skipped. If a request fails, apply stops,
+    lists what was and wasn't applied, and exits 1; running it again (with the same plan file
+    too) finishes the job.
     """
-    from ucgov.apply import apply_plan, ensure_fresh
+    from ucgov.apply import apply_checked, check, read_touched
     from ucgov.client import UCClient
     from ucgov.render import render_text, summary_line
 
-    if bool(paths) == bool(plan_file):
-        raise click.UsageError("give either spec PATHS or --plan FILE")
+    if not paths and not plan_file:
+        raise click.UsageError("give spec PATHS, or --plan FILE (with the PATHS it was made from, to check them)")
     with UCClient(url, token=_token()) as client:
         if plan_file:
-            saved = _saved(plan_file, url)
-            ensure_fresh(saved, client)
-            computed = saved.plan
+            computed = _saved(plan_file, url, paths, variables).plan
+            checked = check(computed, read_touched(client, computed))
         else:
-            computed, _ = _plan(paths, variables, client)
+            computed, live = _plan(paths, variables, client)
+            checked = check(computed, live)
         click.echo(render_text(computed, color=_color()))
-        if computed.empty:
+        for line in (c.describe() for c in checked.done):
+            click.echo(f"  already done: {line}")
+        if not checked.pending:
             return
         if not auto_approve:
             _confirm()
-        applied = apply_plan(computed, client, progress=lambda line: click.echo(f"  done: {line}"))
-    click.echo(f"Apply complete: {len(applied)} changes made. ({summary_line(computed)})")
+        applied = apply_checked(checked, client, progress=lambda line: click.echo(f"  done: {line}"))
+    click.echo(f"Apply complete: {len(applied.made)} changes made. ({summary_line(computed)})")
 
 
 @cli.command("diff")
@@ -215,15 +219,24 @@ def diff_command(base_ref: str, refs_and_paths: tuple[str, ...], variables: dict
 @cli.command()
 @click.argument("name")
 @url_option
-def resolve(name: str, url: str) -> None:
+@click.option(
+    "--spec",
+    "specs",
+    multiple=True,
+    type=click.Path(),
+    help="Also check the approved version against these specs' approval (repeatable).",
+)
+@var_option
+def resolve(name: str, url: str, specs: tuple[str, ...], variables: dict[str, str]) -> None:
     """Print the approved version of model NAME (catalog.schema.model) as a models:/ URI.
 
-    For deploy jobs: mlflow.pyfunc.load_model("$(ucgov resolve unity.default.iris)")
+    The version must exist and be READY, else exit 1; with --spec it must also be the one the
+    specs approve. For deploy jobs: mlflow.pyfunc.load_model("$(ucgov resolve unity.default.iris)")
     with the registry URI uc:UCGOV_URL.
     """
     from ucgov.resolver import resolve as resolve_uri
 
-    click.echo(resolve_uri(name, url=url, token=_token()))
+    click.echo(resolve_uri(name, url=url, token=_token(), specs=specs, variables=variables))
 
 
 @cli.group()
@@ -299,20 +312,25 @@ def _plan(paths: tuple[str, ...], variables: dict[str, str], client):
     return diff(desired, live), live
 
 
-def _save(computed, live, url: str, out: str) -> None:
-    from ucgov.planfile import SavedPlan, dumps, fingerprint, touched
+def _save(computed, url: str, out: str) -> None:
+    from ucgov.planfile import SavedPlan, dumps
 
-    fingerprints = {name: fingerprint(live.get(name)) for name in touched(computed)}
-    Path(out).write_text(dumps(SavedPlan(plan=computed, url=url, fingerprints=fingerprints)))
+    Path(out).write_text(dumps(SavedPlan(plan=computed, url=url)))
 
 
-def _saved(plan_file: str, url: str):
+def _saved(plan_file: str, url: str, paths: tuple[str, ...], variables: dict[str, str]):
+    """The saved plan, refused if made against another server or (when PATHS are given) from other specs."""
     from ucgov.errors import PlanFileError
     from ucgov.planfile import loads
 
     saved = loads(Path(plan_file).read_text(), source=plan_file)
     if saved.url.rstrip("/") != url.rstrip("/"):
         raise PlanFileError(f"{plan_file} was planned against {saved.url}, not {url}: apply it there, or plan again")
+    if paths and _load(paths, variables).digest != saved.plan.specs_digest:
+        raise PlanFileError(
+            f"{plan_file} was made from other specs than those in {', '.join(paths)}: "
+            "plan these specs again, review that plan, and apply it"
+        )
     return saved
 
 

@@ -69,14 +69,15 @@ class PlanError(UcgovError):
 
 
 class StalePlanError(PlanError):
-    """Objects a saved plan touches changed on the server after the plan was made."""
+    """Objects a saved plan changes were changed on the server by someone else since the plan was made."""
 
-    def __init__(self, changed: Sequence[str]) -> None:
-        self.changed = tuple(changed)
-        names = ", ".join(self.changed)
+    def __init__(self, moved: Sequence[str]) -> None:
+        self.moved = tuple(moved)
+        listed = "\n".join(f"  {line}" for line in self.moved)
         super().__init__(
-            f"stale plan: {names} changed on the server since the plan was made; nothing was applied. "
-            "Make a new plan, review it, and apply that one"
+            "stale plan: the server no longer holds what these changes were planned against "
+            f"(someone changed their objects since):\n{listed}\n"
+            "Nothing was applied. Make a new plan, review it, and apply that one"
         )
 
 

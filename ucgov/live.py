@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import TypeVar
 
-from ucgov.approval import split_comment
+from ucgov import approval
 from ucgov.client import UCClient
 from ucgov.errors import AuthError
 from ucgov.state import Approval, DesiredState, Kind, LiveState, ModelVersion, Securable, State
@@ -48,9 +48,11 @@ def read_live(client: UCClient, desired: State, *, concurrency: int = CONCURRENC
     return LiveState(objects=objects, known_principals=known)
 
 
-def read_objects(client: UCClient, full_names: Iterable[str]) -> LiveState:
-    """The live state of named objects, for checking that a saved plan is still fresh."""
-    stubs = {n: Securable(Kind.of(n), n) for n in full_names}
+def read_objects(client: UCClient, full_names: Iterable[str], *, with_versions: Iterable[str] = ()) -> LiveState:
+    """The live state of named objects (and the versions of the models in ``with_versions``), for apply's checks."""
+    versions_of = set(with_versions)
+    # read_live lists the versions of models that declare an approval; an empty one asks for just that
+    stubs = {n: Securable(Kind.of(n), n, approved=Approval() if n in versions_of else None) for n in full_names}
     return read_live(client, State(objects=stubs))
 
 
@@ -68,7 +70,7 @@ def _known_users(client: UCClient) -> frozenset[str] | None:
 def _securable(declared: Securable, body: dict, grants, versions: Iterable[ModelVersion]) -> Securable:
     comment, approved_version = body.get("comment"), None
     if declared.kind is Kind.MODEL:
-        comment, approved_version = split_comment(comment)
+        comment, approved_version = approval.read(comment)
     return Securable(
         kind=declared.kind,
         full_name=declared.full_name,

@@ -1,26 +1,29 @@
 """The plan: plain data passed between planner, renderers, plan files and apply.
 
-It imports nothing that does I/O. What each change means per action:
+It imports nothing that does I/O. Each change carries one small payload per kind of action,
+and every payload holds the live value the change expects to find (its precondition), so
+apply can tell a step still to do from one already done or one whose object moved:
 
-    action    before                         after
-    create    None                           fields the object is created with
-    update    changed fields, live values    changed fields, new values
-    delete    fields of the live object      None
-    grant     None                           privileges added (in reading order)
-    revoke    privileges removed             None
-    register  {"unfinished": [versions]}     {"run", "artifact_path"}: the run to register
-    approve   {"version": approved now}      {"version": N, or None for "the one registered
-                                              from run", "run"}
+    action            payload          precondition it carries
+    create, update,   ObjectChange     before: the live values of the changed fields
+      delete                           (None for create: the object is absent)
+    grant, revoke     GrantChange      held: the principal's privileges on the object
+    register          Registration     (none: a READY version from the run means done)
+    approve           ApprovalChange   replaces: the approved version when planned
+
+``Change.before`` and ``Change.after`` give the same facts as plain values for display and
+for ``plan --format json``; apply never reads them.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from ucgov.state import Kind
+from ucgov.state import GrantsMode, Kind
 
 
 class Action(str, Enum):
@@ -54,42 +57,133 @@ class Address:
 
 
 @dataclass(frozen=True)
+class Fields:
+    """An object's managed fields; a field left None is not part of the change."""
+
+    comment: str | None = None
+    properties: Mapping[str, str] | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The fields that are set, comment first, as plain values."""
+        found: dict[str, Any] = {}
+        if self.comment is not None:
+            found["comment"] = self.comment
+        if self.properties is not None:
+            found["properties"] = dict(self.properties)
+        return found
+
+
+@dataclass(frozen=True)
+class ObjectChange:
+    """Create, update or delete an object. ``before`` holds the live values of the fields that
+    change (None when creating); ``after`` the values to write (None when deleting)."""
+
+    before: Fields | None = None
+    after: Fields | None = None
+
+
+@dataclass(frozen=True)
+class GrantChange:
+    """Privileges added (grant) or removed (revoke) for the address's principal."""
+
+    privileges: tuple[str, ...]
+    """In reading order."""
+    held: frozenset[str] = frozenset()
+    """What the principal held directly on the object when planned."""
+    mode: GrantsMode = GrantsMode.AUTHORITATIVE
+
+    @property
+    def removes_all(self) -> bool:
+        """A revoke after which the principal holds nothing on the object it had access to."""
+        return bool(self.held) and self.held <= set(self.privileges)
+
+
+@dataclass(frozen=True)
+class Registration:
+    """Register the model that ``run`` logged at ``artifact_path`` as a new version."""
+
+    run: str
+    artifact_path: str = "model"
+    unfinished: tuple[int, ...] = ()
+    """Versions from this run and path that an earlier apply left unfinished; apply finishes one."""
+
+
+@dataclass(frozen=True)
+class ApprovalChange:
+    """Approve ``version``, or (version None) the READY version registered from ``run``."""
+
+    version: int | None
+    run: str | None = None
+    artifact_path: str = "model"
+    replaces: int | None = None
+    """The approved version when planned."""
+    replaces_run: str | None = None
+    """For reviews between revisions only: the run the base revision approved."""
+
+
+Payload = ObjectChange | GrantChange | Registration | ApprovalChange
+
+
+@dataclass(frozen=True)
 class Change:
     action: Action
     address: Address
-    before: Any = None
-    after: Any = None
+    payload: Payload
     reason: str = ""
     """For people reading the plan only; apply never looks at it."""
 
+    @property
+    def before(self) -> Any:
+        """The live side, as plain values, for display."""
+        p = self.payload
+        if isinstance(p, ObjectChange):
+            return p.before.as_dict() if p.before else None
+        if isinstance(p, GrantChange):
+            return p.privileges if self.action is Action.REVOKE else None
+        if isinstance(p, Registration):
+            return {"unfinished": list(p.unfinished)}
+        return {"version": p.replaces}
+
+    @property
+    def after(self) -> Any:
+        """The planned side, as plain values, for display."""
+        p = self.payload
+        if isinstance(p, ObjectChange):
+            return p.after.as_dict() if p.after else None
+        if isinstance(p, GrantChange):
+            return p.privileges if self.action is Action.GRANT else None
+        if isinstance(p, Registration):
+            return {"run": p.run, "artifact_path": p.artifact_path}
+        return {"version": p.version, "run": p.run}
+
     def describe(self) -> str:
         """One line for apply's progress and error reports."""
-        if self.action.is_grant:
-            privs = ", ".join(self.after if self.action is Action.GRANT else self.before)
+        p = self.payload
+        if isinstance(p, GrantChange):
             verb, preposition = ("grant", "to") if self.action is Action.GRANT else ("revoke", "from")
             where = f"{self.address.kind.label} {self.address.full_name}"
-            return f"{verb} {privs} on {where} {preposition} {self.address.principal}"
-        if self.action is Action.REGISTER:
-            return f"register run {self.after['run']} as a new version of model {self.address.full_name}"
-        if self.action is Action.APPROVE:
-            which = (
-                f"version {self.after['version']}"
-                if self.after["version"]
-                else f"the version from run {self.after['run']}"
-            )
+            return f"{verb} {', '.join(p.privileges)} on {where} {preposition} {self.address.principal}"
+        if isinstance(p, Registration):
+            return f"register run {p.run} (artifact path '{p.artifact_path}') as a new version of model {self.address.full_name}"
+        if isinstance(p, ApprovalChange):
+            which = f"version {p.version}" if p.version else f"the version from run {p.run}"
             return f"approve {which} of model {self.address.full_name}"
         return f"{self.action.value} {self.address.kind.label} {self.address.full_name}"
 
 
 @dataclass(frozen=True)
 class Plan:
-    """Changes in the order apply must make them."""
+    """Changes in the order apply must make them, and what they were computed against."""
 
     changes: tuple[Change, ...] = ()
     objects: tuple[str, ...] = field(default=())
     """Full names of every declared object the plan was computed against."""
     warnings: tuple[str, ...] = ()
-    """What the planner could not check; shown to people, never steers apply."""
+    """What the planner could not check, or wants a reviewer to see; never steers apply."""
+    grants_modes: Mapping[str, GrantsMode] = field(default_factory=dict)
+    """How each changed object's grants are managed, for display."""
+    specs_digest: str = ""
+    """A digest of the merged specs the plan came from ("" for a review between revisions)."""
 
     @property
     def empty(self) -> bool:

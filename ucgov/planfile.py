@@ -1,8 +1,11 @@
 """Saved plans: what `plan --out` writes and `apply --plan` reads back.
 
-A plan file holds the changes exactly as planned, the server they were planned against, and a
-fingerprint of the live state of every object they touch, so apply can refuse a stale plan.
-A checksum over the content catches a file edited by hand (it is not a signature).
+A plan file holds the changes exactly as planned, each with the live value it expects (so
+apply can tell a step still to do from one already done, or a stale one), the server they
+were planned against, a digest of the specs they came from and the ucgov that made them. A
+checksum over the content catches a file edited by hand (it is not a signature). The file is
+checked against a JSON Schema before anything in it is trusted, so a malformed file is one
+clean error, never a traceback.
 """
 
 from __future__ import annotations
@@ -12,50 +15,47 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+import jsonschema
+
+from ucgov import __version__
 from ucgov.errors import PlanFileError
-from ucgov.plan import Action, Address, Change, Plan
-from ucgov.render.json import change_document
-from ucgov.state import Kind, Securable
+from ucgov.plan import (
+    Action,
+    Address,
+    ApprovalChange,
+    Change,
+    Fields,
+    GrantChange,
+    ObjectChange,
+    Payload,
+    Plan,
+    Registration,
+)
+from ucgov.state import GrantsMode, Kind
 
 FORMAT = "ucgov-plan"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 
 @dataclass(frozen=True)
 class SavedPlan:
     plan: Plan
     url: str
-    fingerprints: dict[str, str]
-    """Per touched object: the fingerprint of its live state when planned ("absent" if missing)."""
-
-
-def touched(plan: Plan) -> list[str]:
-    """Full names of the objects the plan changes, in plan order."""
-    return list(dict.fromkeys(c.address.full_name for c in plan.changes))
-
-
-def fingerprint(obj: Securable | None) -> str:
-    """A digest of what apply relies on: comment, properties, grants and approved version."""
-    if obj is None:
-        return "absent"
-    state = {
-        "comment": obj.comment,
-        "properties": dict(obj.properties or {}),
-        "grants": {p: sorted(privs) for p, privs in sorted(obj.grants.items())},
-        "approved": obj.approved.version if obj.approved else None,
-    }
-    return hashlib.sha256(json.dumps(state, sort_keys=True).encode()).hexdigest()[:32]
+    ucgov_version: str = __version__
 
 
 def dumps(saved: SavedPlan) -> str:
+    plan = saved.plan
     content = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
+        "ucgov_version": saved.ucgov_version,
         "url": saved.url,
-        "objects": list(saved.plan.objects),
-        "warnings": list(saved.plan.warnings),
-        "changes": [change_document(c) for c in saved.plan.changes],
-        "fingerprints": saved.fingerprints,
+        "specs_digest": plan.specs_digest,
+        "objects": list(plan.objects),
+        "warnings": list(plan.warnings),
+        "grants_modes": {name: mode.value for name, mode in plan.grants_modes.items()},
+        "changes": [_change_document(c) for c in plan.changes],
     }
     return json.dumps({**content, "checksum": _checksum(content)}, indent=2, ensure_ascii=False) + "\n"
 
@@ -76,25 +76,161 @@ def loads(text: str, *, source: str) -> SavedPlan:
     checksum = document.pop("checksum", None)
     if checksum != _checksum(document):
         raise PlanFileError(f"{source} was changed after ucgov saved it: make the plan again instead of editing it")
+    _check_shape(document, source)
+    if document["ucgov_version"] != __version__:
+        raise PlanFileError(
+            f"{source} was made by ucgov {document['ucgov_version']}, and this is ucgov {__version__}: "
+            "make the plan again with this ucgov"
+        )
     plan = Plan(
         changes=tuple(_change(c) for c in document["changes"]),
         objects=tuple(document["objects"]),
         warnings=tuple(document["warnings"]),
+        grants_modes={name: GrantsMode(mode) for name, mode in document["grants_modes"].items()},
+        specs_digest=document["specs_digest"],
     )
-    return SavedPlan(plan=plan, url=document["url"], fingerprints=dict(document["fingerprints"]))
+    return SavedPlan(plan=plan, url=document["url"], ucgov_version=document["ucgov_version"])
+
+
+def _change_document(change: Change) -> dict[str, Any]:
+    return {
+        "action": change.action.value,
+        "address": change.address.full_name,
+        "principal": change.address.principal,
+        "payload": _payload_document(change.payload),
+        "reason": change.reason,
+    }
+
+
+def _payload_document(p: Payload) -> dict[str, Any]:
+    if isinstance(p, ObjectChange):
+        return {"before": _fields_document(p.before), "after": _fields_document(p.after)}
+    if isinstance(p, GrantChange):
+        return {"privileges": list(p.privileges), "held": sorted(p.held), "mode": p.mode.value}
+    if isinstance(p, Registration):
+        return {"run": p.run, "artifact_path": p.artifact_path, "unfinished": list(p.unfinished)}
+    return {"version": p.version, "run": p.run, "artifact_path": p.artifact_path, "replaces": p.replaces}
+
+
+def _fields_document(fields: Fields | None) -> dict[str, Any] | None:
+    return None if fields is None else {"comment": fields.comment, "properties": fields.properties}
 
 
 def _change(doc: dict[str, Any]) -> Change:
     action = Action(doc["action"])
-    grants = action.is_grant
-    return Change(
-        action=action,
-        address=Address(Kind.of(doc["address"]), doc["address"], doc.get("principal")),
-        before=tuple(doc["before"]) if grants and doc["before"] is not None else doc["before"],
-        after=tuple(doc["after"]) if grants and doc["after"] is not None else doc["after"],
-        reason=doc.get("reason", ""),
-    )
+    address = Address(Kind.of(doc["address"]), doc["address"], doc["principal"])
+    return Change(action, address, _payload(action, doc["payload"]), reason=doc["reason"])
+
+
+def _payload(action: Action, doc: dict[str, Any]) -> Payload:
+    if action in (Action.CREATE, Action.UPDATE, Action.DELETE):
+        return ObjectChange(before=_fields(doc["before"]), after=_fields(doc["after"]))
+    if action.is_grant:
+        return GrantChange(tuple(doc["privileges"]), frozenset(doc["held"]), GrantsMode(doc["mode"]))
+    if action is Action.REGISTER:
+        return Registration(doc["run"], doc["artifact_path"], tuple(doc["unfinished"]))
+    return ApprovalChange(doc["version"], doc["run"], doc["artifact_path"], doc["replaces"])
+
+
+def _fields(doc: dict[str, Any] | None) -> Fields | None:
+    return None if doc is None else Fields(comment=doc["comment"], properties=doc["properties"])
+
+
+def _check_shape(document: dict, source: str) -> None:
+    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(_SCHEMA).iter_errors(document))
+    if error is not None:
+        where = "/".join(str(p) for p in error.absolute_path) or "the document"
+        raise PlanFileError(f"{source} is not a valid ucgov plan file: at {where}: {error.message}")
 
 
 def _checksum(content: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+_NAME = {"type": "string", "pattern": r"^[^.]+(\.[^.]+){0,2}$"}
+_STRINGS = {"type": "array", "items": {"type": "string"}}
+_VERSION = {"type": ["integer", "null"], "minimum": 1}
+_FIELDS = {
+    "type": ["object", "null"],
+    "required": ["comment", "properties"],
+    "additionalProperties": False,
+    "properties": {
+        "comment": {"type": ["string", "null"]},
+        "properties": {"type": ["object", "null"], "additionalProperties": {"type": "string"}},
+    },
+}
+
+
+def _payload_schema(actions: list[str], required: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "if": {"properties": {"action": {"enum": actions}}},
+        "then": {
+            "properties": {
+                "payload": {"type": "object", "required": list(required), "properties": required},
+            }
+        },
+    }
+
+
+_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": [
+        "ucgov_version",
+        "url",
+        "specs_digest",
+        "objects",
+        "warnings",
+        "grants_modes",
+        "changes",
+    ],
+    "properties": {
+        "ucgov_version": {"type": "string"},
+        "url": {"type": "string"},
+        "specs_digest": {"type": "string"},
+        "objects": {"type": "array", "items": _NAME},
+        "warnings": _STRINGS,
+        "grants_modes": {"type": "object", "additionalProperties": {"enum": [m.value for m in GrantsMode]}},
+        "changes": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["action", "address", "principal", "payload", "reason"],
+                "properties": {
+                    "action": {"enum": [a.value for a in Action]},
+                    "address": _NAME,
+                    "principal": {"type": ["string", "null"]},
+                    "payload": {"type": "object"},
+                    "reason": {"type": "string"},
+                },
+                "allOf": [
+                    _payload_schema(["create", "update", "delete"], {"before": _FIELDS, "after": _FIELDS}),
+                    _payload_schema(
+                        ["grant", "revoke"],
+                        {"privileges": _STRINGS, "held": _STRINGS, "mode": {"enum": [m.value for m in GrantsMode]}},
+                    ),
+                    _payload_schema(
+                        ["register"],
+                        {
+                            "run": {"type": "string"},
+                            "artifact_path": {"type": "string"},
+                            "unfinished": {"type": "array", "items": {"type": "integer"}},
+                        },
+                    ),
+                    _payload_schema(
+                        ["approve"],
+                        {
+                            "version": _VERSION,
+                            "run": {"type": ["string", "null"]},
+                            "artifact_path": {"type": "string"},
+                            "replaces": _VERSION,
+                        },
+                    ),
+                    {
+                        "if": {"properties": {"action": {"enum": ["grant", "revoke"]}}},
+                        "then": {"properties": {"principal": {"type": "string"}}},
+                    },
+                ],
+            },
+        },
+    },
+}

@@ -8,34 +8,60 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ucgov import gates
-from ucgov.approval import room_for_comment
-from ucgov.errors import Location, PlanError, SpecError, SpecProblem
-from ucgov.plan import Action, Address, Change, Plan
+from ucgov.errors import Location, SpecError, SpecProblem
+from ucgov.plan import Action, Address, ApprovalChange, Change, Fields, GrantChange, ObjectChange, Plan, Registration
 from ucgov.privileges import in_reading_order
 from ucgov.state import DesiredState, Grants, GrantsMode, Kind, LiveState, RunInfo, Securable
 
-_LARGEST_VERSION = 99999  # room kept in a model's comment for the approval line
-
 
 def diff(desired: DesiredState, live: LiveState) -> Plan:
-    """The changes, parents first, object changes before the grants that need those objects."""
-    problems = unknown_principals(desired, live)
-    if problems:
-        raise SpecError(problems)
+    """The changes in apply's order: objects parents first, registrations, grants, then approvals.
+
+    Approvals come last so that a failed grant leaves the old approval standing. Every problem
+    that stops planning (unknown principals, approvals, properties) is raised at once.
+    """
     ordered = desired.ordered()
-    object_changes = [c for obj in ordered for c in object_changes_for(obj, live.get(obj.full_name))]
-    problems = [p for obj in ordered for p in approval_problems(obj, live.get(obj.full_name), live.runs)]
+    problems = unknown_principals(desired, live)
+    problems += [p for obj in ordered for p in approval_problems(obj, live.get(obj.full_name), live.runs)]
+    problems += [p for obj in ordered for p in property_problems(desired, obj, live.get(obj.full_name))]
     if problems:
         raise SpecError(problems)
+    object_changes = [c for obj in ordered for c in object_changes_for(obj, live.get(obj.full_name))]
     approvals = [c for obj in ordered for c in approval_changes_for(obj, live.get(obj.full_name), live.runs)]
-    registers = [c for c in approvals if c.action is Action.REGISTER]
-    approves = [c for c in approvals if c.action is Action.APPROVE]
     grant_changes = [c for obj in ordered for c in grant_changes_for(obj, live.get(obj.full_name))]
-    return Plan(
-        changes=tuple(object_changes + registers + approves + grant_changes),
-        objects=tuple(o.full_name for o in ordered),
-        warnings=tuple(plan_warnings(desired, live)),
+    changes = (
+        object_changes
+        + [c for c in approvals if c.action is Action.REGISTER]
+        + grant_changes
+        + [c for c in approvals if c.action is Action.APPROVE]
     )
+    return Plan(
+        changes=tuple(changes),
+        objects=tuple(o.full_name for o in ordered),
+        warnings=tuple(plan_warnings(desired, live) + emptied_grants_warnings(desired, grant_changes)),
+        grants_modes=grants_modes(desired, changes),
+        specs_digest=desired.digest,
+    )
+
+
+def grants_modes(desired: DesiredState, changes: list[Change]) -> dict[str, GrantsMode]:
+    """How the grants of each object that changes are managed, so every plan can say it."""
+    changed = dict.fromkeys(c.address.full_name for c in changes)
+    return {name: desired.objects[name].grants_mode for name in changed if name in desired.objects}
+
+
+def emptied_grants_warnings(desired: DesiredState, grant_changes: list[Change]) -> list[str]:
+    """`grants: {}` in authoritative mode revokes everything; a reviewer must not miss that."""
+    revoked: dict[str, set[str]] = {}
+    for change in grant_changes:
+        if change.action is Action.REVOKE:
+            revoked.setdefault(change.address.full_name, set()).add(change.address.principal or "")
+    return [
+        f"{obj.kind.label} {name} declares `grants: {{}}` with authoritative grants: every grant on it is revoked "
+        f"({len(principals)} principal{'s' if len(principals) != 1 else ''} lose access: {', '.join(sorted(principals))})"
+        for name, principals in revoked.items()
+        if not (obj := desired.objects[name]).grants and obj.grants_mode is GrantsMode.AUTHORITATIVE
+    ]
 
 
 def diff_specs(base: DesiredState, head: DesiredState) -> Plan:
@@ -55,18 +81,18 @@ def diff_specs(base: DesiredState, head: DesiredState) -> Plan:
 
 def _approval_edit(want: Securable, had: Securable | None) -> list[Change]:
     before = had.approved if had else None
-    if want.approved is None or want.approved == before:
+    wanted = want.approved
+    if wanted is None or wanted == before:
         return []
-    after = {"version": want.approved.version, "run": want.approved.run}
-    was = {"version": before.version, "run": before.run} if before else {"version": None}
+    payload = ApprovalChange(
+        wanted.version,
+        wanted.run,
+        wanted.artifact_path,
+        replaces=before.version if before else None,
+        replaces_run=before.run if before else None,
+    )
     return [
-        Change(
-            Action.APPROVE,
-            Address(Kind.MODEL, want.full_name),
-            before=was,
-            after=after,
-            reason="the spec approves another version",
-        )
+        Change(Action.APPROVE, Address(Kind.MODEL, want.full_name), payload, reason="the spec approves another version")
     ]
 
 
@@ -94,22 +120,31 @@ def unknown_principals(desired: DesiredState, live: LiveState) -> list[SpecProbl
     ]
 
 
+def property_problems(desired: DesiredState, want: Securable, have: Securable | None) -> list[SpecProblem]:
+    """The server cannot remove an object's last property: `properties: {}` cannot be reached."""
+    if have is None or want.properties is None or want.properties or not have.properties:
+        return []
+    return [
+        SpecProblem(
+            desired.where(want.full_name, "properties"),
+            f"{want.kind.label} {want.full_name}: the server cannot clear all properties "
+            f"(it keeps {sorted(have.properties)}); keep at least one property or stop managing them",
+        )
+    ]
+
+
 def object_changes_for(want: Securable, have: Securable | None) -> list[Change]:
     """Create the object if missing, else update the managed fields that differ."""
     address = Address(want.kind, want.full_name)
     fields = _managed_fields(want)
     if have is None:
-        return [Change(Action.CREATE, address, after=fields, reason="not on the server")]
+        return [Change(Action.CREATE, address, ObjectChange(after=Fields(**fields)), reason="not on the server")]
     before = {k: _live_field(have, k) for k, v in fields.items() if _live_field(have, k) != v}
     if not before:
         return []
-    if "properties" in before and not fields["properties"]:
-        raise PlanError(
-            f"{want.kind.label} {want.full_name}: the server cannot clear all properties "
-            f"(it keeps {sorted(have.properties or {})}); keep at least one property or stop managing them"
-        )
     after = {k: fields[k] for k in before}
-    return [Change(Action.UPDATE, address, before=before, after=after, reason="differs from the spec")]
+    payload = ObjectChange(before=Fields(**before), after=Fields(**after))
+    return [Change(Action.UPDATE, address, payload, reason="differs from the spec")]
 
 
 def approval_problems(want: Securable, have: Securable | None, runs: Mapping[str, RunInfo]) -> list[SpecProblem]:
@@ -117,36 +152,25 @@ def approval_problems(want: Securable, have: Securable | None, runs: Mapping[str
     approval = want.approved
     if approval is None:
         return []
-    where = approval.where or Location("?", 0, 0)
-    problems = []
-    if want.comment and len(want.comment) > room_for_comment(_LARGEST_VERSION):
-        room = room_for_comment(_LARGEST_VERSION)
-        problems.append(
-            SpecProblem(
-                where,
-                f"the comment of {want.full_name} is {len(want.comment)} characters; with the approval line it must be at most {room}",
-            )
-        )
+    where = approval.where or Location("<specs>", 1, 1)
     if approval.version is not None:
         found = {v.version: v for v in (have.versions if have else ())}
         version = found.get(approval.version)
         if version is None:
             listed = ", ".join(str(v) for v in sorted(found)) or "none"
-            problems.append(
+            return [
                 SpecProblem(
                     where, f"version {approval.version} of model {want.full_name} does not exist (versions: {listed})"
                 )
-            )
-        elif not version.ready:
-            problems.append(
-                SpecProblem(
-                    where, f"version {approval.version} of model {want.full_name} is {version.status}, not READY"
-                )
-            )
-        return problems
+            ]
+        if not version.ready:
+            message = f"version {approval.version} of model {want.full_name} is {version.status}, not READY"
+            return [SpecProblem(where, message)]
+        return []
     run = runs.get(approval.run or "")
     if run is None:
-        return problems + [SpecProblem(where, f"unknown run {approval.run}: the MLflow tracking store has no such run")]
+        return [SpecProblem(where, f"unknown run {approval.run}: the MLflow tracking store has no such run")]
+    problems = []
     if approval.artifact_path not in run.model_paths:
         message = f"run {approval.run} has no MLflow model at artifact path '{approval.artifact_path}'"
         problems.append(SpecProblem(where, message))
@@ -158,7 +182,10 @@ def approval_problems(want: Securable, have: Securable | None, runs: Mapping[str
 
 
 def approval_changes_for(want: Securable, have: Securable | None, runs: Mapping[str, RunInfo]) -> list[Change]:
-    """Register the run as a new version if no READY version came from it; approve the target version."""
+    """Register the run as a new version if no READY version holds its model; approve the target version.
+
+    A version holds the run's model only if it came from that run *and* that artifact path.
+    """
     approval = want.approved
     if approval is None:
         return []
@@ -168,28 +195,32 @@ def approval_changes_for(want: Securable, have: Securable | None, runs: Mapping[
     changes = []
     target = approval.version
     if approval.run is not None:
-        from_run = [v.version for v in versions if v.run_id == approval.run and v.ready]
-        target = max(from_run) if from_run else None
+        from_run = [v for v in versions if v.came_from(approval.run, approval.artifact_path)]
+        ready = [v.version for v in from_run if v.ready]
+        target = max(ready) if ready else None
         if target is None:
-            after = {"run": approval.run, "artifact_path": approval.artifact_path}
-            unfinished = [v.version for v in versions if v.run_id == approval.run]
+            unfinished = tuple(v.version for v in from_run)
             reason = (
-                f"no READY version came from this run (unfinished: {unfinished})"
+                f"no READY version holds this run's model (unfinished: {list(unfinished)})"
                 if unfinished
-                else "no version came from this run"
+                else "no version holds this run's model"
             )
-            changes.append(
-                Change(Action.REGISTER, address, before={"unfinished": unfinished}, after=after, reason=reason)
-            )
+            payload = Registration(approval.run, approval.artifact_path, unfinished)
+            changes.append(Change(Action.REGISTER, address, payload, reason=reason))
     if target is None or target != live_version:
-        after = {"version": target, "run": approval.run}
+        payload = ApprovalChange(target, approval.run, approval.artifact_path, replaces=live_version)
         reason = "the spec approves another version" if live_version else "no version is approved yet"
-        changes.append(Change(Action.APPROVE, address, before={"version": live_version}, after=after, reason=reason))
+        changes.append(Change(Action.APPROVE, address, payload, reason=reason))
     return changes
 
 
 def grant_changes_for(want: Securable, have: Securable | None) -> list[Change]:
-    """Per principal, privileges to grant, and (authoritative mode) privileges to revoke."""
+    """Per principal, privileges to grant, and (authoritative mode) privileges to revoke.
+
+    An object whose spec has no `grants:` key keeps whatever the server has.
+    """
+    if want.grants_mode is GrantsMode.UNMANAGED:
+        return []
     live: Grants = have.grants if have else {}
     changes = []
     for principal in sorted(set(want.grants) | set(live)):
@@ -197,10 +228,11 @@ def grant_changes_for(want: Securable, have: Securable | None) -> list[Change]:
         held = live.get(principal, frozenset())
         address = Address(want.kind, want.full_name, principal)
         if wanted - held:
-            changes.append(Change(Action.GRANT, address, after=in_reading_order(wanted - held), reason="in the spec"))
+            payload = GrantChange(in_reading_order(wanted - held), held, want.grants_mode)
+            changes.append(Change(Action.GRANT, address, payload, reason="in the spec"))
         if held - wanted and want.grants_mode is GrantsMode.AUTHORITATIVE:
-            reason = "not in the spec; grants are authoritative"
-            changes.append(Change(Action.REVOKE, address, before=in_reading_order(held - wanted), reason=reason))
+            payload = GrantChange(in_reading_order(held - wanted), held, want.grants_mode)
+            changes.append(Change(Action.REVOKE, address, payload, reason="not in the spec; grants are authoritative"))
     return changes
 
 

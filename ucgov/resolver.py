@@ -3,24 +3,41 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 
-from ucgov.approval import split_comment
+from ucgov import approval
 from ucgov.client import DEFAULT_URL, UCClient
 from ucgov.errors import UcgovError
-from ucgov.state import Kind
+from ucgov.state import Approval
 
 
-def resolve(name: str, *, url: str | None = None, token: str | None = None) -> str:
-    """``models:/catalog.schema.model/N`` for the approved version N; UCGOV_URL and UCGOV_TOKEN by default."""
+def resolve(
+    name: str,
+    *,
+    url: str | None = None,
+    token: str | None = None,
+    specs: Sequence[str] = (),
+    variables: dict[str, str] | None = None,
+) -> str:
+    """``models:/catalog.schema.model/N`` for the approved version N; UCGOV_URL and UCGOV_TOKEN by default.
+
+    The version must exist and be READY. With ``specs``, it must also be the one the specs
+    approve (that version, or one registered from their run and artifact path).
+    """
     if name.count(".") != 2:
         raise UcgovError(f"'{name}' is not a model's full name: expected catalog.schema.model")
     url = url or os.environ.get("UCGOV_URL") or DEFAULT_URL
     token = token if token is not None else os.environ.get("UCGOV_TOKEN")
+    spec = _spec_approval(name, specs, variables or {}) if specs else None
     with UCClient(url, token=token) as client:
-        body = client.get_securable(Kind.MODEL, name)
-    if body is None:
-        raise UcgovError(f"model {name} does not exist on {url}")
-    _, version = split_comment(body.get("comment"))
-    if version is None:
-        raise UcgovError(f"model {name} has no approved version: approve one in its spec and apply")
+        version = approval.resolve(client, name, spec=spec)
     return f"models:/{name}/{version}"
+
+
+def _spec_approval(name: str, specs: Sequence[str], variables: dict[str, str]) -> Approval:
+    from ucgov.spec import load_specs, variables_from
+
+    declared = load_specs(specs, variables=variables_from(os.environ, variables)).get(name)
+    if declared is None or declared.approved is None:
+        raise UcgovError(f"the specs in {', '.join(specs)} approve no version of model {name}")
+    return declared.approved

@@ -41,8 +41,11 @@ class Kind(str, Enum):
 
 
 class GrantsMode(str, Enum):
+    """How ucgov manages an object's grants: unmanaged without a ``grants:`` key, else as the mode says."""
+
     AUTHORITATIVE = "authoritative"
     ADDITIVE = "additive"
+    UNMANAGED = "unmanaged"
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,18 @@ class ModelVersion:
     def ready(self) -> bool:
         return self.status == "READY"
 
+    def came_from(self, run: str, artifact_path: str) -> bool:
+        """Whether this version holds the model that ``run`` logged at ``artifact_path``.
+
+        ucgov registers with source ``runs:/RUN/PATH``; MLflow's own registration records the
+        run's artifact folder, ending in ``/artifacts/PATH``.
+        """
+        if self.run_id != run or not self.source:
+            return False
+        path = artifact_path.strip("/")
+        source = self.source.rstrip("/")
+        return source == f"runs:/{run}/{path}" or source.endswith(f"/artifacts/{path}")
+
 
 @dataclass(frozen=True)
 class RunInfo:
@@ -107,6 +122,7 @@ class Securable:
     properties: Mapping[str, str] | None = None
     grants: Grants = field(default_factory=dict)
     grants_mode: GrantsMode = GrantsMode.AUTHORITATIVE
+    """Desired objects only; a spec without ``grants:`` makes them UNMANAGED."""
     approved: Approval | None = None
     versions: tuple[ModelVersion, ...] = ()
     """Live models only, and only when an approval needs them."""
@@ -137,6 +153,17 @@ class DesiredState(State):
     """Access the specs must never grant, checked when specs are loaded (ucgov.policies)."""
     grant_locations: Mapping[tuple[str, str, str], Location] = field(default_factory=dict, compare=False)
     """Where each (full name, principal, privilege) grant was first written, for error messages."""
+    field_locations: Mapping[tuple[str, str], Location] = field(default_factory=dict, compare=False)
+    """Where each (full name, field) was first written, e.g. ("unity", "properties")."""
+    digest: str = field(default="", compare=False)
+    """A digest of everything declared, so a saved plan can be tied to the specs it came from."""
+
+    def where(self, full_name: str, *fields: str) -> Location:
+        """Where the first of ``fields`` that is written for the object was written."""
+        for name in fields:
+            if (full_name, name) in self.field_locations:
+                return self.field_locations[(full_name, name)]
+        return self.field_locations.get((full_name, ""), Location("<specs>", 1, 1))
 
 
 @dataclass(frozen=True)

@@ -6,19 +6,19 @@ import time
 
 from ucgov.client import UCClient
 from ucgov.errors import UcgovError
-from ucgov.plan import Change
+from ucgov.plan import Registration
 
 READY_TIMEOUT = 120.0
 
 
-def register(client: UCClient, change: Change) -> int:
+def register(client: UCClient, name: str, registration: Registration) -> int:
     """The READY version that now holds the run's model: reused, finished or newly made.
 
     A version left PENDING_REGISTRATION by an earlier failed apply is finished, not duplicated;
     if this registration fails, the version it made is deleted, or the error says it remains.
     """
-    name, run, path = change.address.full_name, change.after["run"], change.after["artifact_path"]
-    from_run = [v for v in client.list_versions(name) if v.run_id == run]
+    run, path = registration.run, registration.artifact_path
+    from_run = [v for v in client.list_versions(name) if v.came_from(run, path)]
     ready = [v.version for v in from_run if v.ready]
     if ready:
         return max(ready)
@@ -41,11 +41,13 @@ def register(client: UCClient, change: Change) -> int:
     return version
 
 
-def ready_from_run(client: UCClient, name: str, run: str) -> int:
-    """The newest READY version of the model that came from the run."""
-    ready = [v.version for v in client.list_versions(name) if v.run_id == run and v.ready]
+def ready_from_run(client: UCClient, name: str, run: str, artifact_path: str) -> int:
+    """The newest READY version of the model that holds the model the run logged at ``artifact_path``."""
+    ready = [v.version for v in client.list_versions(name) if v.came_from(run, artifact_path) and v.ready]
     if not ready:
-        raise UcgovError(f"no READY version of model {name} came from run {run}; run plan again")
+        raise UcgovError(
+            f"no READY version of model {name} holds run {run}'s model at '{artifact_path}'; run plan again"
+        )
     return max(ready)
 
 

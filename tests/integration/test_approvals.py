@@ -201,3 +201,83 @@ def test_pinned_mlflows_own_registration_deletes_a_local_runs_model(server, rest
     mlflow.register_model(f"runs:/{run}/model", f"{catalog_name}.s.m")
 
     assert list_artifacts(artifact_uri=f"runs:/{run}/model") == []
+
+
+def test_resolve_refuses_a_marker_typed_by_hand_that_names_a_missing_version(
+    ucgov, write_spec, rest, train_iris, catalog_name
+):
+    run = train_iris()
+    model = f"{catalog_name}.default.iris"
+    specs = write_spec(model_spec(catalog_name, f"{{run: {run}}}"))
+    assert ucgov("apply", str(specs), "--auto-approve").exit_code == 0
+    assert ucgov("resolve", model, "--spec", str(specs)).output.strip() == f"models:/{model}/1"
+    rest.http.patch(f"/models/{model}", json={"comment": "Iris\n\nucgov: approved version 9"}).raise_for_status()
+
+    result = ucgov("resolve", model)
+
+    assert result.exit_code == 1
+    assert (
+        f"model {model} names version 9 as approved, but that version does not exist; refusing to resolve it"
+        in result.output
+    )
+    assert "models:/" not in result.output
+
+
+def test_resolve_with_the_spec_refuses_a_version_from_another_run(ucgov, write_spec, rest, train_iris, catalog_name):
+    first, second = train_iris(5), train_iris(6)
+    model = f"{catalog_name}.default.iris"
+    assert (
+        ucgov("apply", str(write_spec(model_spec(catalog_name, f"{{run: {first}}}"))), "--auto-approve").exit_code == 0
+    )
+    specs = write_spec(model_spec(catalog_name, f"{{run: {second}}}"))  # reviewed, not applied yet
+
+    result = ucgov("resolve", model, "--spec", str(specs))
+
+    assert result.exit_code == 1
+    assert f"the spec approves the model from run {second} at 'model'" in result.output
+
+
+def test_changing_artifact_path_for_the_same_run_registers_that_model(
+    ucgov, write_spec, rest, train_iris, catalog_name
+):
+    import mlflow
+    from sklearn.datasets import load_iris
+    from sklearn.tree import DecisionTreeClassifier
+
+    run = train_iris()
+    with mlflow.start_run(run_id=run):
+        features, labels = load_iris(return_X_y=True, as_frame=True)
+        tree = DecisionTreeClassifier(random_state=0).fit(features, labels)
+        mlflow.sklearn.log_model(tree, name="tree", serialization_format="cloudpickle")
+    model = f"{catalog_name}.default.iris"
+    assert ucgov("apply", str(write_spec(model_spec(catalog_name, f"{{run: {run}}}"))), "--auto-approve").exit_code == 0
+    tree_spec = write_spec(model_spec(catalog_name, f"{{run: {run}, artifact_path: tree}}"))
+
+    assert actions(ucgov, tree_spec) == [("register", model), ("approve", model)]
+    applied = ucgov("apply", str(tree_spec), "--auto-approve")
+
+    assert applied.exit_code == 0, applied.output
+    assert versions(rest, model) == [(1, run, "READY"), (2, run, "READY")]
+    assert rest.get(f"/models/{model}/versions/2")["source"] == f"runs:/{run}/tree"
+    assert ucgov("resolve", model, "--spec", str(tree_spec)).output.strip() == f"models:/{model}/2"
+    assert actions(ucgov, tree_spec) == []
+
+
+def test_a_spec_that_only_approves_leaves_grants_made_by_hand_alone(ucgov, write_spec, rest, train_iris, catalog_name):
+    run = train_iris()
+    model = f"{catalog_name}.default.iris"
+    assert ucgov("apply", str(write_spec(model_spec(catalog_name, f"{{run: {run}}}"))), "--auto-approve").exit_code == 0
+    rest.patch_grants("catalog", catalog_name, "alice@example.com", add=["USE CATALOG"])
+    rest.patch_grants("registered_model", model, "bob@example.com", add=["EXECUTE"])
+    no_grants = model_spec(catalog_name, f"{{run: {run}}}").replace(
+        "            grants: {serving-app@example.com: [EXECUTE]}\n", ""
+    )
+
+    plan = ucgov("plan", str(write_spec(no_grants)))
+
+    assert plan.exit_code == 0, plan.output
+    assert "No changes" in plan.output
+    assert rest.grants("registered_model", model) == {
+        "serving-app@example.com": {"EXECUTE"},
+        "bob@example.com": {"EXECUTE"},
+    }

@@ -3,33 +3,35 @@
 from __future__ import annotations
 
 from ucgov.apply import apply_steps
-from ucgov.plan import Action, Address, Change, Plan
+from ucgov.plan import Action, Address, Change, Fields, GrantChange, ObjectChange
 from ucgov.planner import diff
 from ucgov.state import Kind, LiveState, Securable
 
 
 def create(full_name: str, **after) -> Change:
-    return Change(Action.CREATE, Address(Kind.of(full_name), full_name), after=after)
+    return Change(Action.CREATE, Address(Kind.of(full_name), full_name), ObjectChange(after=Fields(**after)))
 
 
 def update(full_name: str, before: dict, after: dict) -> Change:
-    return Change(Action.UPDATE, Address(Kind.of(full_name), full_name), before=before, after=after)
+    payload = ObjectChange(before=Fields(**before), after=Fields(**after))
+    return Change(Action.UPDATE, Address(Kind.of(full_name), full_name), payload)
 
 
 def grant(full_name: str, principal: str, *privileges: str) -> Change:
-    return Change(Action.GRANT, Address(Kind.of(full_name), full_name, principal), after=privileges)
+    return Change(Action.GRANT, Address(Kind.of(full_name), full_name, principal), GrantChange(privileges))
 
 
 def revoke(full_name: str, principal: str, *privileges: str) -> Change:
-    return Change(Action.REVOKE, Address(Kind.of(full_name), full_name, principal), before=privileges)
+    payload = GrantChange(privileges, held=frozenset(privileges))
+    return Change(Action.REVOKE, Address(Kind.of(full_name), full_name, principal), payload)
 
 
 def steps_of(*changes: Change) -> list[tuple[Change, ...]]:
-    return [step.changes for step in apply_steps(Plan(changes=changes))]
+    return [step.changes for step in apply_steps(changes)]
 
 
 def test_an_empty_plan_has_no_steps():
-    assert apply_steps(Plan()) == []
+    assert apply_steps(()) == []
 
 
 def test_object_changes_stay_one_per_step_in_plan_order():
@@ -49,7 +51,7 @@ def test_all_grant_changes_on_one_object_become_one_step():
     carol = grant("unity", "carol@example.com", "CREATE SCHEMA")
     carol_loses = revoke("unity", "carol@example.com", "MODIFY")
 
-    [step] = apply_steps(Plan(changes=(alice, bob_loses, carol, carol_loses)))
+    [step] = apply_steps((alice, bob_loses, carol, carol_loses))
 
     assert step.changes == (alice, bob_loses, carol, carol_loses)
     assert step.is_grants
@@ -100,7 +102,7 @@ def test_a_planned_change_set_becomes_creates_then_one_grant_request_per_object(
         known_principals=frozenset({"alice@example.com", "bob@example.com"}),
     )
 
-    steps = apply_steps(diff(desired, live))
+    steps = apply_steps(diff(desired, live).changes)
 
     assert [[(c.action, str(c.address)) for c in step.changes] for step in steps] == [
         [(Action.CREATE, "unity.default")],
@@ -115,12 +117,12 @@ def test_a_planned_change_set_becomes_creates_then_one_grant_request_per_object(
 
 
 def test_each_step_describes_its_changes_for_apply_progress():
-    [step] = apply_steps(Plan(changes=(grant("unity.default", "alice@example.com", "USE SCHEMA", "CREATE MODEL"),)))
+    [step] = apply_steps((grant("unity.default", "alice@example.com", "USE SCHEMA", "CREATE MODEL"),))
 
     assert step.describe() == ["grant USE SCHEMA, CREATE MODEL on schema unity.default to alice@example.com"]
 
 
 def test_a_revoke_is_described_as_taken_from_the_principal():
-    [step] = apply_steps(Plan(changes=(revoke("unity", "bob@example.com", "USE CATALOG", "SELECT"),)))
+    [step] = apply_steps((revoke("unity", "bob@example.com", "USE CATALOG", "SELECT"),))
 
     assert step.describe() == ["revoke USE CATALOG, SELECT on catalog unity from bob@example.com"]

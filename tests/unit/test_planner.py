@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import pytest
 
-from ucgov.errors import Location, PlanError, SpecError
+from ucgov.errors import Location, SpecError
 from ucgov.planner import diff
 from ucgov.spec import load_texts
 from ucgov.state import Kind, LiveState, Securable
@@ -255,15 +255,15 @@ def test_planning_twice_gives_the_same_plan(load_spec):
     assert diff(desired, live) == diff(desired, live)
 
 
-def test_clearing_all_properties_the_server_keeps_is_a_plan_error(load_spec):
+def test_clearing_all_properties_the_server_keeps_is_an_error_where_properties_are_written(load_spec):
     desired = load_spec("catalogs:\n  unity:\n    properties: {}\n")
 
-    with pytest.raises(PlanError) as excinfo:
+    with pytest.raises(SpecError) as excinfo:
         diff(desired, live_state(have("unity", properties={"owner": "ml", "tier": "gold"})))
 
-    message = str(excinfo.value)
-    assert message.startswith("catalog unity: the server cannot clear all properties")
-    assert "['owner', 'tier']" in message
+    [problem] = [str(p) for p in excinfo.value.problems]
+    assert problem.startswith("specs/team.yaml:3:17: catalog unity: the server cannot clear all properties")
+    assert "['owner', 'tier']" in problem
 
 
 def test_unknown_principal_is_a_spec_error_at_every_place_it_is_written(load_spec):

@@ -163,14 +163,16 @@ def test_markdown_groups_permission_changes_per_principal(plan):
     ]
     assert per_principal["alice@example.com"] == [
         "**alice@example.com** — 1 gain, 0 losses",
-        "- gains **USE SCHEMA, CREATE MODEL** on `unity.default` (schema)",
+        "- gains **USE SCHEMA, CREATE MODEL** on `unity.default` (schema, grants authoritative)",
     ]
     assert per_principal["data-scientists@example.com"][1] == (
-        "- gains **USE SCHEMA** on `unity` (catalog) — USE SCHEMA reaches 1 schema: `unity.default`"
+        "- gains **USE SCHEMA** on `unity` (catalog, grants authoritative) — USE SCHEMA reaches 1 schema: `unity.default`"
     )
     bob = per_principal["bob@example.com"]
     assert bob[0] == "**bob@example.com** — 0 gains, 1 loss"
-    assert bob[1].startswith("- :warning: **loses USE CATALOG, CREATE SCHEMA** on `unity` (catalog)")
+    assert bob[1].startswith(
+        "- :warning: **loses USE CATALOG, CREATE SCHEMA** on `unity` (catalog, grants authoritative)"
+    )
 
 
 def test_markdown_shows_the_warning_and_the_summary(plan):
@@ -195,9 +197,9 @@ def test_a_pipe_in_a_comment_does_not_break_the_markdown_table(load_spec):
 def test_text_groups_changes_under_their_object_with_markers(plan):
     text = render_text(plan, color=False)
 
-    assert "  ~ catalog unity\n" in text
-    assert "  + schema unity.default\n" in text
-    assert "  + model unity.default.iris\n" in text
+    assert "  ~ catalog unity  (grants: authoritative)\n" in text
+    assert "  + schema unity.default  (grants: authoritative)\n" in text
+    assert "  + model unity.default.iris  (grants: authoritative)\n" in text
     assert '      comment: "ML assets" -> "ML assets for production"' in text
     assert "      - revoke USE CATALOG, CREATE SCHEMA from bob@example.com" in text
     assert text.index("catalog unity") < text.index("schema unity.default") < text.index("model unity.default.iris")

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from ucgov.cli import cli
 from ucgov.errors import PlanFileError
-from ucgov.plan import Action, Address, Change, Plan
+from ucgov.plan import Action, Address, Change, GrantChange, Plan
 from ucgov.planfile import SavedPlan, dumps, loads
 from ucgov.render.markdown import COMMENT_LIMIT, render_markdown
 from ucgov.state import Kind
@@ -111,7 +111,7 @@ def test_diff_reports_spec_errors_at_the_revision_and_line(repo):
 
 
 def grant(principal: str, on: str, *privileges: str) -> Change:
-    return Change(Action.GRANT, Address(Kind.of(on), on, principal), after=privileges, reason="in the spec")
+    return Change(Action.GRANT, Address(Kind.of(on), on, principal), GrantChange(privileges), reason="in the spec")
 
 
 def test_a_schema_grant_reaches_the_models_inside_but_use_schema_does_not():
@@ -140,7 +140,7 @@ def test_a_huge_plan_stays_under_githubs_comment_limit_and_says_what_it_left_out
 
 def saved_plan() -> SavedPlan:
     plan = Plan(changes=(grant("carol@example.com", "ml", "USE CATALOG"),), objects=("ml",))
-    return SavedPlan(plan=plan, url="http://uc.example.com", fingerprints={"ml": "absent"})
+    return SavedPlan(plan=plan, url="http://uc.example.com")
 
 
 def test_a_saved_plan_reads_back_exactly():
@@ -156,9 +156,9 @@ def test_an_edited_plan_file_is_refused():
 
 def test_a_plan_file_from_another_format_version_is_refused():
     document = json.loads(dumps(saved_plan()))
-    document["format_version"] = 2
+    document["format_version"] = 1
 
-    with pytest.raises(PlanFileError, match="has plan format version 2, but this ucgov reads version 1"):
+    with pytest.raises(PlanFileError, match="has plan format version 1, but this ucgov reads version 2"):
         loads(json.dumps(document), source="plan.json")
 
 

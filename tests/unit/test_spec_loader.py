@@ -83,6 +83,7 @@ def test_design_example_loads_into_the_declared_objects(load_spec):
         full_name="unity.default.churn",
         comment=None,
         grants={},
+        grants_mode=GrantsMode.UNMANAGED,  # no `grants:` key: the server's grants stay as they are
         approved=Approval(version=4),
     )
     assert desired.prune is False
@@ -96,7 +97,9 @@ def test_design_example_without_approved_blocks_loads_the_same_objects(load_spec
     assert sorted(desired.objects) == ["unity", "unity.default", "unity.default.churn", "unity.default.iris"]
     assert all(o.approved is None for o in desired.objects.values())
     assert desired.get("unity.default.iris").grants == {"serving-app@example.com": frozenset({"EXECUTE"})}
-    assert desired.get("unity.default.churn") == Securable(Kind.MODEL, "unity.default.churn")
+    assert desired.get("unity.default.churn") == Securable(
+        Kind.MODEL, "unity.default.churn", grants_mode=GrantsMode.UNMANAGED
+    )
 
 
 def test_an_object_written_with_no_body_is_declared_with_nothing_managed(load_spec):
@@ -111,7 +114,9 @@ def test_an_object_written_with_no_body_is_declared_with_nothing_managed(load_sp
         """
     )
 
-    assert desired.get("unity.default.churn") == Securable(Kind.MODEL, "unity.default.churn")
+    assert desired.get("unity.default.churn") == Securable(
+        Kind.MODEL, "unity.default.churn", grants_mode=GrantsMode.UNMANAGED
+    )
 
 
 def test_each_principal_remembers_where_it_is_written(load_spec):
@@ -146,17 +151,38 @@ def test_approved_run_without_artifact_path_defaults_to_model(load_spec):
 # -- grants mode -------------------------------------------------------------------------------
 
 
-def test_grants_are_authoritative_unless_the_spec_says_otherwise(load_spec):
+def test_grants_are_unmanaged_without_a_grants_key_and_authoritative_with_one(load_spec):
     desired = load_spec(
         """
         catalogs:
           unity:
             schemas:
               default: {}
+              locked:
+                grants: {}
+              shared:
+                grants:
+                  alice@example.com: [USE SCHEMA]
         """
     )
 
-    assert {o.grants_mode for o in desired.objects.values()} == {GrantsMode.AUTHORITATIVE}
+    assert desired.get("unity").grants_mode is GrantsMode.UNMANAGED
+    assert desired.get("unity.default").grants_mode is GrantsMode.UNMANAGED
+    assert desired.get("unity.locked").grants_mode is GrantsMode.AUTHORITATIVE
+    assert desired.get("unity.locked").grants == {}
+    assert desired.get("unity.shared").grants_mode is GrantsMode.AUTHORITATIVE
+
+
+def test_grants_written_in_any_one_file_make_the_object_managed():
+    desired = load_texts(
+        [
+            ("specs/a.yaml", "catalogs:\n  unity:\n    comment: ML\n"),
+            ("specs/b.yaml", "catalogs:\n  unity:\n    grants: {alice@example.com: [USE CATALOG]}\n"),
+        ],
+        variables={},
+    )
+
+    assert desired.get("unity").grants_mode is GrantsMode.AUTHORITATIVE
 
 
 def test_settings_grants_mode_additive_is_the_default_and_an_object_may_override_it(load_spec):
@@ -167,10 +193,13 @@ def test_settings_grants_mode_additive_is_the_default_and_an_object_may_override
           prune: true
         catalogs:
           unity:
+            grants: {}
             schemas:
-              default: {}
+              default:
+                grants: {}
               strict:
                 grants_mode: authoritative
+                grants: {}
         """
     )
 
@@ -186,7 +215,9 @@ def test_one_object_may_be_additive_while_the_rest_stay_authoritative(load_spec)
         catalogs:
           shared:
             grants_mode: additive
-          unity: {}
+            grants: {}
+          unity:
+            grants: {}
         """
     )
 
@@ -200,6 +231,7 @@ def test_a_catalog_named_settings_does_not_change_the_default_grants_mode(load_s
         catalogs:
           settings:
             grants_mode: additive
+            grants: {}
           unity:
             grants:
               alice@example.com: [USE CATALOG]

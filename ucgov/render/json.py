@@ -17,6 +17,7 @@ def plan_document(plan: Plan) -> dict[str, Any]:
         "changes": [change_document(c) for c in plan.changes],
         "summary": plan.summary(),
         "warnings": list(plan.warnings),
+        "grants_modes": {name: mode.value for name, mode in plan.grants_modes.items()},
     }
 
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 
-from ucgov.plan import Action, Change, Plan
+from ucgov.plan import Action, Change, GrantChange, Plan
 from ucgov.privileges import acts_on
 from ucgov.render.summary import summary_line
-from ucgov.state import Kind
+from ucgov.state import GrantsMode, Kind
 
 COMMENT_LIMIT = 65_536
 _BUDGET = COMMENT_LIMIT - 2_000  # room for the header, the summary and a CI tool's own wrapping
@@ -45,7 +45,7 @@ def _permission_section(plan: Plan) -> list[str]:
         gains = sum(c.action is Action.GRANT for c in changes)
         losses = len(changes) - gains
         heading = f"**{principal}** — {_count(gains, 'gain')}, {_count(losses, 'loss', 'losses')}"
-        items = [_permission_line(c, plan.objects) for c in changes]
+        items = [_permission_line(c, plan.objects, plan.grants_modes.get(c.address.full_name)) for c in changes]
         if len(items) > _FOLD_OVER:
             lines += [f"<details><summary>{heading}</summary>", ""] + items + ["", "</details>", ""]
         else:
@@ -53,13 +53,17 @@ def _permission_section(plan: Plan) -> list[str]:
     return lines
 
 
-def _permission_line(change: Change, declared: tuple[str, ...]) -> str:
-    privileges = change.after if change.action is Action.GRANT else change.before
-    where = f"`{change.address.full_name}` ({change.address.kind.label})"
+def _permission_line(change: Change, declared: tuple[str, ...], mode: GrantsMode | None) -> str:
+    p = change.payload
+    assert isinstance(p, GrantChange)
+    privileges = p.privileges
+    label = change.address.kind.label + (f", grants {mode.value}" if mode else "")
+    where = f"`{change.address.full_name}` ({label})"
     reach = _reach(change.address.kind, change.address.full_name, privileges, declared)
     if change.action is Action.GRANT:
         return f"- gains **{', '.join(privileges)}** on {where}{reach}"
-    return f"- :warning: **loses {', '.join(privileges)}** on {where}{reach} — {change.reason}"
+    flag = " — :no_entry: **left with no privilege on it**" if p.removes_all else ""
+    return f"- :warning: **loses {', '.join(privileges)}** on {where}{reach} — {change.reason}{flag}"
 
 
 def _reach(kind: Kind, name: str, privileges: tuple[str, ...], declared: tuple[str, ...]) -> str:

@@ -7,8 +7,9 @@ from itertools import groupby
 
 import click
 
-from ucgov.plan import Action, Change, Plan
+from ucgov.plan import Action, ApprovalChange, Change, GrantChange, Plan, Registration
 from ucgov.render.summary import summary_line
+from ucgov.state import GrantsMode
 
 _COLOURS = {"+": "green", "~": "yellow", "-": "red"}
 
@@ -21,8 +22,8 @@ def render_text(plan: Plan, *, color: bool = False) -> str:
     if plan.changes:
         lines.append("ucgov will make these changes:")
         lines.append("")
-    for _, group in groupby(_by_object(plan), key=lambda c: c.address.full_name):
-        lines += _object_block(list(group), color)
+    for name, group in groupby(_by_object(plan), key=lambda c: c.address.full_name):
+        lines += _object_block(list(group), plan.grants_modes.get(name), color)
         lines.append("")
     lines.append(summary_line(plan))
     return "\n".join(lines)
@@ -33,11 +34,11 @@ def _by_object(plan: Plan) -> list[Change]:
     return sorted(plan.changes, key=lambda c: (order.get(c.address.full_name, len(order)), c.address.full_name))
 
 
-def _object_block(changes: list[Change], color: bool) -> list[str]:
+def _object_block(changes: list[Change], mode: GrantsMode | None, color: bool) -> list[str]:
     first = changes[0]
     own = [c for c in changes if not c.action.is_grant]
     marker = own[0].action.marker if own else "~"
-    header = f"{first.address.kind.label} {first.address.full_name}"
+    header = f"{first.address.kind.label} {first.address.full_name}" + (f"  (grants: {mode.value})" if mode else "")
     lines = [_paint(f"  {marker} {header}", marker, color)]
     for change in own:
         lines += _field_lines(change)
@@ -48,26 +49,28 @@ def _object_block(changes: list[Change], color: bool) -> list[str]:
 
 
 def _field_lines(change: Change) -> list[str]:
+    p = change.payload
+    if isinstance(p, Registration):
+        return [f"      + register run {p.run} (artifact path '{p.artifact_path}') as a new version"]
+    if isinstance(p, ApprovalChange):
+        target = f"version {p.version}" if p.version else f"the version registered from run {p.run}"
+        now = p.replaces or (f"run {p.replaces_run}" if p.replaces_run else "none")
+        return [f"      ~ approve {target} (approved now: {now})"]
     if change.action is Action.CREATE:
         return [f"      {k} = {_show(v)}" for k, v in (change.after or {}).items()]
     if change.action is Action.UPDATE:
         return [f"      {k}: {_show(change.before.get(k))} -> {_show(v)}" for k, v in change.after.items()]
-    if change.action is Action.REGISTER:
-        return [
-            f"      + register run {change.after['run']} (artifact path '{change.after['artifact_path']}') as a new version"
-        ]
-    if change.action is Action.APPROVE:
-        target = change.after["version"] or f"the version registered from run {change.after['run']}"
-        now = change.before["version"] or (f"run {change.before['run']}" if change.before.get("run") else "none")
-        return [f"      ~ approve {'version ' if change.after['version'] else ''}{target} (approved now: {now})"]
     return []
 
 
 def _grant_line(change: Change) -> str:
+    p = change.payload
+    assert isinstance(p, GrantChange)
     principal = change.address.principal
     if change.action is Action.GRANT:
-        return f"+ grant {', '.join(change.after)} to {principal}"
-    return f"- revoke {', '.join(change.before)} from {principal}  ({change.reason})"
+        return f"+ grant {', '.join(p.privileges)} to {principal}"
+    flag = f"; {principal} keeps no privilege on it" if p.removes_all else ""
+    return f"- revoke {', '.join(p.privileges)} from {principal}  ({change.reason}{flag})"
 
 
 def _show(value: object) -> str:

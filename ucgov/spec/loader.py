@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import fields, is_dataclass, replace
+from enum import Enum
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 
-from ucgov import gates, privileges
+from ucgov import approval, gates, privileges
 from ucgov.errors import Location, SpecError, SpecProblem
 from ucgov.policies import Policy, violations
 from ucgov.spec.source import SourceDoc, read_source, spec_files
@@ -73,10 +76,36 @@ def load_texts(
         if not schema_problems:
             merger.add(doc)
     desired = merger.desired_state()
-    problems += merger.problems + (violations(desired) if check_policies else [])
+    problems += merger.problems + merger.comment_problems() + (violations(desired) if check_policies else [])
     if problems:
         raise SpecError(problems)
-    return desired
+    return replace(desired, digest=digest(desired))
+
+
+def digest(desired: DesiredState) -> str:
+    """A digest of what the specs declare (objects, settings, policies), not of how files lay it out."""
+    declared = {
+        "objects": [_plain(obj) for obj in desired.ordered()],
+        "prune": desired.prune,
+        "policies": sorted((_plain(p) for p in desired.policies), key=lambda p: json.dumps(p, sort_keys=True)),
+    }
+    text = json.dumps(declared, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _plain(value: Any) -> Any:
+    """Dataclasses, enums, sets and mappings as JSON-ready values; locations left out."""
+    if is_dataclass(value):
+        return {f.name: _plain(getattr(value, f.name)) for f in fields(value) if f.name != "where"}
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (set, frozenset)):
+        return sorted(_plain(v) for v in value)
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
 
 
 def _declared(data: Any) -> Iterator[tuple[Kind, str, dict, tuple]]:
@@ -244,6 +273,8 @@ class _Merger:
         self.grants: dict[str, dict[str, set[str]]] = {}
         self.principals: dict[str, list[Location]] = {}
         self.grant_locations: dict[tuple[str, str, str], Location] = {}
+        self.field_locations: dict[tuple[str, str], Location] = {}
+        self.grants_declared: set[str] = set()
         self.policies: dict[str, Policy] = {}
         self.problems: list[SpecProblem] = []
 
@@ -258,12 +289,17 @@ class _Merger:
     def _add_object(self, doc: SourceDoc, kind: Kind, full_name: str, body: dict, path: tuple) -> None:
         self.kinds[full_name] = kind
         self.grants.setdefault(full_name, {})
+        self.field_locations.setdefault((full_name, ""), doc.where_key(path))
+        for field in body:
+            self.field_locations.setdefault((full_name, field), doc.where(path + (field,)))
+        if "grants" in body:
+            self.grants_declared.add(full_name)
         for field in ("comment", "grants_mode"):
             if field in body:
                 self._set((full_name, field), body[field], doc.where(path + (field,)))
         if body.get("approved"):
-            approval = _approval(doc, body["approved"], path + ("approved",))
-            self._set((full_name, "approved"), approval, doc.where(path + ("approved",)))
+            approved = _approval(doc, body["approved"], path + ("approved",))
+            self._set((full_name, "approved"), approved, doc.where(path + ("approved",)))
         if "properties" in body:
             self._set((full_name, "properties"), True, doc.where(path + ("properties",)), quiet=True)
             for key, value in (body["properties"] or {}).items():
@@ -308,17 +344,21 @@ class _Merger:
 
     def desired_state(self) -> DesiredState:
         default_mode = self._value(None, "grants_mode") or GrantsMode.AUTHORITATIVE.value
+        properties: dict[str, dict[str, Any]] = {}
+        for key, (value, _) in self.scalars.items():
+            if len(key) == 3 and key[1] == "properties":
+                properties.setdefault(key[0], {})[key[2]] = value
         objects = {}
         for full_name, kind in self.kinds.items():
             has_properties = (full_name, "properties") in self.scalars
-            props = {k[2]: v for k, (v, _) in self.scalars.items() if k[0] == full_name and len(k) == 3}
+            props = properties.get(full_name, {})
             objects[full_name] = Securable(
                 kind=kind,
                 full_name=full_name,
                 comment=self._value(full_name, "comment"),
                 properties=props if has_properties else None,
                 grants={p: frozenset(privs) for p, privs in self.grants[full_name].items()},
-                grants_mode=GrantsMode(self._value(full_name, "grants_mode") or default_mode),
+                grants_mode=self._grants_mode(full_name, default_mode),
                 approved=self._value(full_name, "approved"),
             )
         return DesiredState(
@@ -327,7 +367,26 @@ class _Merger:
             prune=bool(self._value(None, "prune")),
             policies=tuple(self.policies.values()),
             grant_locations=dict(self.grant_locations),
+            field_locations=dict(self.field_locations),
         )
+
+    def _grants_mode(self, full_name: str, default_mode: str) -> GrantsMode:
+        if full_name not in self.grants_declared:
+            return GrantsMode.UNMANAGED  # no `grants:` anywhere: what the server has stays as it is
+        return GrantsMode(self._value(full_name, "grants_mode") or default_mode)
+
+    def comment_problems(self) -> list[SpecProblem]:
+        """A model's comment must leave room for the approval line and must not imitate it."""
+        problems = []
+        for key, (comment, where) in self.scalars.items():
+            full_name = key[0]
+            if key[1:] != ("comment",) or self.kinds.get(full_name) is not Kind.MODEL or not isinstance(comment, str):
+                continue
+            approved = (full_name, "approved") in self.scalars
+            problem = approval.comment_problem(comment, approved=approved)
+            if problem:
+                problems.append(SpecProblem(where, f"the comment of model {full_name} {problem}"))
+        return problems
 
 
 def _policy(doc: SourceDoc, body: dict, path: tuple) -> Policy:

@@ -1,0 +1,85 @@
+"""Is a planned change still to do, already done, or has its object moved elsewhere?
+
+Every change carries the live value it was planned against (see ``ucgov.plan``). Comparing
+that and the change's result with what the server has now tells apply, with no I/O here:
+
+- PENDING: the server still holds the planned-against value; make the change.
+- DONE: the server already holds the result (an earlier, interrupted apply made it); skip it.
+- MOVED: neither: someone changed the object since; the plan is stale for it.
+
+This is the one place where a saved plan's freshness is decided.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from enum import Enum
+
+from ucgov.plan import Action, ApprovalChange, Change, GrantChange, ObjectChange, Registration
+from ucgov.state import LiveState, Securable
+
+
+class Status(str, Enum):
+    PENDING = "pending"
+    DONE = "done"
+    MOVED = "moved"
+
+
+def status(change: Change, live: Securable | None) -> Status:
+    """Where ``change`` stands against the live object ``live`` (None: the object does not exist)."""
+    p = change.payload
+    if isinstance(p, ObjectChange):
+        return _object_status(change.action, p, live)
+    if isinstance(p, GrantChange):
+        return _grant_status(change, p, live)
+    if isinstance(p, Registration):
+        return Status.DONE if live and _ready_from(live, p.run, p.artifact_path) else Status.PENDING
+    return _approval_status(p, live)
+
+
+def statuses(changes: Iterable[Change], live: LiveState) -> list[Status]:
+    return [status(c, live.get(c.address.full_name)) for c in changes]
+
+
+def _object_status(action: Action, p: ObjectChange, live: Securable | None) -> Status:
+    if action is Action.DELETE:
+        return Status.DONE if live is None else Status.PENDING
+    if live is None:
+        return Status.PENDING if action is Action.CREATE else Status.MOVED
+    now = _fields(live, p.after)
+    if now == (p.after.as_dict() if p.after else {}):
+        return Status.DONE
+    if action is Action.UPDATE and p.before is not None and now == p.before.as_dict():
+        return Status.PENDING
+    return Status.MOVED
+
+
+def _fields(live: Securable, wanted: object) -> dict:
+    """The live values of the fields a change sets."""
+    names = wanted.as_dict() if wanted is not None else {}
+    values = {"comment": live.comment, "properties": dict(live.properties or {})}
+    return {name: values[name] for name in names}
+
+
+def _grant_status(change: Change, p: GrantChange, live: Securable | None) -> Status:
+    held = live.grants.get(change.address.principal or "", frozenset()) if live else frozenset()
+    privileges = set(p.privileges)
+    done = privileges <= held if change.action is Action.GRANT else not (privileges & held)
+    if done:
+        return Status.DONE
+    return Status.PENDING if held == p.held else Status.MOVED
+
+
+def _approval_status(p: ApprovalChange, live: Securable | None) -> Status:
+    approved = live.approved.version if live and live.approved else None
+    target = p.version
+    if target is None and live is not None and p.run is not None:
+        target = _ready_from(live, p.run, p.artifact_path)
+    if target is not None and approved == target:
+        return Status.DONE
+    return Status.PENDING if approved == p.replaces else Status.MOVED
+
+
+def _ready_from(live: Securable, run: str, artifact_path: str) -> int | None:
+    ready = [v.version for v in live.versions if v.ready and v.came_from(run, artifact_path)]
+    return max(ready) if ready else None
