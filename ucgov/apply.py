@@ -11,7 +11,7 @@ from ucgov.errors import ApiError, ApplyError, StalePlanError, UcgovError
 from ucgov.live import read_objects
 from ucgov.plan import Action, ApprovalChange, Change, GrantChange, ObjectChange, Plan, Registration
 from ucgov.preconditions import Status
-from ucgov.state import Kind, LiveState
+from ucgov.state import Kind, LiveState, Securable
 
 
 @dataclass(frozen=True)
@@ -102,7 +102,7 @@ def _run(step: Step, client: UCClient, registered: dict[str, int]) -> list[str]:
     change = step.changes[0]
     p = change.payload
     if isinstance(p, GrantChange):
-        client.update_grants(change.address.kind, change.address.full_name, _permission_changes(step.changes))
+        return _change_grants(step.changes, client)
     elif isinstance(p, ObjectChange) and change.action is Action.CREATE:
         _create(change, p, client)
     elif isinstance(p, ObjectChange) and change.action is Action.UPDATE:
@@ -121,11 +121,35 @@ def _run(step: Step, client: UCClient, registered: dict[str, int]) -> list[str]:
     return step.describe()
 
 
+def _still_to_do(changes: tuple[Change, ...], live: Securable | None) -> list[Change]:
+    """The changes not yet in place, checked just before their request; StalePlanError if one moved."""
+    found = [preconditions.status(c, live) for c in changes]
+    moved = [c.describe() for c, s in zip(changes, found, strict=True) if s is Status.MOVED]
+    if moved:
+        raise StalePlanError(moved)
+    return [c for c, s in zip(changes, found, strict=True) if s is Status.PENDING]
+
+
+def _change_grants(changes: tuple[Change, ...], client: UCClient) -> list[str]:
+    address = changes[0].address
+    held = client.get_grants(address.kind, address.full_name)
+    todo = _still_to_do(changes, Securable(address.kind, address.full_name, grants=held))
+    if todo:
+        client.update_grants(address.kind, address.full_name, _permission_changes(todo))
+    return [c.describe() for c in todo]
+
+
 def _update(change: Change, p: ObjectChange, client: UCClient) -> None:
     kind, name = change.address.kind, change.address.full_name
+    body = client.get_securable(kind, name)
+    comment, approved = body.get("comment") if body else None, None
+    if kind is Kind.MODEL:  # the approval line is not part of the comment a spec manages
+        comment, approved = approval.read(comment)
+    live = Securable(kind, name, comment=comment, properties=body.get("properties") or {}) if body else None
+    if not _still_to_do((change,), live):
+        return
     fields = p.after.as_dict() if p.after else {}
     if kind is Kind.MODEL and "comment" in fields:  # keep the approval line under the new comment
-        _, approved = approval.read((client.get_securable(kind, name) or {}).get("comment"))
         fields["comment"] = approval.write(fields["comment"], approved)
     client.update_securable(kind, name, fields)
 

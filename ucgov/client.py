@@ -76,11 +76,7 @@ class UCClient:
         body = self._json(
             "GET", f"{API}/permissions/{kind.value}/{quote(full_name)}", what=f"read grants on {full_name}"
         )
-        return {
-            a["principal"]: frozenset(a.get("privileges") or ())
-            for a in body.get("privilege_assignments") or ()
-            if a.get("privileges")
-        }
+        return _grants(body)
 
     def list_users(self) -> set[str]:
         """Email addresses of every active user (needs the metastore owner's token).
@@ -133,14 +129,17 @@ class UCClient:
         )
 
     def update_grants(self, kind: Kind, full_name: str, changes: list[dict]) -> Grants:
-        """One PATCH with every principal's additions and removals; re-applying it changes nothing."""
-        self._json(
+        """One PATCH with every principal's additions and removals; the grants it leaves, as the server answers.
+
+        Re-applying it changes nothing.
+        """
+        body = self._json(
             "PATCH",
             f"{API}/permissions/{kind.value}/{quote(full_name)}",
             json={"changes": changes},
             what=f"change grants on {kind.label} {full_name}",
         )
-        return self.get_grants(kind, full_name)
+        return _grants(body)
 
     def create_version(self, full_name: str, *, source: str, run_id: str, comment: str | None = None) -> dict:
         """A new version, PENDING_REGISTRATION, with the storage_location to copy artifacts to."""
@@ -220,6 +219,14 @@ class UCClient:
         if response.is_success:
             return response
         raise _error_for(response, what=what, method=method, path=path)
+
+
+def _grants(body: dict) -> Grants:
+    return {
+        a["principal"]: frozenset(a.get("privileges") or ())
+        for a in body.get("privilege_assignments") or ()
+        if a.get("privileges")
+    }
 
 
 def _version(body: dict) -> ModelVersion:

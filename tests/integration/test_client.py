@@ -47,3 +47,17 @@ def test_bad_token_is_an_auth_error(server):
     with UCClient(server.url, token="wrong") as client, pytest.raises(AuthError) as failed:
         client.get_securable(Kind.CATALOG, "anything")
     assert failed.value.status == 401
+
+
+def test_a_grants_patch_answers_with_the_grants_it_leaves(server, rest, catalog_name):
+    rest.post("/catalogs", {"name": catalog_name})
+    with server.client() as client:
+        answered = client.update_grants(
+            Kind.CATALOG, catalog_name, [{"principal": "alice@example.com", "add": ["USE CATALOG"], "remove": []}]
+        )
+
+        assert (
+            answered
+            == {"alice@example.com": frozenset({"USE CATALOG"})}
+            == client.get_grants(Kind.CATALOG, catalog_name)
+        )

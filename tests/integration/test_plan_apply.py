@@ -199,3 +199,26 @@ def test_apply_without_a_terminal_refuses_without_auto_approve(ucgov, write_spec
     assert result.exit_code == 1
     assert "--auto-approve" in result.output
     assert rest.status(f"/catalogs/{catalog_name}") == 404
+
+
+def test_a_grant_changed_by_hand_during_apply_stops_it_before_that_request(server, write_spec, rest, catalog_name):
+    rest.post("/catalogs", {"name": catalog_name})
+    rest.patch_grants("catalog", catalog_name, "bob@example.com", add=["USE CATALOG"])
+    specs = write_spec(
+        f"catalogs:\n  {catalog_name}:\n    grants: {{alice@example.com: [USE CATALOG]}}\n    schemas:\n      default: {{}}\n"
+    )
+    desired = load_specs([specs])
+
+    def someone_else_meanwhile(line: str) -> None:
+        if line.startswith("create schema"):
+            rest.patch_grants("catalog", catalog_name, "bob@example.com", add=["CREATE SCHEMA"])
+
+    with server.client() as client:
+        plan = diff(desired, read_live(client, desired))
+        with pytest.raises(ApplyError) as stopped:
+            apply_plan(plan, client, progress=someone_else_meanwhile)
+
+    assert stopped.value.applied == (f"create schema {catalog_name}.default",)
+    assert "stale plan" in str(stopped.value.cause)
+    assert f"revoke USE CATALOG on catalog {catalog_name} from bob@example.com" in stopped.value.pending
+    assert rest.grants("catalog", catalog_name) == {"bob@example.com": {"USE CATALOG", "CREATE SCHEMA"}}
