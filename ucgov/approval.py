@@ -56,8 +56,9 @@ def comment_problem(comment: str, *, approved: bool) -> str | None:
     if _LOOKALIKE.search(comment):
         return "contains text shaped like ucgov's approval line ('ucgov: approved version N'); ucgov writes that line itself"
     room = COMMENT_LIMIT - len("\n\n" + MARKER.format(version=_LARGEST_VERSION))
-    if approved and len(comment) > room:
-        return f"is {len(comment)} characters; with the approval line it must be at most {room}"
+    length = len(comment.encode("utf-16-le")) // 2  # as the server (Java) counts
+    if approved and length > room:
+        return f"is {length} characters; with the approval line it must be at most {room}"
     return None
 
 

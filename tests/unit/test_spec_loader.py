@@ -329,7 +329,7 @@ BAD_SPECS = [
             comment: a: b
         """,
         "3:15",
-        "YAML syntax: mapping values are not allowed here",
+        "YAML syntax: mapping values are not allowed",
         id="yaml-syntax",
     ),
     pytest.param(
@@ -439,7 +439,7 @@ BAD_SPECS = [
             comment: {LONG}
         """,
         "3:14",
-        "catalogs/unity/comment is longer than 255 characters, the server's limit",
+        "catalogs/unity/comment is 256 characters long as the server counts them (UTF-16 units: an emoji counts 2); the server's limit is 255",
         id="comment-over-255",
     ),
     pytest.param(
@@ -450,7 +450,7 @@ BAD_SPECS = [
               owner: {LONG}
         """,
         "4:14",
-        "catalogs/unity/properties/owner is longer than 255 characters, the server's limit",
+        "catalogs/unity/properties/owner is 256 characters long as the server counts them (UTF-16 units: an emoji counts 2); the server's limit is 255",
         id="property-value-over-255",
     ),
     pytest.param(

@@ -20,9 +20,12 @@ from ucgov.policies import Policy, violations
 from ucgov.spec.source import SourceDoc, read_source, spec_files
 from ucgov.state import Approval, DesiredState, Gate, GrantsMode, Kind, Securable
 
-_VAR = re.compile(r"\$\{var\.([A-Za-z_][A-Za-z0-9_]*)\}")
+_REFERENCE = re.compile(r"\$(\$?)\{([^}]*)(\}?)")
+"""``${...}`` (``$${`` is a literal ``${``); what is inside must be ``var.NAME``."""
+_VAR_NAME = re.compile(r"var\.([A-Za-z_][A-Za-z0-9_]*)")
 _CHILDREN: dict[Kind, tuple[str, Kind]] = {Kind.CATALOG: ("schemas", Kind.SCHEMA), Kind.SCHEMA: ("models", Kind.MODEL)}
 _NAME_RULE = "letters, digits, _, @ and - only, at most 255 characters"
+_PRINCIPAL_PATTERN = "^[^\\u0000-\\u001f\\u007f]+$"
 
 
 def json_schema() -> dict:
@@ -64,7 +67,7 @@ def load_texts(
     """
     problems: list[SpecProblem] = []
     merger = _Merger()
-    validator = jsonschema.Draft202012Validator(json_schema())
+    validator = _Validator(json_schema())
     for path, text in texts:
         doc, found = read_source(path, text)
         problems += found
@@ -172,20 +175,34 @@ def _substitute(doc: SourceDoc, value: Any, path: tuple, variables: Mapping[str,
         return value
 
     def replace(match: re.Match) -> str:
-        name = match.group(1)
+        if match.group(1):  # $${ stays a literal ${
+            return match.group(0)[1:]
+        named = _VAR_NAME.fullmatch(match.group(2))
+        if named is None or not match.group(3):
+            problems.append(
+                SpecProblem(
+                    doc.where(path),
+                    f"'{match.group(0)}' is not a variable reference: write ${{var.NAME}} with NAME made of "
+                    "letters, digits and _ (or $${ for a literal ${)",
+                )
+            )
+            return match.group(0)
+        name = named.group(1)
         if name not in variables:
             hint = f"pass --var {name}=VALUE or set UCGOV_VAR_{name}"
             problems.append(SpecProblem(doc.where(path), f"variable '{name}' is not set ({hint})"))
             return match.group(0)
         return variables[name]
 
-    return _VAR.sub(replace, value)
+    return _REFERENCE.sub(replace, value)
 
 
 def _schema_problem(doc: SourceDoc, error: jsonschema.ValidationError) -> SpecProblem:
     path = tuple(error.absolute_path)
     if error.validator == "additionalProperties":
-        extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+        patterns = [re.compile(p) for p in error.schema.get("patternProperties", {})]
+        known = set(error.schema.get("properties", {}))
+        extra = sorted(k for k in error.instance if k not in known and not any(p.search(k) for p in patterns))
         allowed = ", ".join(error.schema.get("properties", {}))
         where = doc.where_key(path + (extra[0],)) if extra else doc.where(path)
         return SpecProblem(where, f"unknown key '{extra[0] if extra else '?'}' (expected one of: {allowed})")
@@ -194,6 +211,12 @@ def _schema_problem(doc: SourceDoc, error: jsonschema.ValidationError) -> SpecPr
         key_path = path + (error.instance,)
         where = doc.where_key(key_path) if key_path in doc.keys else doc.where(path)
         return SpecProblem(where, _name_message(error.instance))
+    if error.validator == "pattern" and error.schema.get("pattern") == _PRINCIPAL_PATTERN:
+        key_path = path + (error.instance,)
+        where = doc.where_key(key_path) if key_path in doc.keys else doc.where(path)
+        return SpecProblem(
+            where, f"bad principal '{visible(error.instance)}': control characters (newlines, tabs) are not allowed"
+        )
     if error.validator == "oneOf" and path[-1:] == ("approved",):
         return SpecProblem(doc.where(path), "approved needs exactly one of 'run' or 'version'")
     if error.validator == "required":
@@ -217,7 +240,9 @@ def _schema_problem(doc: SourceDoc, error: jsonschema.ValidationError) -> SpecPr
         )
     if error.validator == "maxLength":
         return SpecProblem(
-            doc.where(path), f"{_describe(path)} is longer than {error.validator_value} characters, the server's limit"
+            doc.where(path),
+            f"{_describe(path)} is {utf16_length(error.instance)} characters long as the server counts them "
+            f"(UTF-16 units: an emoji counts 2); the server's limit is {error.validator_value}",
         )
     if error.validator == "enum":
         options = ", ".join(map(str, error.validator_value))
@@ -226,11 +251,32 @@ def _schema_problem(doc: SourceDoc, error: jsonschema.ValidationError) -> SpecPr
 
 
 def _is_name(error: jsonschema.ValidationError) -> bool:
-    return error.validator in ("pattern", "maxLength") and error.schema.get("pattern") == "^[a-zA-Z0-9_@-]+$"
+    return error.validator in ("pattern", "maxLength") and error.schema.get("pattern") == _NAME_PATTERN
+
+
+_NAME_PATTERN = "^[a-zA-Z0-9_@-]+(?!\\n)$"
+
+
+def utf16_length(text: Any) -> int:
+    """A string's length as the server (Java) counts it: UTF-16 code units."""
+    return len(str(text).encode("utf-16-le")) // 2
+
+
+def _utf16_max_length(validator: Any, limit: int, instance: Any, schema: dict) -> Iterator[jsonschema.ValidationError]:
+    if isinstance(instance, str) and utf16_length(instance) > limit:
+        yield jsonschema.ValidationError(f"{instance!r} is longer than {limit} UTF-16 units")
+
+
+_Validator = jsonschema.validators.extend(jsonschema.Draft202012Validator, {"maxLength": _utf16_max_length})
 
 
 def _name_message(name: Any) -> str:
-    return f"bad name '{name}': {_NAME_RULE}"
+    return f"bad name '{visible(str(name))}': {_NAME_RULE}"
+
+
+def visible(text: str) -> str:
+    """Control characters written as escapes, so a message cannot fake a line of output."""
+    return re.sub(r"[\x00-\x1f\x7f]", lambda m: repr(m.group())[1:-1], text)
 
 
 def _describe(path: tuple) -> str:
