@@ -12,6 +12,7 @@ from ucgov.live import read_objects
 from ucgov.plan import Action, ApprovalChange, Change, GrantChange, ObjectChange, Plan, Registration
 from ucgov.preconditions import Status
 from ucgov.state import Kind, LiveState, Securable
+from ucgov.transport import OutcomeUnknown
 
 
 @dataclass(frozen=True)
@@ -168,21 +169,33 @@ def _approve(name: str, p: ApprovalChange, client: UCClient, registered: dict[st
 
 
 def _create(change: Change, p: ObjectChange, client: UCClient) -> None:
-    """Create the object; one that already exists with the same content counts as created."""
+    """Create the object; one that already exists with the same content counts as created.
+
+    When the answer to the create is lost, the object is read to learn whether it was made.
+    """
     kind, name = change.address.kind, change.address.full_name
     wanted = p.after.as_dict() if p.after else {}
     try:
         client.create_securable(kind, name, wanted)
+    except OutcomeUnknown as exc:
+        if client.get_securable(kind, name) is None:
+            client.create_securable(kind, name, wanted)  # the first never took effect
+        else:
+            _same_as_planned(kind, name, wanted, client, exc)
     except ApiError as exc:
         if not (exc.already_exists or exc.status == 409):
             raise
-        live = client.get_securable(kind, name) or {}
-        differing = sorted(k for k, v in wanted.items() if (live.get(k) or ({} if k == "properties" else None)) != v)
-        if differing:
-            raise UcgovError(
-                f"{kind.label} {name} was created by someone else meanwhile, with different {', '.join(differing)}; "
-                "run plan again"
-            ) from exc
+        _same_as_planned(kind, name, wanted, client, exc)
+
+
+def _same_as_planned(kind: Kind, name: str, wanted: dict, client: UCClient, cause: Exception) -> None:
+    live = client.get_securable(kind, name) or {}
+    differing = sorted(k for k, v in wanted.items() if (live.get(k) or ({} if k == "properties" else None)) != v)
+    if differing:
+        raise UcgovError(
+            f"{kind.label} {name} was created by someone else meanwhile, with different {', '.join(differing)}; "
+            "run plan again"
+        ) from cause
 
 
 def _permission_changes(changes: tuple[Change, ...]) -> list[dict]:

@@ -1,4 +1,7 @@
-"""A small Unity Catalog REST client on httpx: auth, retries, pagination and readable errors."""
+"""A small Unity Catalog REST client on httpx: the endpoints ucgov uses, pagination and readable errors.
+
+How each request is sent and repeated lives in ``ucgov.transport``.
+"""
 
 from __future__ import annotations
 
@@ -7,23 +10,17 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
-from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
 from ucgov.errors import ApiError, AuthError
 from ucgov.state import Grants, Kind, ModelVersion
+from ucgov.transport import Repeat, Transport, checked_token, retry_seconds
 
 API = "/api/2.1/unity-catalog"
 SCIM = "/api/1.0/unity-control/scim2/Users"
 DEFAULT_URL = "http://127.0.0.1:8080"
-_RETRY_STATUSES = {429, 500, 502, 503, 504}
 _PAGE = 100  # the server never returns more per page, whatever max_results asks
 _COLLECTION = {Kind.CATALOG: "catalogs", Kind.SCHEMA: "schemas", Kind.MODEL: "models"}
 _VERSION_PAGE = 50  # the API's maximum for model versions
-
-
-class _RetryableStatus(Exception):
-    def __init__(self, response: httpx.Response) -> None:
-        self.response = response
 
 
 class UCClient:
@@ -35,20 +32,23 @@ class UCClient:
         *,
         token: str | None = None,
         timeout: float = 30.0,
-        attempts: int = 5,
+        retry_budget: float | None = None,
         max_connections: int = 16,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
+        token = checked_token(token)
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        self.url = url.rstrip("/")
-        self._attempts = attempts
         self._http = httpx.Client(
-            base_url=self.url,
+            base_url=url.rstrip("/"),
             headers=headers,
             timeout=timeout,
             limits=httpx.Limits(max_connections=max_connections),
             transport=transport,
         )
+        budget = retry_seconds() if retry_budget is None else retry_budget
+        self._transport = Transport(self._http, url=url.rstrip("/"), token=token, budget=budget)
+        self.url = self._transport.url
+        """The server's URL without any user or password in it: safe to show."""
 
     def close(self) -> None:
         self._http.close()
@@ -120,7 +120,9 @@ class UCClient:
         if kind is Kind.MODEL:
             body.update(catalog_name=parts[0], schema_name=parts[1])
         path = _COLLECTION[kind]
-        return self._json("POST", f"{API}/{path}", json=body, what=f"create {kind.label} {full_name}", idempotent=False)
+        return self._json(
+            "POST", f"{API}/{path}", json=body, what=f"create {kind.label} {full_name}", repeat=Repeat.CREATE
+        )
 
     def update_securable(self, kind: Kind, full_name: str, fields: dict) -> dict:
         path = _COLLECTION[kind]
@@ -148,12 +150,13 @@ class UCClient:
         if comment:
             body["comment"] = comment
         path = f"{API}/models/versions"
-        return self._json("POST", path, json=body, what=f"create a version of model {full_name}", idempotent=False)
+        return self._json("POST", path, json=body, what=f"create a version of model {full_name}", repeat=Repeat.CREATE)
 
     def finalize_version(self, full_name: str, version: int) -> dict:
         path = f"{API}/models/{quote(full_name)}/versions/{version}/finalize"
         body = {"full_name": full_name, "version": version}
-        return self._json("PATCH", path, json=body, what=f"finalize version {version} of model {full_name}")
+        what = f"finalize version {version} of model {full_name}"
+        return self._json("PATCH", path, json=body, what=what, repeat=Repeat.TRANSITION)
 
     def delete_version(self, full_name: str, version: int) -> None:
         path = f"{API}/models/{quote(full_name)}/versions/{version}"
@@ -164,7 +167,7 @@ class UCClient:
             "displayName": display_name or email.split("@")[0],
             "emails": [{"value": email, "primary": True}],
         }
-        self._json("POST", SCIM, json=body, what=f"create user {email}", idempotent=False)
+        self._json("POST", SCIM, json=body, what=f"create user {email}", repeat=Repeat.CREATE)
 
     # -- plumbing ------------------------------------------------------------------------
 
@@ -178,47 +181,11 @@ class UCClient:
             if not token:  # a full last page still carries a token, then comes an empty page
                 return
 
-    def _json(self, method: str, path: str, *, what: str, idempotent: bool = True, **kwargs: Any) -> dict:
-        response = self._send(method, path, what=what, idempotent=idempotent, **kwargs)
-        if not response.content:
-            return {}
-        try:
-            return response.json()
-        except ValueError:
-            return {}  # DELETE answers 200 with a body that is not JSON
-
-    def _send(self, method: str, path: str, *, what: str, idempotent: bool, **kwargs: Any) -> httpx.Response:
-        def retryable(exc: BaseException) -> bool:
-            if isinstance(exc, _RetryableStatus):
-                return idempotent
-            if isinstance(exc, httpx.ConnectError):
-                return True  # nothing reached the server, so any request is safe to repeat
-            return idempotent and isinstance(exc, httpx.TransportError)
-
-        retrying = Retrying(
-            retry=retry_if_exception(retryable),
-            stop=stop_after_attempt(self._attempts),
-            wait=wait_exponential(multiplier=0.2, max=5),
-            reraise=True,
-        )
-        try:
-            for attempt in retrying:
-                with attempt:
-                    response = self._http.request(method, path, **kwargs)
-                    if response.status_code in _RETRY_STATUSES:
-                        raise _RetryableStatus(response)
-        except _RetryableStatus as exc:
-            response = exc.response
-        except httpx.TransportError as exc:
-            raise ApiError(
-                f"cannot reach Unity Catalog at {self.url} ({type(exc).__name__}: {exc}) while trying to {what}; "
-                "check --url / UCGOV_URL, or start a local server with `ucgov sandbox start`",
-                method=method,
-                path=path,
-            ) from exc
-        if response.is_success:
-            return response
-        raise _error_for(response, what=what, method=method, path=path)
+    def _json(self, method: str, path: str, *, what: str, repeat: Repeat = Repeat.SAFE, **kwargs: Any) -> dict:
+        response = self._transport.send(method, path, what=what, repeat=repeat, **kwargs)
+        if not response.is_success:
+            raise _error_for(response, what=what, method=method, path=path)
+        return self._transport.json(response, what=what)
 
 
 def _grants(body: dict) -> Grants:

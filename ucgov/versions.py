@@ -5,8 +5,9 @@ from __future__ import annotations
 import time
 
 from ucgov.client import UCClient
-from ucgov.errors import UcgovError
+from ucgov.errors import ApiError, UcgovError
 from ucgov.plan import Registration
+from ucgov.transport import OutcomeUnknown
 
 READY_TIMEOUT = 120.0
 
@@ -25,20 +26,40 @@ def register(client: UCClient, name: str, registration: Registration) -> int:
     pending = [v.version for v in from_run if v.status == "PENDING_REGISTRATION"]
     from ucgov import mlflow_bridge  # imported only when a run is registered
 
-    if pending:
-        info = client.get_version(name, max(pending))
-    else:
-        info = client.create_version(name, source=mlflow_bridge.runs_uri(run, path), run_id=run)
+    info = client.get_version(name, max(pending)) if pending else _new_version(client, name, registration)
     version = int(info["version"])
     try:
         mlflow_bridge.copy_model(run, path, info["storage_location"])
-        client.finalize_version(name, version)
+        _finalize(client, name, version)
         _wait_until_ready(client, name, version)
     except UcgovError as exc:
         raise UcgovError(
             f"registering run {run} as version {version} of model {name} failed: {exc}; {_clean_up(client, name, version)}"
         ) from exc
     return version
+
+
+def _new_version(client: UCClient, name: str, registration: Registration) -> dict:
+    """A new PENDING_REGISTRATION version; if the answer to its create was lost, the one it made."""
+    from ucgov import mlflow_bridge
+
+    run, path = registration.run, registration.artifact_path
+    try:
+        return client.create_version(name, source=mlflow_bridge.runs_uri(run, path), run_id=run)
+    except OutcomeUnknown:
+        made = [v.version for v in client.list_versions(name) if v.came_from(run, path) and not v.ready]
+        if not made:
+            return client.create_version(name, source=mlflow_bridge.runs_uri(run, path), run_id=run)
+        return client.get_version(name, max(made))
+
+
+def _finalize(client: UCClient, name: str, version: int) -> None:
+    """Finalize the version; when the answer is lost or refused, its status says whether it happened."""
+    try:
+        client.finalize_version(name, version)
+    except ApiError:
+        if client.get_version(name, version).get("status") != "READY":
+            raise
 
 
 def ready_from_run(client: UCClient, name: str, run: str, artifact_path: str) -> int:
@@ -63,7 +84,11 @@ def _wait_until_ready(client: UCClient, name: str, version: int, timeout: float 
 
 
 def _clean_up(client: UCClient, name: str, version: int) -> str:
+    """Delete the version this registration made, but only when it is provably unfinished."""
     try:
+        status = client.get_version(name, version).get("status")
+        if status == "READY":
+            return f"version {version} is READY and stays; the next apply approves it"
         client.delete_version(name, version)
     except UcgovError as exc:
         return (

@@ -6,7 +6,6 @@ import re
 from pathlib import Path
 
 import pytest
-import tenacity
 from click.testing import CliRunner, Result
 
 from ucgov.cli import cli
@@ -155,8 +154,8 @@ def test_plan_help_shows_the_options_a_pipeline_needs():
 
 @pytest.fixture
 def no_retry_wait(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Keep the client's retries but not their back-off sleeps, so a refused connection fails in milliseconds."""
-    monkeypatch.setattr("ucgov.client.wait_exponential", lambda **_: tenacity.wait_none())
+    """No retry budget, so a refused connection fails in milliseconds."""
+    monkeypatch.setenv("UCGOV_RETRY_SECONDS", "0")
 
 
 def test_plan_against_an_unreachable_server_is_a_one_line_error(write_specs, no_retry_wait):

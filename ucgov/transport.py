@@ -1,0 +1,193 @@
+"""Sending one request to Unity Catalog: what repeating it means, how long to keep trying, and
+keeping secrets out of every message.
+
+Each request says what repeating it would do (``Repeat``):
+
+- SAFE: reads and writes that leave the same state however often they run (GET, a grants
+  PATCH, a comment PATCH, a DELETE). Repeated on any transport failure and on 429/5xx.
+- CREATE: a POST that makes something. Repeated only when the server certainly did not act:
+  the connection was never made, or it answered 429 or 503. Otherwise (a reset after the
+  request went out, a 500/502/504) ``OutcomeUnknown`` is raised: the caller re-reads the
+  object to learn what happened.
+- TRANSITION: a state change such as finalizing a version. Never repeated blindly: any doubt
+  raises ``OutcomeUnknown`` and the caller re-reads before deciding anything.
+
+Retries share one budget of wall time (UCGOV_RETRY_SECONDS, default 60), wait with jittered
+exponential back-off, and honour ``Retry-After``.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import os
+import re
+import time
+from enum import Enum
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_before_delay, wait_random_exponential
+
+from ucgov.errors import ApiError, UcgovError
+
+DEFAULT_RETRY_SECONDS = 60.0
+_RETRY_STATUSES = {429, 500, 502, 503, 504}
+_NOT_ACTED_STATUSES = {429, 503}
+_NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+_HEADER_SAFE = re.compile(r"[\x21-\x7e]+")
+_backoff = wait_random_exponential(multiplier=0.25, max=10)
+
+
+class Repeat(str, Enum):
+    SAFE = "safe"
+    CREATE = "create"
+    TRANSITION = "transition"
+
+
+class OutcomeUnknown(ApiError):
+    """The request may or may not have taken effect; re-read before deciding anything."""
+
+
+class _Again(Exception):
+    """An answer worth waiting for and asking again."""
+
+    def __init__(self, response: httpx.Response) -> None:
+        self.response = response
+
+
+def retry_seconds() -> float:
+    """The retry budget: UCGOV_RETRY_SECONDS, or 60 s."""
+    given = os.environ.get("UCGOV_RETRY_SECONDS")
+    try:
+        return max(0.0, float(given)) if given else DEFAULT_RETRY_SECONDS
+    except ValueError as exc:
+        raise UcgovError(f"UCGOV_RETRY_SECONDS must be a number of seconds, not {given!r}") from exc
+
+
+def checked_token(token: str | None) -> str | None:
+    """The token without the whitespace `$(cat file)` or a CI secret leaves around it; refused, never shown, if a header cannot hold it."""
+    if token is None:
+        return None
+    token = token.strip()
+    if token and not _HEADER_SAFE.fullmatch(token):
+        bad = next(i for i, c in enumerate(token) if not _HEADER_SAFE.fullmatch(c))
+        raise UcgovError(
+            f"UCGOV_TOKEN holds a character an HTTP header cannot carry (at position {bad + 1} of {len(token)}); "
+            "set it to the token alone"
+        )
+    return token or None
+
+
+def without_userinfo(url: str) -> str:
+    """The URL with any user and password taken out, for messages and plan files."""
+    parts = urlsplit(url)
+    if not (parts.username or parts.password):
+        return url
+    host = parts.hostname or ""
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+class Transport:
+    """An httpx client that retries as each request's ``Repeat`` allows and masks secrets in errors."""
+
+    def __init__(self, http: httpx.Client, *, url: str, token: str | None, budget: float) -> None:
+        self.http = http
+        self.url = without_userinfo(url)
+        self._secrets = [s for s in (token, urlsplit(url).password) if s]
+        self._budget = budget
+
+    def send(self, method: str, path: str, *, what: str, repeat: Repeat, **kwargs: Any) -> httpx.Response:
+        retrying = Retrying(
+            retry=retry_if_exception(lambda exc: self._worth_repeating(exc, repeat)),
+            stop=stop_before_delay(self._budget),
+            wait=_wait,
+            reraise=True,
+        )
+        try:
+            for attempt in retrying:
+                with attempt:
+                    response = self.http.request(method, path, **kwargs)
+                    if response.status_code in _RETRY_STATUSES:
+                        raise _Again(response)
+        except _Again as again:
+            response = again.response
+            if repeat is not Repeat.SAFE and response.status_code not in _NOT_ACTED_STATUSES:
+                raise self._unknown(method, path, what, f"HTTP {response.status_code}", response.status_code) from None
+        except httpx.TransportError as exc:
+            if repeat is not Repeat.SAFE and not isinstance(exc, _NEVER_SENT):
+                raise self._unknown(method, path, what, type(exc).__name__) from exc
+            raise ApiError(
+                self.mask(
+                    f"cannot reach Unity Catalog at {self.url} ({type(exc).__name__}: {exc}) while trying to {what}; "
+                    "check --url / UCGOV_URL, or start a local server with `ucgov sandbox start`"
+                ),
+                method=method,
+                path=path,
+            ) from exc
+        return response
+
+    def json(self, response: httpx.Response, *, what: str) -> dict:
+        """A successful answer's JSON object; anything else (a proxy's login page) is an error naming the URL."""
+        if not response.content or response.request.method == "DELETE":  # DELETE answers 200 with a non-JSON body
+            return {}
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            kind = response.headers.get("content-type", "unknown content type")
+            raise ApiError(
+                f"cannot {what}: {self.url}{response.request.url.path} answered HTTP {response.status_code} with "
+                f"{kind}, not a JSON object; is --url / UCGOV_URL the Unity Catalog server itself?",
+                method=response.request.method,
+                path=response.request.url.path,
+                status=response.status_code,
+            )
+        return body
+
+    def mask(self, text: str) -> str:
+        """``text`` with the token and any URL password replaced by ***."""
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return text
+
+    def _worth_repeating(self, exc: BaseException, repeat: Repeat) -> bool:
+        if isinstance(exc, _Again):
+            return repeat is Repeat.SAFE or exc.response.status_code in _NOT_ACTED_STATUSES
+        if isinstance(exc, _NEVER_SENT):
+            return True  # nothing reached the server, so any request is safe to repeat
+        return repeat is Repeat.SAFE and isinstance(exc, httpx.TransportError)
+
+    def _unknown(self, method: str, path: str, what: str, cause: str, status: int | None = None) -> OutcomeUnknown:
+        return OutcomeUnknown(
+            f"the answer to the request to {what} was lost ({cause}); it may or may not have taken effect",
+            method=method,
+            path=path,
+            status=status,
+        )
+
+
+def _wait(state: RetryCallState) -> float:
+    """Retry-After when the server gave one, else jittered exponential back-off."""
+    exc = state.outcome.exception() if state.outcome else None
+    if isinstance(exc, _Again):
+        asked = retry_after(exc.response)
+        if asked is not None:
+            return asked
+    return _backoff(state)
+
+
+def retry_after(response: httpx.Response) -> float | None:
+    """Seconds the server asked to wait (a number or an HTTP date), or None."""
+    value = response.headers.get("retry-after")
+    if not value:
+        return None
+    if value.strip().isdigit():
+        return float(value.strip())
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
