@@ -14,6 +14,7 @@ from fnmatch import fnmatchcase
 
 from ucgov import privileges as privs
 from ucgov.errors import Location, SpecProblem
+from ucgov.reach import reaches
 from ucgov.state import DesiredState, Kind, Securable
 
 MAX_DEPTH = Kind.MODEL.depth
@@ -53,12 +54,8 @@ class Policy:
         names = granted_on.full_name.split(".")
         if len(parts) < len(names) or not all(map(fnmatchcase, names, parts)):
             return None
-        if len(parts) == len(names):
-            return granted_on.full_name
-        deepest = (Kind.CATALOG, Kind.SCHEMA, Kind.MODEL)[len(parts) - 1]
-        if privilege not in privs.APPLICABLE[deepest]:
-            return None
-        return ".".join(names + parts[len(names) :])
+        covered = ".".join(names + parts[len(names) :])
+        return covered if reaches(granted_on.full_name, privilege, covered) else None
 
 
 def violations(desired: DesiredState) -> list[SpecProblem]:

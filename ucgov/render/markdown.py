@@ -12,6 +12,7 @@ from collections import defaultdict
 
 from ucgov.plan import Action, Change, Plan
 from ucgov.privileges import acts_on
+from ucgov.reach import reached
 from ucgov.render.summary import summary_line
 from ucgov.state import Kind
 
@@ -62,15 +63,13 @@ def _permission_line(change: Change, declared: tuple[str, ...]) -> str:
     return f"- :warning: **loses {', '.join(privileges)}** on {where}{reach} — {change.reason}"
 
 
-def _reach(kind: Kind, name: str, privileges: tuple[str, ...], declared: tuple[str, ...]) -> str:
-    """What a grant on a catalog or schema gives on the declared objects inside it."""
+def _reach(kind: Kind, name: str, privileges: tuple[str, ...], known: tuple[str, ...]) -> str:
+    """What a grant on a catalog or schema gives on the objects inside it that each privilege acts on."""
     parts = []
     for target in (Kind.SCHEMA, Kind.MODEL):
-        if target.depth <= kind.depth:
-            continue
-        acting = [p for p in privileges if acts_on(p) is target]
-        inside = sorted(o for o in declared if o.startswith(name + ".") and Kind.of(o) is target)
-        if acting and inside:
+        acting = [p for p in privileges if acts_on(p) is target and target.depth > kind.depth]
+        inside = sorted({o for p in acting for o in reached(name, p, known) if Kind.of(o) is target})
+        if inside:
             noun = f"{target.label}s" if len(inside) != 1 else target.label
             parts.append(f"{', '.join(acting)} reaches {len(inside)} {noun}: {_names(inside)}")
     return " — " + "; ".join(parts) if parts else ""
