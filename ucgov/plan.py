@@ -90,6 +90,9 @@ class Plan:
     """Full names of every declared object the plan was computed against."""
     warnings: tuple[str, ...] = ()
     """What the planner could not check; shown to people, never steers apply."""
+    live_children: tuple[str, ...] = ()
+    """Full names of live schemas and models inside declared ones, declared or not; for showing
+    what a grant reaches only, never steers apply."""
 
     @property
     def empty(self) -> bool:

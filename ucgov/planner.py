@@ -35,6 +35,7 @@ def diff(desired: DesiredState, live: LiveState) -> Plan:
         changes=tuple(object_changes + registers + approves + grant_changes),
         objects=tuple(o.full_name for o in ordered),
         warnings=tuple(plan_warnings(desired, live)),
+        live_children=tuple(sorted({name for names in live.children.values() for name in names})),
     )
 
 

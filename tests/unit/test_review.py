@@ -13,8 +13,9 @@ from ucgov.cli import cli
 from ucgov.errors import PlanFileError
 from ucgov.plan import Action, Address, Change, Plan
 from ucgov.planfile import SavedPlan, dumps, loads
+from ucgov.planner import diff
 from ucgov.render.markdown import COMMENT_LIMIT, render_markdown
-from ucgov.state import Kind
+from ucgov.state import Kind, LiveState, Securable
 
 BASE = """
 catalogs:
@@ -165,3 +166,35 @@ def test_a_plan_file_from_another_format_version_is_refused():
 def test_a_file_that_is_not_a_plan_is_refused():
     with pytest.raises(PlanFileError, match="is not a ucgov plan file"):
         loads('{"changes": []}', source="notes.json")
+
+
+def test_during_plan_a_catalog_grant_counts_the_live_models_no_spec_declares(load_spec):
+    desired = load_spec("""
+        catalogs:
+          ml:
+            grants:
+              carol@example.com: [USE CATALOG, EXECUTE]
+        """)
+    models = tuple(f"ml.prod.m{i:02d}" for i in range(12))
+    live = LiveState(
+        objects={"ml": Securable(Kind.CATALOG, "ml")},
+        children={"ml": ("ml.prod",), "ml.prod": models},
+        known_principals=frozenset({"carol@example.com"}),
+    )
+
+    markdown = render_markdown(diff(desired, live))
+
+    assert (
+        "- gains **USE CATALOG, EXECUTE** on `ml` (catalog) — EXECUTE reaches 12 models: "
+        "`ml.prod.m00`, `ml.prod.m01`, `ml.prod.m02`, `ml.prod.m03`, `ml.prod.m04` and 7 more\n"
+    ) in markdown
+
+
+def test_a_model_both_declared_and_live_is_counted_once():
+    plan = Plan(
+        changes=(grant("erin@example.com", "ml.prod", "EXECUTE"),),
+        objects=("ml", "ml.prod", "ml.prod.a"),
+        live_children=("ml.prod", "ml.prod.a", "ml.prod.b"),
+    )
+
+    assert "EXECUTE reaches 2 models: `ml.prod.a`, `ml.prod.b`\n" in render_markdown(plan)

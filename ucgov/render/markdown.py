@@ -1,7 +1,8 @@
 """The plan for a pull-request comment: who gains and who loses what, then object changes.
 
 A grant on a catalog or schema is inherited by everything inside it (the server enforces
-this), so each permission line says what the grant reaches among the declared objects.
+this), so each permission line says what the grant reaches: the declared objects inside, and
+during `ucgov plan` the live ones too.
 GitHub refuses comments over 65,536 characters: long plans fold details and summarise.
 """
 
@@ -41,12 +42,13 @@ def _permission_section(plan: Plan) -> list[str]:
     if not per_principal:
         return []
     lines = ["### Permission changes", ""]
+    known = plan.objects + plan.live_children  # offline (ucgov diff) there are no live children
     for principal in sorted(per_principal):
         changes = per_principal[principal]
         gains = sum(c.action is Action.GRANT for c in changes)
         losses = len(changes) - gains
         heading = f"**{principal}** — {_count(gains, 'gain')}, {_count(losses, 'loss', 'losses')}"
-        items = [_permission_line(c, plan.objects) for c in changes]
+        items = [_permission_line(c, known) for c in changes]
         if len(items) > _FOLD_OVER:
             lines += [f"<details><summary>{heading}</summary>", ""] + items + ["", "</details>", ""]
         else:
@@ -54,10 +56,10 @@ def _permission_section(plan: Plan) -> list[str]:
     return lines
 
 
-def _permission_line(change: Change, declared: tuple[str, ...]) -> str:
+def _permission_line(change: Change, known: tuple[str, ...]) -> str:
     privileges = change.after if change.action is Action.GRANT else change.before
     where = f"`{change.address.full_name}` ({change.address.kind.label})"
-    reach = _reach(change.address.kind, change.address.full_name, privileges, declared)
+    reach = _reach(change.address.kind, change.address.full_name, privileges, known)
     if change.action is Action.GRANT:
         return f"- gains **{', '.join(privileges)}** on {where}{reach}"
     return f"- :warning: **loses {', '.join(privileges)}** on {where}{reach} — {change.reason}"
