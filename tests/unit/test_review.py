@@ -198,3 +198,112 @@ def test_a_model_both_declared_and_live_is_counted_once():
     )
 
     assert "EXECUTE reaches 2 models: `ml.prod.a`, `ml.prod.b`\n" in render_markdown(plan)
+
+
+# -- what else a change to the specs does -------------------------------------------------------
+
+SECURITY = """
+policies:
+  - name: no-contractor-execute
+    deny:
+      principal: "*@contractors.example.com"
+      privileges: [EXECUTE]
+      on: "ml.*.*"
+  - name: read-only
+    deny:
+      privileges: [MODIFY]
+"""
+
+
+def commit(repo: Path, files: dict[str, str | None], message: str) -> None:
+    for name, text in files.items():
+        if text is None:
+            (repo / name).unlink()
+        else:
+            (repo / name).write_text(text)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", message)
+
+
+def test_diff_shows_policies_added_removed_and_changed_with_their_rules(repo):
+    commit(repo, {"specs/security.yaml": SECURITY}, "policies")
+    git(repo, "tag", "with-policies")
+    weaker = SECURITY.replace('on: "ml.*.*"', 'on: "ml.prod.*"').split("  - name: read-only")[0]
+    commit(
+        repo,
+        {
+            "specs/security.yaml": weaker
+            + "  - name: no-contractors-in-prod\n    deny: {principal: '*@contractors.example.com', on: ml.prod}\n"
+        },
+        "edit",
+    )
+
+    markdown = CliRunner().invoke(cli, ["diff", "with-policies", "HEAD", "specs", "--format", "markdown"])
+    text = CliRunner().invoke(cli, ["diff", "with-policies", "HEAD", "specs", "--format", "text"])
+    document = json.loads(
+        CliRunner().invoke(cli, ["diff", "with-policies", "HEAD", "specs", "--format", "json"]).output
+    )
+
+    assert markdown.exit_code == 0, markdown.output
+    assert "### Policy changes" in markdown.output
+    assert (
+        "- changed **no-contractor-execute**: deny EXECUTE to `*@contractors.example.com` on `ml.*.*` "
+        "→ deny EXECUTE to `*@contractors.example.com` on `ml.prod.*`"
+    ) in markdown.output
+    assert (
+        "- added **no-contractors-in-prod**: deny every privilege to `*@contractors.example.com` on `ml.prod`"
+    ) in markdown.output
+    assert "- :warning: removed **read-only**: was deny MODIFY to everyone on every object" in markdown.output
+    assert "  - policy read-only: deny MODIFY to everyone on every object" in text.output
+    assert "Plan: no grant or object changes; 3 policy changes." in text.output
+    assert document["policy_changes"] == [
+        {
+            "name": "no-contractor-execute",
+            "before": "deny EXECUTE to *@contractors.example.com on ml.*.*",
+            "after": "deny EXECUTE to *@contractors.example.com on ml.prod.*",
+        },
+        {
+            "name": "no-contractors-in-prod",
+            "before": None,
+            "after": "deny every privilege to *@contractors.example.com on ml.prod",
+        },
+        {"name": "read-only", "before": "deny MODIFY to everyone on every object", "after": None},
+    ]
+
+
+def test_diff_shows_whose_grants_an_object_no_longer_declared_leaves_ungoverned(repo):
+    commit(
+        repo,
+        {"specs/ml.yaml": HEAD.replace("          iris:\n            grants: {dave@example.com: [EXECUTE]}\n", "")},
+        "drop iris",
+    )
+
+    markdown = CliRunner().invoke(cli, ["diff", "HEAD~1", "HEAD", "specs", "--format", "markdown"])
+    text = CliRunner().invoke(cli, ["diff", "HEAD~1", "HEAD", "specs", "--format", "text"])
+    document = json.loads(CliRunner().invoke(cli, ["diff", "HEAD~1", "HEAD", "specs", "--format", "json"]).output)
+
+    assert markdown.exit_code == 0, markdown.output
+    assert "### No longer declared" in markdown.output
+    assert "ucgov leaves these objects on the server as they are and no longer governs their grants" in markdown.output
+    assert "- `ml.prod.iris` (model) — **dave@example.com** keeps EXECUTE" in markdown.output
+    assert "  - model ml.prod.iris: dave@example.com keeps EXECUTE" in text.output
+    assert "Plan: no grant or object changes; 1 object no longer declared." in text.output
+    assert document["undeclared"] == [
+        {"address": "ml.prod.iris", "kind": "model", "grants": {"dave@example.com": ["EXECUTE"]}}
+    ]
+
+
+def test_a_path_that_does_not_exist_at_a_revision_is_an_error_not_no_changes(repo):
+    result = CliRunner().invoke(cli, ["diff", "base", "HEAD", "spces"])
+
+    assert result.exit_code == 1, result.output
+    assert "Error: spces does not exist at base" in result.output
+
+
+def test_a_path_missing_from_the_working_tree_is_an_error_not_everything_undeclared(repo):
+    git(repo, "rm", "-rq", "specs")
+
+    result = CliRunner().invoke(cli, ["diff", "HEAD"])
+
+    assert result.exit_code == 1, result.output
+    assert "Error: specs does not exist in the working tree" in result.output

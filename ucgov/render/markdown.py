@@ -1,5 +1,7 @@
 """The plan for a pull-request comment: who gains and who loses what, then object changes.
 
+For ucgov diff, policy changes come first, and objects no longer declared follow the permissions.
+
 A grant on a catalog or schema is inherited by everything inside it (the server enforces
 this), so each permission line says what the grant reaches: the declared objects inside, and
 during `ucgov plan` the live ones too.
@@ -12,6 +14,7 @@ import json
 from collections import defaultdict
 
 from ucgov.plan import Action, Change, Plan
+from ucgov.policies import Policy, rule
 from ucgov.privileges import acts_on
 from ucgov.reach import reached
 from ucgov.render.summary import summary_line
@@ -27,11 +30,46 @@ def render_markdown(plan: Plan, *, title: str = "ucgov plan") -> str:
     """Permission changes per principal (with inherited reach), object changes, summary line."""
     head = [f"## {title}", ""] + [f"> **Warning:** {w}" for w in plan.warnings] + ([""] if plan.warnings else [])
     tail = [f"**{summary_line(plan)}**", ""]
-    body = _permission_section(plan) + _object_section(plan)
+    body = _policy_section(plan) + _permission_section(plan) + _undeclared_section(plan) + _object_section(plan)
     text = "\n".join(head + body + tail)
     if len(text) > _BUDGET:
         text = "\n".join(head + _shortened(body) + tail)
     return text
+
+
+def _policy_section(plan: Plan) -> list[str]:
+    """ucgov diff: policies the change adds, removes (flagged: a control goes away) or rewrites."""
+    if not plan.policy_changes:
+        return []
+    lines = ["### Policy changes", ""]
+    for change in plan.policy_changes:
+        if change.before is None:
+            lines.append(f"- added **{change.name}**: {_rule(change.after)}")
+        elif change.after is None:
+            lines.append(f"- :warning: removed **{change.name}**: was {_rule(change.before)}")
+        else:
+            lines.append(f"- changed **{change.name}**: {_rule(change.before)} → {_rule(change.after)}")
+    return lines + [""]
+
+
+def _rule(policy: Policy | None) -> str:
+    return rule(policy, quote=lambda pattern: f"`{_escape(pattern)}`") if policy else ""
+
+
+def _undeclared_section(plan: Plan) -> list[str]:
+    """ucgov diff: objects the change stops declaring, and who keeps which grants on them, ungoverned."""
+    if not plan.undeclared:
+        return []
+    lines = [
+        "### No longer declared",
+        "",
+        "ucgov leaves these objects on the server as they are and no longer governs their grants:",
+        "",
+    ]
+    for obj in plan.undeclared:
+        held = "; ".join(f"**{p}** keeps {', '.join(privileges)}" for p, privileges in obj.grants)
+        lines.append(f"- `{obj.full_name}` ({obj.kind.label}) — {held or 'no grants declared'}")
+    return lines + [""]
 
 
 def _permission_section(plan: Plan) -> list[str]:
