@@ -307,3 +307,22 @@ def test_a_path_missing_from_the_working_tree_is_an_error_not_everything_undecla
 
     assert result.exit_code == 1, result.output
     assert "Error: specs does not exist in the working tree" in result.output
+
+
+def test_a_shortened_plan_closes_every_fold_keeps_the_summary_outside_and_counts_what_it_left_out():
+    models = [f"ml.prod.model_{i:05d}" for i in range(4000)]
+    changes = tuple(grant(f"user{i % 300}@example.com", m, "EXECUTE") for i, m in enumerate(models))
+    changes += tuple(
+        Change(Action.CREATE, Address(Kind.MODEL, m), after={"comment": "x" * 40}, reason="not on the server")
+        for m in models[:50]
+    )
+    plan = Plan(changes=changes, objects=("ml", "ml.prod", *models))
+
+    markdown = render_markdown(plan)
+
+    assert markdown.count("<details>") == markdown.count("</details>")
+    summary = markdown.index("**Plan: 50 to create, 4000 to grant.**")
+    assert markdown.rfind("</details>") < summary
+    assert summary > markdown.index("more changes not shown")
+    shown = sum(line.startswith(("- gains", "| + |")) for line in markdown.splitlines())
+    assert f"_… {len(changes) - shown} more changes not shown" in markdown

@@ -24,6 +24,7 @@ COMMENT_LIMIT = 65_536
 _BUDGET = COMMENT_LIMIT - 2_000  # room for the header, the summary and a CI tool's own wrapping
 _NAMES_SHOWN = 5
 _FOLD_OVER = 5  # changes per principal before they fold into <details>
+_NOTICE_ROOM = 500  # for closing a fold and saying what was left out
 
 
 def render_markdown(plan: Plan, *, title: str = "ucgov plan") -> str:
@@ -33,8 +34,13 @@ def render_markdown(plan: Plan, *, title: str = "ucgov plan") -> str:
     body = _policy_section(plan) + _permission_section(plan) + _undeclared_section(plan) + _object_section(plan)
     text = "\n".join(head + body + tail)
     if len(text) > _BUDGET:
-        text = "\n".join(head + _shortened(body) + tail)
+        room = _BUDGET - len("\n".join(head + tail)) - _NOTICE_ROOM
+        text = "\n".join(head + _shortened(body, room) + tail)
     return text
+
+
+class _Item(str):
+    """A line that shows one change, policy change or undeclared object: what a shortened plan counts."""
 
 
 def _policy_section(plan: Plan) -> list[str]:
@@ -44,11 +50,11 @@ def _policy_section(plan: Plan) -> list[str]:
     lines = ["### Policy changes", ""]
     for change in plan.policy_changes:
         if change.before is None:
-            lines.append(f"- added **{change.name}**: {_rule(change.after)}")
+            lines.append(_Item(f"- added **{change.name}**: {_rule(change.after)}"))
         elif change.after is None:
-            lines.append(f"- :warning: removed **{change.name}**: was {_rule(change.before)}")
+            lines.append(_Item(f"- :warning: removed **{change.name}**: was {_rule(change.before)}"))
         else:
-            lines.append(f"- changed **{change.name}**: {_rule(change.before)} → {_rule(change.after)}")
+            lines.append(_Item(f"- changed **{change.name}**: {_rule(change.before)} → {_rule(change.after)}"))
     return lines + [""]
 
 
@@ -68,7 +74,7 @@ def _undeclared_section(plan: Plan) -> list[str]:
     ]
     for obj in plan.undeclared:
         held = "; ".join(f"**{p}** keeps {', '.join(privileges)}" for p, privileges in obj.grants)
-        lines.append(f"- `{obj.full_name}` ({obj.kind.label}) — {held or 'no grants declared'}")
+        lines.append(_Item(f"- `{obj.full_name}` ({obj.kind.label}) — {held or 'no grants declared'}"))
     return lines + [""]
 
 
@@ -86,7 +92,7 @@ def _permission_section(plan: Plan) -> list[str]:
         gains = sum(c.action is Action.GRANT for c in changes)
         losses = len(changes) - gains
         heading = f"**{principal}** — {_count(gains, 'gain')}, {_count(losses, 'loss', 'losses')}"
-        items = [_permission_line(c, known) for c in changes]
+        items = [_Item(_permission_line(c, known)) for c in changes]
         if len(items) > _FOLD_OVER:
             lines += [f"<details><summary>{heading}</summary>", ""] + items + ["", "</details>", ""]
         else:
@@ -125,7 +131,9 @@ def _object_section(plan: Plan) -> list[str]:
     if not changes:
         return []
     return (
-        ["### Object changes", "", "| | object | change |", "|---|---|---|"] + [_object_row(c) for c in changes] + [""]
+        ["### Object changes", "", "| | object | change |", "|---|---|---|"]
+        + [_Item(_object_row(c)) for c in changes]
+        + [""]
     )
 
 
@@ -149,19 +157,28 @@ def _escape(text: str) -> str:
     return text.replace("|", "\\|").replace("`", "'")
 
 
-def _shortened(body: list[str]) -> list[str]:
-    """Keep whole lines while they fit; then say how much was left out."""
-    kept, size = [], 0
+def _shortened(body: list[str], room: int) -> list[str]:
+    """Whole lines while they fit in ``room``; a fold left open is closed (or dropped if still
+    empty), so the summary after it stays outside; then how many changes were left out."""
+    kept: list[str] = []
+    size, fold = 0, None  # fold: where the open <details> starts in kept
     for index, line in enumerate(body):
-        if size + len(line) + 1 > _BUDGET - 500:
-            rest = body[index:]
-            dropped = sum(1 for x in rest if x.startswith(("- ", "| +", "| ~", "| -")))
-            kept += ["", f"_… {dropped} more changes not shown: this plan is too long for one comment._"]
-            kept += [
+        if size + len(line) + 1 > room:
+            left_out = sum(isinstance(x, _Item) for x in body[index:])
+            if fold is not None and not any(isinstance(x, _Item) for x in kept[fold:]):
+                del kept[fold:]
+            elif fold is not None:
+                kept += ["", "</details>"]
+            return kept + [
+                "",
+                f"_… {left_out} more changes not shown: this plan is too long for one comment._",
                 "_Run `ucgov plan --format text` (or keep `--format json` as a build artifact) for all of it._",
                 "",
             ]
-            break
+        if line.startswith("<details>"):
+            fold = len(kept)
+        elif line == "</details>":
+            fold = None
         kept.append(line)
         size += len(line) + 1
     return kept
