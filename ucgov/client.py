@@ -96,7 +96,12 @@ class UCClient:
                 return emails - {""}
             start += len(page)
 
+    def list_schemas(self, catalog: str) -> list[dict]:
+        """Every schema in a catalog, as the server lists it."""
+        return list(self._pages(f"{API}/schemas", "schemas", {"catalog_name": catalog}))
+
     def list_models(self, catalog: str, schema: str) -> list[dict]:
+        """Every registered model in a schema, as the server lists it."""
         params = {"catalog_name": catalog, "schema_name": schema}
         return list(self._pages(f"{API}/models", "registered_models", params))
 

@@ -10,16 +10,38 @@ from ucgov.spec.source import spec_files
 
 
 def spec_texts(ref: str | None, paths: list[str]) -> list[tuple[str, str]]:
-    """(path, text) of every *.yaml / *.yml under ``paths`` at ``ref``; the working tree when ref is None."""
+    """(path, text) of every *.yaml / *.yml under ``paths`` at ``ref``; the working tree when ref is None.
+
+    A path missing at either revision is an error: read as no specs, it would show "No changes"
+    (or every object as no longer declared) where the reviewer asked about something else.
+    """
     if ref is None:
-        files, _ = spec_files(paths)  # missing paths are reported by the loader like any other problem
+        missing = [p for p in paths if not Path(p).exists()]
+        if missing:
+            raise UcgovError(f"{_listed(missing)} in the working tree: {_WHAT_TO_DO}")
+        files, _ = spec_files(paths)
         return [(str(f), f.read_text(encoding="utf-8")) for f in files]
     top = Path(_git("rev-parse", "--show-toplevel").strip())
     commit = _commit(ref)
     relative = [_inside(top, p) for p in paths]
-    listed = _git("ls-tree", "-r", "--name-only", "-z", commit, "--", *relative, cwd=top).split("\0")
+    listed = [n for n in _git("ls-tree", "-r", "--name-only", "-z", commit, "--", *relative, cwd=top).split("\0") if n]
+    missing = [given for given, path in zip(paths, relative, strict=True) if not _holds(listed, path)]
+    if missing:
+        raise UcgovError(f"{_listed(missing)} at {ref}: {_WHAT_TO_DO}")
     names = sorted(n for n in listed if n.endswith((".yaml", ".yml")))
     return [(f"{ref}:{name}", _git("show", f"{commit}:{name}", cwd=top)) for name in names]
+
+
+_WHAT_TO_DO = "check the spelling, or name spec paths that exist at both revisions"
+
+
+def _listed(missing: list[str]) -> str:
+    return f"{missing[0]} does not exist" if len(missing) == 1 else f"{', '.join(missing)} do not exist"
+
+
+def _holds(listed: list[str], path: str) -> bool:
+    """Whether the files git listed include ``path`` itself or anything under it (git has no empty folders)."""
+    return path == "." or any(n == path or n.startswith(path + "/") for n in listed)
 
 
 def _commit(ref: str) -> str:

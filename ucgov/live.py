@@ -1,4 +1,8 @@
-"""Reading the live state of exactly the objects the specs declare, with requests in flight together."""
+"""Reading the live state of exactly the objects the specs declare, with requests in flight together.
+
+For specs (not for checking a saved plan) it also lists the names of the live schemas and models
+inside the declared catalogs that exist: a grant on the parent reaches them.
+"""
 
 from __future__ import annotations
 
@@ -29,10 +33,11 @@ def read_state(client: UCClient, desired: DesiredState, *, concurrency: int = CO
 
 
 def read_live(client: UCClient, desired: State, *, concurrency: int = CONCURRENCY) -> LiveState:
-    """Objects first (a 404 means absent), then the grants (and versions) of those that exist."""
+    """Objects first (a 404 means absent), then the grants (versions, children) of those that exist."""
     declared = list(desired.ordered())
+    from_specs = isinstance(desired, DesiredState)  # not a saved plan's freshness check
     with ThreadPoolExecutor(max_workers=concurrency) as pool:
-        users = pool.submit(_known_users, client) if isinstance(desired, DesiredState) else None
+        users = pool.submit(_known_users, client) if from_specs else None
         found = _in_parallel(pool, lambda o: client.get_securable(o.kind, o.full_name), declared)
         bodies = {o.full_name: body for o, body in zip(declared, found, strict=True) if body is not None}
         existing = [o for o in declared if o.full_name in bodies]
@@ -44,8 +49,9 @@ def read_live(client: UCClient, desired: State, *, concurrency: int = CONCURRENC
             o.full_name: _securable(o, bodies[o.full_name], g, versions.get(o.full_name, ()))
             for o, g in zip(existing, grants, strict=True)
         }
+        children = _live_children(pool, client, existing) if from_specs else {}
         known = users.result() if users else None
-    return LiveState(objects=objects, known_principals=known)
+    return LiveState(objects=objects, known_principals=known, children=children)
 
 
 def read_objects(client: UCClient, full_names: Iterable[str], *, with_versions: Iterable[str] = ()) -> LiveState:
@@ -58,6 +64,23 @@ def read_objects(client: UCClient, full_names: Iterable[str], *, with_versions: 
 
 def _in_parallel(pool: ThreadPoolExecutor, fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
     return list(pool.map(fn, items))
+
+
+def _live_children(pool: ThreadPoolExecutor, client: UCClient, existing: list[Securable]) -> dict[str, tuple[str, ...]]:
+    """The live schemas of the existing declared catalogs, and the live models of those schemas.
+
+    Every schema found is read, declared or not: a catalog-level EXECUTE reaches its models too.
+    """
+    catalogs = [o.full_name for o in existing if o.kind is Kind.CATALOG]
+    listed = _in_parallel(pool, lambda c: _names(c, client.list_schemas(c)), catalogs)
+    children = dict(zip(catalogs, listed, strict=True))
+    schemas = sorted({s for names in listed for s in names} | {o.full_name for o in existing if o.kind is Kind.SCHEMA})
+    models = _in_parallel(pool, lambda s: _names(s, client.list_models(*s.split("."))), schemas)
+    return children | dict(zip(schemas, models, strict=True))
+
+
+def _names(parent: str, listed: list[dict]) -> tuple[str, ...]:
+    return tuple(sorted(f"{parent}.{item['name']}" for item in listed))
 
 
 def _known_users(client: UCClient) -> frozenset[str] | None:

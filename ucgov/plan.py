@@ -21,9 +21,12 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ucgov.state import GrantsMode, Kind
+
+if TYPE_CHECKING:
+    from ucgov.policies import Policy
 
 
 class Action(str, Enum):
@@ -172,6 +175,32 @@ class Change:
 
 
 @dataclass(frozen=True)
+class PolicyChange:
+    """A policy added, removed or rewritten between two revisions of the specs (ucgov diff)."""
+
+    name: str
+    before: Policy | None = None
+    """The policy at the base revision; None when the head adds it."""
+    after: Policy | None = None
+    """The policy at the head revision; None when the head removes it."""
+
+    @property
+    def marker(self) -> str:
+        return "+" if self.before is None else "-" if self.after is None else "~"
+
+
+@dataclass(frozen=True)
+class Undeclared:
+    """An object the head stops declaring (ucgov diff): it stays on the server, grants included,
+    but ucgov no longer governs them."""
+
+    kind: Kind
+    full_name: str
+    grants: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """(principal, privileges in reading order) as the base declared them, by principal."""
+
+
+@dataclass(frozen=True)
 class Plan:
     """Changes in the order apply must make them, and what they were computed against."""
 
@@ -184,6 +213,13 @@ class Plan:
     """How each changed object's grants are managed, for display."""
     specs_digest: str = ""
     """A digest of the merged specs the plan came from ("" for a review between revisions)."""
+    live_children: tuple[str, ...] = ()
+    """Full names of live schemas and models inside declared ones, declared or not; for showing
+    what a grant reaches only, never steers apply."""
+    policy_changes: tuple[PolicyChange, ...] = ()
+    """ucgov diff only: policies added, removed or changed, by name; for people, never steers apply."""
+    undeclared: tuple[Undeclared, ...] = ()
+    """ucgov diff only: objects the head stops declaring, whose grants ucgov no longer governs."""
 
     @property
     def empty(self) -> bool:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ucgov import gates
+from ucgov import gates, review
 from ucgov.errors import Location, SpecError, SpecProblem
 from ucgov.plan import Action, Address, ApprovalChange, Change, Fields, GrantChange, ObjectChange, Plan, Registration
 from ucgov.privileges import in_reading_order
@@ -41,6 +41,7 @@ def diff(desired: DesiredState, live: LiveState) -> Plan:
         warnings=tuple(plan_warnings(desired, live) + emptied_grants_warnings(desired, grant_changes)),
         grants_modes=grants_modes(desired, changes),
         specs_digest=desired.digest,
+        live_children=tuple(sorted({name for names in live.children.values() for name in names})),
     )
 
 
@@ -68,15 +69,18 @@ def diff_specs(base: DesiredState, head: DesiredState) -> Plan:
     """What merging ``head`` would change compared with ``base``, with no server: for reviews.
 
     Base stands in for live state, so principals and runs are not checked; approvals are
-    compared as written.
+    compared as written. Policy changes and objects no longer declared are listed for review.
     """
     ordered = head.ordered()
     changes = [c for obj in ordered for c in object_changes_for(obj, base.get(obj.full_name))]
     changes += [c for obj in ordered for c in _approval_edit(obj, base.get(obj.full_name))]
     changes += [c for obj in ordered for c in grant_changes_for(obj, base.get(obj.full_name))]
-    removed = sorted(set(base.objects) - set(head.objects))
-    warnings = tuple(f"{name} is no longer declared; ucgov leaves it on the server as it is" for name in removed)
-    return Plan(changes=tuple(changes), objects=tuple(o.full_name for o in ordered), warnings=warnings)
+    return Plan(
+        changes=tuple(changes),
+        objects=tuple(o.full_name for o in ordered),
+        policy_changes=review.policy_changes(base, head),
+        undeclared=review.undeclared(base, head),
+    )
 
 
 def _approval_edit(want: Securable, had: Securable | None) -> list[Change]:

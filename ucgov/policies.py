@@ -8,12 +8,13 @@ catalog's models, whether or not any model is declared.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 
 from ucgov import privileges as privs
 from ucgov.errors import Location, SpecProblem
+from ucgov.reach import reaches
 from ucgov.state import DesiredState, Kind, Securable
 
 MAX_DEPTH = Kind.MODEL.depth
@@ -53,12 +54,19 @@ class Policy:
         names = granted_on.full_name.split(".")
         if len(parts) < len(names) or not all(map(fnmatchcase, names, parts)):
             return None
-        if len(parts) == len(names):
-            return granted_on.full_name
-        deepest = (Kind.CATALOG, Kind.SCHEMA, Kind.MODEL)[len(parts) - 1]
-        if privilege not in privs.APPLICABLE[deepest]:
-            return None
-        return ".".join(names + parts[len(names) :])
+        covered = ".".join(names + parts[len(names) :])
+        return covered if reaches(granted_on.full_name, privilege, covered) else None
+
+
+def rule(policy: Policy, quote: Callable[[str], str] = str) -> str:
+    """What the policy denies, in words: ``deny EXECUTE to *@contractors.example.com on prod_*.*.*``.
+
+    ``quote`` marks up the patterns, e.g. as inline code in markdown, where ``*`` means emphasis.
+    """
+    denied = ", ".join(privs.in_reading_order(policy.privileges)) if policy.privileges else "every privilege"
+    who = "everyone" if policy.principal == "*" else quote(policy.principal)
+    where = quote(policy.on) if policy.on else "every object"
+    return f"deny {denied} to {who} on {where}"
 
 
 def violations(desired: DesiredState) -> list[SpecProblem]:

@@ -174,3 +174,6 @@ class LiveState(State):
     """Users the server knows, or None when the server could not list them."""
     runs: Mapping[str, RunInfo] = field(default_factory=dict)
     """MLflow runs that approvals name, as the tracking store has them."""
+    children: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Full names of the live schemas inside each declared catalog that exists, and of the live
+    models inside those schemas, declared or not: what a grant on the parent reaches."""

@@ -11,10 +11,11 @@ from click.testing import CliRunner
 
 from ucgov.cli import cli
 from ucgov.errors import PlanFileError
-from ucgov.plan import Action, Address, Change, GrantChange, Plan
+from ucgov.plan import Action, Address, Change, Fields, GrantChange, ObjectChange, Plan
 from ucgov.planfile import SavedPlan, dumps, loads
+from ucgov.planner import diff
 from ucgov.render.markdown import COMMENT_LIMIT, render_markdown
-from ucgov.state import Kind
+from ucgov.state import Kind, LiveState, Securable
 
 BASE = """
 catalogs:
@@ -165,3 +166,168 @@ def test_a_plan_file_from_another_format_version_is_refused():
 def test_a_file_that_is_not_a_plan_is_refused():
     with pytest.raises(PlanFileError, match="is not a ucgov plan file"):
         loads('{"changes": []}', source="notes.json")
+
+
+def test_during_plan_a_catalog_grant_counts_the_live_models_no_spec_declares(load_spec):
+    desired = load_spec("""
+        catalogs:
+          ml:
+            grants:
+              carol@example.com: [USE CATALOG, EXECUTE]
+        """)
+    models = tuple(f"ml.prod.m{i:02d}" for i in range(12))
+    live = LiveState(
+        objects={"ml": Securable(Kind.CATALOG, "ml")},
+        children={"ml": ("ml.prod",), "ml.prod": models},
+        known_principals=frozenset({"carol@example.com"}),
+    )
+
+    markdown = render_markdown(diff(desired, live))
+
+    assert (
+        "- gains **USE CATALOG, EXECUTE** on `ml` (catalog, grants authoritative) — EXECUTE reaches 12 models: "
+        "`ml.prod.m00`, `ml.prod.m01`, `ml.prod.m02`, `ml.prod.m03`, `ml.prod.m04` and 7 more\n"
+    ) in markdown
+
+
+def test_a_model_both_declared_and_live_is_counted_once():
+    plan = Plan(
+        changes=(grant("erin@example.com", "ml.prod", "EXECUTE"),),
+        objects=("ml", "ml.prod", "ml.prod.a"),
+        live_children=("ml.prod", "ml.prod.a", "ml.prod.b"),
+    )
+
+    assert "EXECUTE reaches 2 models: `ml.prod.a`, `ml.prod.b`\n" in render_markdown(plan)
+
+
+# -- what else a change to the specs does -------------------------------------------------------
+
+SECURITY = """
+policies:
+  - name: no-contractor-execute
+    deny:
+      principal: "*@contractors.example.com"
+      privileges: [EXECUTE]
+      on: "ml.*.*"
+  - name: read-only
+    deny:
+      privileges: [MODIFY]
+"""
+
+
+def commit(repo: Path, files: dict[str, str | None], message: str) -> None:
+    for name, text in files.items():
+        if text is None:
+            (repo / name).unlink()
+        else:
+            (repo / name).write_text(text)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", message)
+
+
+def test_diff_shows_policies_added_removed_and_changed_with_their_rules(repo):
+    commit(repo, {"specs/security.yaml": SECURITY}, "policies")
+    git(repo, "tag", "with-policies")
+    weaker = SECURITY.replace('on: "ml.*.*"', 'on: "ml.prod.*"').split("  - name: read-only")[0]
+    commit(
+        repo,
+        {
+            "specs/security.yaml": weaker
+            + "  - name: no-contractors-in-prod\n    deny: {principal: '*@contractors.example.com', on: ml.prod}\n"
+        },
+        "edit",
+    )
+
+    markdown = CliRunner().invoke(cli, ["diff", "with-policies", "HEAD", "specs", "--format", "markdown"])
+    text = CliRunner().invoke(cli, ["diff", "with-policies", "HEAD", "specs", "--format", "text"])
+    document = json.loads(
+        CliRunner().invoke(cli, ["diff", "with-policies", "HEAD", "specs", "--format", "json"]).output
+    )
+
+    assert markdown.exit_code == 0, markdown.output
+    assert "### Policy changes" in markdown.output
+    assert (
+        "- changed **no-contractor-execute**: deny EXECUTE to `*@contractors.example.com` on `ml.*.*` "
+        "→ deny EXECUTE to `*@contractors.example.com` on `ml.prod.*`"
+    ) in markdown.output
+    assert (
+        "- added **no-contractors-in-prod**: deny every privilege to `*@contractors.example.com` on `ml.prod`"
+    ) in markdown.output
+    assert "- :warning: removed **read-only**: was deny MODIFY to everyone on every object" in markdown.output
+    assert "  - policy read-only: deny MODIFY to everyone on every object" in text.output
+    assert "Plan: no grant or object changes; 3 policy changes." in text.output
+    assert document["policy_changes"] == [
+        {
+            "name": "no-contractor-execute",
+            "before": "deny EXECUTE to *@contractors.example.com on ml.*.*",
+            "after": "deny EXECUTE to *@contractors.example.com on ml.prod.*",
+        },
+        {
+            "name": "no-contractors-in-prod",
+            "before": None,
+            "after": "deny every privilege to *@contractors.example.com on ml.prod",
+        },
+        {"name": "read-only", "before": "deny MODIFY to everyone on every object", "after": None},
+    ]
+
+
+def test_diff_shows_whose_grants_an_object_no_longer_declared_leaves_ungoverned(repo):
+    commit(
+        repo,
+        {"specs/ml.yaml": HEAD.replace("          iris:\n            grants: {dave@example.com: [EXECUTE]}\n", "")},
+        "drop iris",
+    )
+
+    markdown = CliRunner().invoke(cli, ["diff", "HEAD~1", "HEAD", "specs", "--format", "markdown"])
+    text = CliRunner().invoke(cli, ["diff", "HEAD~1", "HEAD", "specs", "--format", "text"])
+    document = json.loads(CliRunner().invoke(cli, ["diff", "HEAD~1", "HEAD", "specs", "--format", "json"]).output)
+
+    assert markdown.exit_code == 0, markdown.output
+    assert "### No longer declared" in markdown.output
+    assert "ucgov leaves these objects on the server as they are and no longer governs their grants" in markdown.output
+    assert "- `ml.prod.iris` (model) — **dave@example.com** keeps EXECUTE" in markdown.output
+    assert "  - model ml.prod.iris: dave@example.com keeps EXECUTE" in text.output
+    assert "Plan: no grant or object changes; 1 object no longer declared." in text.output
+    assert document["undeclared"] == [
+        {"address": "ml.prod.iris", "kind": "model", "grants": {"dave@example.com": ["EXECUTE"]}}
+    ]
+
+
+def test_a_path_that_does_not_exist_at_a_revision_is_an_error_not_no_changes(repo):
+    result = CliRunner().invoke(cli, ["diff", "base", "HEAD", "spces"])
+
+    assert result.exit_code == 1, result.output
+    assert "Error: spces does not exist at base" in result.output
+
+
+def test_a_path_missing_from_the_working_tree_is_an_error_not_everything_undeclared(repo):
+    git(repo, "rm", "-rq", "specs")
+
+    result = CliRunner().invoke(cli, ["diff", "HEAD"])
+
+    assert result.exit_code == 1, result.output
+    assert "Error: specs does not exist in the working tree" in result.output
+
+
+def test_a_shortened_plan_closes_every_fold_keeps_the_summary_outside_and_counts_what_it_left_out():
+    models = [f"ml.prod.model_{i:05d}" for i in range(4000)]
+    changes = tuple(grant(f"user{i % 300}@example.com", m, "EXECUTE") for i, m in enumerate(models))
+    changes += tuple(
+        Change(
+            Action.CREATE,
+            Address(Kind.MODEL, m),
+            ObjectChange(after=Fields(comment="x" * 40)),
+            reason="not on the server",
+        )
+        for m in models[:50]
+    )
+    plan = Plan(changes=changes, objects=("ml", "ml.prod", *models))
+
+    markdown = render_markdown(plan)
+
+    assert markdown.count("<details>") == markdown.count("</details>")
+    summary = markdown.index("**Plan: 50 to create, 4000 to grant.**")
+    assert markdown.rfind("</details>") < summary
+    assert summary > markdown.index("more changes not shown")
+    shown = sum(line.startswith(("- gains", "| + |")) for line in markdown.splitlines())
+    assert f"_… {len(changes) - shown} more changes not shown" in markdown

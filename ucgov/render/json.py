@@ -6,19 +6,30 @@ import json
 from typing import Any
 
 from ucgov.plan import Change, Plan
+from ucgov.policies import Policy, rule
 
 FORMAT_VERSION = 1
 
 
 def plan_document(plan: Plan) -> dict[str, Any]:
-    """The plan as plain JSON-ready data."""
-    return {
+    """The plan as plain JSON-ready data; ucgov diff adds policy_changes and undeclared when it has them."""
+    document: dict[str, Any] = {
         "format_version": FORMAT_VERSION,
         "changes": [change_document(c) for c in plan.changes],
         "summary": plan.summary(),
         "warnings": list(plan.warnings),
         "grants_modes": {name: mode.value for name, mode in plan.grants_modes.items()},
     }
+    if plan.policy_changes:
+        document["policy_changes"] = [
+            {"name": c.name, "before": _rule(c.before), "after": _rule(c.after)} for c in plan.policy_changes
+        ]
+    if plan.undeclared:
+        document["undeclared"] = [
+            {"address": o.full_name, "kind": o.kind.label, "grants": {p: list(privs) for p, privs in o.grants}}
+            for o in plan.undeclared
+        ]
+    return document
 
 
 def change_document(change: Change) -> dict[str, Any]:
@@ -35,6 +46,10 @@ def change_document(change: Change) -> dict[str, Any]:
 
 def render_json(plan: Plan) -> str:
     return json.dumps(plan_document(plan), indent=2, sort_keys=False, ensure_ascii=False)
+
+
+def _rule(policy: Policy | None) -> str | None:
+    return rule(policy) if policy else None
 
 
 def _plain(value: Any) -> Any:

@@ -1,7 +1,10 @@
 """The plan for a pull-request comment: who gains and who loses what, then object changes.
 
+For ucgov diff, policy changes come first, and objects no longer declared follow the permissions.
+
 A grant on a catalog or schema is inherited by everything inside it (the server enforces
-this), so each permission line says what the grant reaches among the declared objects.
+this), so each permission line says what the grant reaches: the declared objects inside, and
+during `ucgov plan` the live ones too.
 GitHub refuses comments over 65,536 characters: long plans fold details and summarise.
 """
 
@@ -11,7 +14,9 @@ import json
 from collections import defaultdict
 
 from ucgov.plan import Action, Change, GrantChange, Plan
+from ucgov.policies import Policy, rule
 from ucgov.privileges import acts_on
+from ucgov.reach import reached
 from ucgov.render.summary import summary_line
 from ucgov.state import GrantsMode, Kind
 
@@ -19,17 +24,58 @@ COMMENT_LIMIT = 65_536
 _BUDGET = COMMENT_LIMIT - 2_000  # room for the header, the summary and a CI tool's own wrapping
 _NAMES_SHOWN = 5
 _FOLD_OVER = 5  # changes per principal before they fold into <details>
+_NOTICE_ROOM = 500  # for closing a fold and saying what was left out
 
 
 def render_markdown(plan: Plan, *, title: str = "ucgov plan") -> str:
     """Permission changes per principal (with inherited reach), object changes, summary line."""
     head = [f"## {title}", ""] + [f"> **Warning:** {w}" for w in plan.warnings] + ([""] if plan.warnings else [])
     tail = [f"**{summary_line(plan)}**", ""]
-    body = _permission_section(plan) + _object_section(plan)
+    body = _policy_section(plan) + _permission_section(plan) + _undeclared_section(plan) + _object_section(plan)
     text = "\n".join(head + body + tail)
     if len(text) > _BUDGET:
-        text = "\n".join(head + _shortened(body) + tail)
+        room = _BUDGET - len("\n".join(head + tail)) - _NOTICE_ROOM
+        text = "\n".join(head + _shortened(body, room) + tail)
     return text
+
+
+class _Item(str):
+    """A line that shows one change, policy change or undeclared object: what a shortened plan counts."""
+
+
+def _policy_section(plan: Plan) -> list[str]:
+    """ucgov diff: policies the change adds, removes (flagged: a control goes away) or rewrites."""
+    if not plan.policy_changes:
+        return []
+    lines = ["### Policy changes", ""]
+    for change in plan.policy_changes:
+        if change.before is None:
+            lines.append(_Item(f"- added **{change.name}**: {_rule(change.after)}"))
+        elif change.after is None:
+            lines.append(_Item(f"- :warning: removed **{change.name}**: was {_rule(change.before)}"))
+        else:
+            lines.append(_Item(f"- changed **{change.name}**: {_rule(change.before)} → {_rule(change.after)}"))
+    return lines + [""]
+
+
+def _rule(policy: Policy | None) -> str:
+    return rule(policy, quote=lambda pattern: f"`{_escape(pattern)}`") if policy else ""
+
+
+def _undeclared_section(plan: Plan) -> list[str]:
+    """ucgov diff: objects the change stops declaring, and who keeps which grants on them, ungoverned."""
+    if not plan.undeclared:
+        return []
+    lines = [
+        "### No longer declared",
+        "",
+        "ucgov leaves these objects on the server as they are and no longer governs their grants:",
+        "",
+    ]
+    for obj in plan.undeclared:
+        held = "; ".join(f"**{p}** keeps {', '.join(privileges)}" for p, privileges in obj.grants)
+        lines.append(_Item(f"- `{obj.full_name}` ({obj.kind.label}) — {held or 'no grants declared'}"))
+    return lines + [""]
 
 
 def _permission_section(plan: Plan) -> list[str]:
@@ -40,12 +86,13 @@ def _permission_section(plan: Plan) -> list[str]:
     if not per_principal:
         return []
     lines = ["### Permission changes", ""]
+    known = plan.objects + plan.live_children  # offline (ucgov diff) there are no live children
     for principal in sorted(per_principal):
         changes = per_principal[principal]
         gains = sum(c.action is Action.GRANT for c in changes)
         losses = len(changes) - gains
         heading = f"**{principal}** — {_count(gains, 'gain')}, {_count(losses, 'loss', 'losses')}"
-        items = [_permission_line(c, plan.objects, plan.grants_modes.get(c.address.full_name)) for c in changes]
+        items = [_Item(_permission_line(c, known, plan.grants_modes.get(c.address.full_name))) for c in changes]
         if len(items) > _FOLD_OVER:
             lines += [f"<details><summary>{heading}</summary>", ""] + items + ["", "</details>", ""]
         else:
@@ -53,28 +100,26 @@ def _permission_section(plan: Plan) -> list[str]:
     return lines
 
 
-def _permission_line(change: Change, declared: tuple[str, ...], mode: GrantsMode | None) -> str:
+def _permission_line(change: Change, known: tuple[str, ...], mode: GrantsMode | None) -> str:
     p = change.payload
     assert isinstance(p, GrantChange)
     privileges = p.privileges
     label = change.address.kind.label + (f", grants {mode.value}" if mode else "")
     where = f"`{change.address.full_name}` ({label})"
-    reach = _reach(change.address.kind, change.address.full_name, privileges, declared)
+    reach = _reach(change.address.kind, change.address.full_name, privileges, known)
     if change.action is Action.GRANT:
         return f"- gains **{', '.join(privileges)}** on {where}{reach}"
     flag = " — :no_entry: **left with no privilege on it**" if p.removes_all else ""
     return f"- :warning: **loses {', '.join(privileges)}** on {where}{reach} — {change.reason}{flag}"
 
 
-def _reach(kind: Kind, name: str, privileges: tuple[str, ...], declared: tuple[str, ...]) -> str:
-    """What a grant on a catalog or schema gives on the declared objects inside it."""
+def _reach(kind: Kind, name: str, privileges: tuple[str, ...], known: tuple[str, ...]) -> str:
+    """What a grant on a catalog or schema gives on the objects inside it that each privilege acts on."""
     parts = []
     for target in (Kind.SCHEMA, Kind.MODEL):
-        if target.depth <= kind.depth:
-            continue
-        acting = [p for p in privileges if acts_on(p) is target]
-        inside = sorted(o for o in declared if o.startswith(name + ".") and Kind.of(o) is target)
-        if acting and inside:
+        acting = [p for p in privileges if acts_on(p) is target and target.depth > kind.depth]
+        inside = sorted({o for p in acting for o in reached(name, p, known) if Kind.of(o) is target})
+        if inside:
             noun = f"{target.label}s" if len(inside) != 1 else target.label
             parts.append(f"{', '.join(acting)} reaches {len(inside)} {noun}: {_names(inside)}")
     return " — " + "; ".join(parts) if parts else ""
@@ -90,7 +135,9 @@ def _object_section(plan: Plan) -> list[str]:
     if not changes:
         return []
     return (
-        ["### Object changes", "", "| | object | change |", "|---|---|---|"] + [_object_row(c) for c in changes] + [""]
+        ["### Object changes", "", "| | object | change |", "|---|---|---|"]
+        + [_Item(_object_row(c)) for c in changes]
+        + [""]
     )
 
 
@@ -114,19 +161,28 @@ def _escape(text: str) -> str:
     return text.replace("|", "\\|").replace("`", "'")
 
 
-def _shortened(body: list[str]) -> list[str]:
-    """Keep whole lines while they fit; then say how much was left out."""
-    kept, size = [], 0
+def _shortened(body: list[str], room: int) -> list[str]:
+    """Whole lines while they fit in ``room``; a fold left open is closed (or dropped if still
+    empty), so the summary after it stays outside; then how many changes were left out."""
+    kept: list[str] = []
+    size, fold = 0, None  # fold: where the open <details> starts in kept
     for index, line in enumerate(body):
-        if size + len(line) + 1 > _BUDGET - 500:
-            rest = body[index:]
-            dropped = sum(1 for x in rest if x.startswith(("- ", "| +", "| ~", "| -")))
-            kept += ["", f"_… {dropped} more changes not shown: this plan is too long for one comment._"]
-            kept += [
+        if size + len(line) + 1 > room:
+            left_out = sum(isinstance(x, _Item) for x in body[index:])
+            if fold is not None and not any(isinstance(x, _Item) for x in kept[fold:]):
+                del kept[fold:]
+            elif fold is not None:
+                kept += ["", "</details>"]
+            return kept + [
+                "",
+                f"_… {left_out} more changes not shown: this plan is too long for one comment._",
                 "_Run `ucgov plan --format text` (or keep `--format json` as a build artifact) for all of it._",
                 "",
             ]
-            break
+        if line.startswith("<details>"):
+            fold = len(kept)
+        elif line == "</details>":
+            fold = None
         kept.append(line)
         size += len(line) + 1
     return kept

@@ -16,9 +16,25 @@ _WORDS = {
 
 
 def summary_line(plan: Plan) -> str:
-    """``Plan: 2 to create, 3 to grant.`` or ``No changes.``"""
+    """``Plan: 2 to create, 3 to grant.`` or ``No changes.``; ucgov diff adds policies and undeclared objects."""
     counts = plan.summary()
     parts = [f"{counts[action]} {words}" for action, words in _WORDS.items() if counts.get(action)]
-    if not parts:
+    reviewed = _reviewed(plan)
+    if not parts and not reviewed:
         return "No changes. Unity Catalog matches the specs."
-    return "Plan: " + ", ".join(parts) + "."
+    changes = ", ".join(parts) or "no grant or object changes"
+    return "Plan: " + changes + ("; " + ", ".join(reviewed) if reviewed else "") + "."
+
+
+def _reviewed(plan: Plan) -> list[str]:
+    """What a change to the specs does that apply never acts on: policies, objects no longer declared."""
+    found = []
+    if plan.policy_changes:
+        found.append(_count(len(plan.policy_changes), "policy change"))
+    if plan.undeclared:
+        found.append(_count(len(plan.undeclared), "object") + " no longer declared")
+    return found
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"

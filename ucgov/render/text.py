@@ -1,4 +1,7 @@
-"""The plan for people at a terminal: grouped by object, with + ~ - markers."""
+"""The plan for people at a terminal: grouped by object, with + ~ - markers.
+
+For ucgov diff, policy changes and objects no longer declared follow the changes.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ from itertools import groupby
 import click
 
 from ucgov.plan import Action, ApprovalChange, Change, GrantChange, Plan, Registration
+from ucgov.policies import rule
 from ucgov.render.summary import summary_line
 from ucgov.state import GrantsMode
 
@@ -25,6 +29,7 @@ def render_text(plan: Plan, *, color: bool = False) -> str:
     for name, group in groupby(_by_object(plan), key=lambda c: c.address.full_name):
         lines += _object_block(list(group), plan.grants_modes.get(name), color)
         lines.append("")
+    lines += _policy_lines(plan, color) + _undeclared_lines(plan, color)
     lines.append(summary_line(plan))
     return "\n".join(lines)
 
@@ -46,6 +51,26 @@ def _object_block(changes: list[Change], mode: GrantsMode | None, color: bool) -
         if change.action.is_grant:
             lines.append(_paint(f"      {_grant_line(change)}", change.action.marker, color))
     return lines
+
+
+def _policy_lines(plan: Plan, color: bool) -> list[str]:
+    if not plan.policy_changes:
+        return []
+    lines = ["Policy changes:"]
+    for change in plan.policy_changes:
+        rules = " -> ".join(rule(p) for p in (change.before, change.after) if p is not None)
+        lines.append(_paint(f"  {change.marker} policy {change.name}: {rules}", change.marker, color))
+    return lines + [""]
+
+
+def _undeclared_lines(plan: Plan, color: bool) -> list[str]:
+    if not plan.undeclared:
+        return []
+    lines = ["No longer declared: left on the server as they are, their grants no longer governed:"]
+    for obj in plan.undeclared:
+        held = "; ".join(f"{p} keeps {', '.join(privileges)}" for p, privileges in obj.grants) or "no grants declared"
+        lines.append(_paint(f"  - {obj.kind.label} {obj.full_name}: {held}", "~", color))
+    return lines + [""]
 
 
 def _field_lines(change: Change) -> list[str]:
