@@ -119,7 +119,9 @@ def start(
 def _launch(java: str, lib: Path, port: int, workdir: Path) -> Sandbox:
     if workdir.exists():
         shutil.rmtree(workdir)
-    (workdir / "models").mkdir(parents=True)
+    workdir.mkdir(parents=True, mode=0o700)
+    workdir.chmod(0o700)  # mkdir's mode is filtered by the caller's umask
+    (workdir / "models").mkdir()
     cmd = [
         java,
         "-Dserver.authorization=enable",
@@ -132,7 +134,13 @@ def _launch(java: str, lib: Path, port: int, workdir: Path) -> Sandbox:
     ]
     with open(workdir / "server.log", "wb") as log:
         process = subprocess.Popen(
-            cmd, cwd=workdir, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+            cmd,
+            cwd=workdir,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            umask=0o077,  # the admin token and the signing key it writes are for this user alone
         )
     sandbox = Sandbox(port=port, pid=process.pid, workdir=str(workdir))
     (workdir / "sandbox.json").write_text(json.dumps(asdict(sandbox)))

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import stat
 import subprocess
 import sys
+from pathlib import Path
 
 import httpx
 import pytest
@@ -47,3 +49,11 @@ def test_a_busy_port_is_one_clear_sentence(server, tmp_path):
     assert result.returncode == 1
     assert f"port {server.port} is busy" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_the_admin_token_and_signing_key_are_readable_by_their_owner_alone(server):
+    conf = Path(server.workdir) / "etc" / "conf"
+
+    for secret in (conf / "token.txt", conf / "private_key.der"):
+        assert stat.S_IMODE(secret.stat().st_mode) & 0o077 == 0, f"{secret} is {oct(secret.stat().st_mode)}"
+    assert stat.S_IMODE(Path(server.workdir).stat().st_mode) == 0o700
