@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -74,16 +75,30 @@ def apply_plan(
     return apply_checked(checked, client, progress=progress)
 
 
-def apply_checked(checked: Checked, client: UCClient, *, progress: Callable[[str], None] = lambda _: None) -> Applied:
-    """Make each pending change in order; on the first failure raise ApplyError listing what was and wasn't applied."""
+def apply_checked(
+    checked: Checked,
+    client: UCClient,
+    *,
+    progress: Callable[[str], None] = lambda _: None,
+    stop_requested: Callable[[], int | None] = lambda: None,
+) -> Applied:
+    """Make each pending change in order; on the first failure raise ApplyError listing what was and wasn't applied.
+
+    ``stop_requested`` is asked between steps: a signal number there (SIGINT, SIGTERM) ends the
+    apply after the step in flight, with the same account and exit status 128 + the signal.
+    """
     steps = apply_steps(checked.pending)
     registered: dict[str, int] = {}  # model -> version registered by this apply, for its approval
     made: list[str] = []
     for index, step in enumerate(steps):
+        pending = [line for s in steps[index:] for line in s.describe()]
+        signal_number = stop_requested()
+        if signal_number:
+            cause = UcgovError(f"interrupted by {signal.Signals(signal_number).name} before the next change")
+            raise ApplyError(cause, made, pending, exit_code=128 + signal_number)
         try:
             lines = _run(step, client, registered)
         except UcgovError as exc:
-            pending = [line for s in steps[index:] for line in s.describe()]
             raise ApplyError(exc, made, pending) from exc
         for line in lines:
             made.append(line)

@@ -6,7 +6,10 @@ Only this module prints errors and chooses exit codes.
 from __future__ import annotations
 
 import os
+import signal
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -124,6 +127,8 @@ def plan(
     from ucgov.client import UCClient
     from ucgov.render import render
 
+    if out and not Path(out).resolve().parent.is_dir():
+        raise UcgovError(f"cannot save the plan to {out}: the folder {Path(out).parent} does not exist")
     with UCClient(url, token=_token()) as client:
         computed, _ = _plan(paths, variables, client)
     click.echo(render(computed, fmt, color=_color()))
@@ -145,6 +150,14 @@ def plan(
 @click.option(
     "--allow-destroy", is_flag=True, help="Reserved for deleting objects (settings.prune); ucgov deletes nothing yet."
 )
+@click.option(
+    "--lock-timeout",
+    type=click.FloatRange(min=0),
+    default=0,
+    show_default=True,
+    metavar="SECONDS",
+    help="How long to wait for another apply's lock before giving up.",
+)
 def apply(
     paths: tuple[str, ...],
     variables: dict[str, str],
@@ -152,6 +165,7 @@ def apply(
     plan_file: str | None,
     auto_approve: bool,
     allow_destroy: bool,
+    lock_timeout: float,
 ) -> None:
     """Make the specs' changes on the server: plan PATHS, show, ask, apply; or apply --plan FILE.
 
@@ -160,10 +174,12 @@ def apply(
     was changed by someone else since, and with PATHS also if the specs differ from those it
     was made from. Changes already in place are skipped. If a request fails, apply stops,
     lists what was and wasn't applied, and exits 1; running it again (with the same plan file
-    too) finishes the job.
+    too) finishes the job. SIGINT or SIGTERM ends it after the request in flight, with the same
+    account (exit 130 or 143). While it writes, apply holds a lock on the server (see `ucgov unlock`).
     """
     from ucgov.apply import apply_checked, check, read_touched
     from ucgov.client import UCClient
+    from ucgov.lock import apply_lock
     from ucgov.render import render_text, summary_line
 
     if not paths and not plan_file:
@@ -182,8 +198,52 @@ def apply(
             return
         if not auto_approve:
             _confirm()
-        applied = apply_checked(checked, client, progress=lambda line: click.echo(f"  done: {line}"))
+        with apply_lock(client, timeout=lock_timeout), _signals_deferred() as stop_requested:
+            applied = apply_checked(
+                checked,
+                client,
+                progress=lambda line: click.echo(f"  done: {line}"),
+                stop_requested=stop_requested,
+            )
     click.echo(f"Apply complete: {len(applied.made)} changes made. ({summary_line(computed)})")
+
+
+@cli.command()
+@url_option
+@click.option("--force", is_flag=True, help="Break the lock without asking.")
+def unlock(url: str, force: bool) -> None:
+    """Break the apply lock left by an apply that died, after showing who held it.
+
+    Only do this when that apply is certainly not running: two applies at once can leave grants
+    that match neither's specs. The lock is the catalog named by UCGOV_LOCK (default ucgov_lock).
+    """
+    from ucgov.client import UCClient
+    from ucgov.lock import Holder, break_lock, current_holder, lock_name
+
+    with UCClient(url, token=_token()) as client:
+        holder = current_holder(client)
+        if holder is None:
+            click.echo(f"Nobody holds the lock (no catalog {lock_name()} on {client.url}).")
+            return
+        shown = holder.describe() if isinstance(holder, Holder) else f"a catalog ucgov did not make ({holder!r})"
+        click.echo(f"The lock (catalog {lock_name()}) is held by {shown}.")
+        if not force:
+            _confirm("Break it?")
+        break_lock(client)
+    click.echo("Lock broken.")
+
+
+@contextmanager
+def _signals_deferred() -> Iterator[Callable[[], int | None]]:
+    """SIGINT and SIGTERM recorded instead of raised, so the request in flight can finish."""
+    received: list[int] = []
+    handled = (signal.SIGINT, signal.SIGTERM)
+    previous = {s: signal.signal(s, lambda number, _frame: received.append(number)) for s in handled}
+    try:
+        yield lambda: received[0] if received else None
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 @cli.command("diff")
@@ -313,19 +373,30 @@ def _plan(paths: tuple[str, ...], variables: dict[str, str], client):
 
 
 def _save(computed, url: str, out: str) -> None:
+    from ucgov.errors import PlanFileError
     from ucgov.planfile import SavedPlan, dumps
+    from ucgov.transport import without_userinfo
 
-    Path(out).write_text(dumps(SavedPlan(plan=computed, url=url)))
+    try:
+        Path(out).write_text(dumps(SavedPlan(plan=computed, url=without_userinfo(url))), encoding="utf-8")
+    except OSError as exc:
+        raise PlanFileError(f"cannot save the plan to {out}: {exc.strerror}") from exc
 
 
 def _saved(plan_file: str, url: str, paths: tuple[str, ...], variables: dict[str, str]):
     """The saved plan, refused if made against another server or (when PATHS are given) from other specs."""
     from ucgov.errors import PlanFileError
     from ucgov.planfile import loads
+    from ucgov.transport import without_userinfo
 
-    saved = loads(Path(plan_file).read_text(), source=plan_file)
-    if saved.url.rstrip("/") != url.rstrip("/"):
-        raise PlanFileError(f"{plan_file} was planned against {saved.url}, not {url}: apply it there, or plan again")
+    try:
+        text = Path(plan_file).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PlanFileError(f"cannot read the plan file {plan_file}: {exc}") from exc
+    saved = loads(text, source=plan_file)
+    here = without_userinfo(url)
+    if saved.url.rstrip("/") != here.rstrip("/"):
+        raise PlanFileError(f"{plan_file} was planned against {saved.url}, not {here}: apply it there, or plan again")
     if paths and _load(paths, variables).digest != saved.plan.specs_digest:
         raise PlanFileError(
             f"{plan_file} was made from other specs than those in {', '.join(paths)}: "
@@ -349,18 +420,19 @@ def _color() -> bool:
     return "NO_COLOR" not in os.environ
 
 
-def _confirm() -> None:
+def _confirm(question: str = "Do you want to make these changes?") -> None:
     if not sys.stdin.isatty():
         raise UcgovError(
-            "apply asks for confirmation, but there is no terminal: review the plan, then pass --auto-approve"
+            "ucgov asks for confirmation, but there is no terminal: review what it showed, then pass "
+            "--auto-approve (apply) or --force (unlock)"
         )
     answer = click.prompt(
-        "\nDo you want to make these changes?\n  Only 'yes' will be accepted to approve.\n\n  Enter a value",
+        f"\n{question}\n  Only 'yes' will be accepted to approve.\n\n  Enter a value",
         default="",
         show_default=False,
     )
     if answer.strip() != "yes":
-        raise UcgovError("Apply cancelled.")
+        raise UcgovError("Cancelled.")
 
 
 def main() -> None:

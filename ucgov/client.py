@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import httpx
 
 from ucgov.errors import ApiError, AuthError
 from ucgov.state import Grants, Kind, ModelVersion
-from ucgov.transport import Repeat, Transport, checked_token, retry_seconds
+from ucgov.transport import Repeat, Transport, checked_token, retry_seconds, without_userinfo
 
 API = "/api/2.1/unity-catalog"
 SCIM = "/api/1.0/unity-control/scim2/Users"
@@ -38,9 +38,13 @@ class UCClient:
     ) -> None:
         token = checked_token(token)
         headers = {"Authorization": f"Bearer {token}"} if token else {}
+        parts = urlsplit(url)
+        # httpx would send a URL's user and password as Basic auth in place of the token
+        basic = httpx.BasicAuth(parts.username or "", parts.password or "") if parts.username and not token else None
         self._http = httpx.Client(
-            base_url=url.rstrip("/"),
+            base_url=without_userinfo(url).rstrip("/"),
             headers=headers,
+            auth=basic,
             timeout=timeout,
             limits=httpx.Limits(max_connections=max_connections),
             transport=transport,
@@ -162,6 +166,16 @@ class UCClient:
         body = {"full_name": full_name, "version": version}
         what = f"finalize version {version} of model {full_name}"
         return self._json("PATCH", path, json=body, what=what, repeat=Repeat.TRANSITION)
+
+    def delete_securable(self, kind: Kind, full_name: str, *, force: bool = False) -> None:
+        """Delete the object; ``force`` also deletes what it holds (a catalog's schemas, a model's versions)."""
+        path = f"{API}/{_COLLECTION[kind]}/{quote(full_name)}"
+        params = {"force": "true"} if force else {}
+        try:
+            self._json("DELETE", path, params=params, what=f"delete {kind.label} {full_name}")
+        except ApiError as exc:
+            if not exc.not_found:  # gone already (a repeated DELETE whose first answer was lost): done
+                raise
 
     def delete_version(self, full_name: str, version: int) -> None:
         path = f"{API}/models/{quote(full_name)}/versions/{version}"

@@ -9,7 +9,7 @@ Only ``ucgov.cli`` catches them; everything else raises and lets them travel.
     ├── PlanFileError           a saved plan file is unreadable, from another version, or edited
     ├── ApiError                the Unity Catalog server refused or failed a request
     │   └── AuthError           401/403: bad token or missing privilege
-    ├── ApplyError              apply stopped part-way; says what was and wasn't done
+    ├── ApplyError              apply stopped part-way (a failure, or SIGINT/SIGTERM); says what was and wasn't done
     └── SandboxError            the local server could not be fetched or started
 """
 
@@ -119,10 +119,13 @@ class AuthError(ApiError):
 class ApplyError(UcgovError):
     """Apply stopped on a failed request; lists what was applied and what was not."""
 
-    def __init__(self, cause: UcgovError, applied: Sequence[str], pending: Sequence[str]) -> None:
+    def __init__(
+        self, cause: UcgovError, applied: Sequence[str], pending: Sequence[str], *, exit_code: int = 1
+    ) -> None:
         self.cause = cause
         self.applied = tuple(applied)
         self.pending = tuple(pending)
+        self.exit_code = exit_code
         super().__init__(str(cause))
 
     def format_message(self) -> str:

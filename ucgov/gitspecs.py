@@ -5,8 +5,8 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from ucgov.errors import UcgovError
-from ucgov.spec.source import spec_files
+from ucgov.errors import SpecError, UcgovError
+from ucgov.spec.source import SPEC_SUFFIXES, decoded, read_spec_files
 
 
 def spec_texts(ref: str | None, paths: list[str]) -> list[tuple[str, str]]:
@@ -19,8 +19,10 @@ def spec_texts(ref: str | None, paths: list[str]) -> list[tuple[str, str]]:
         missing = [p for p in paths if not Path(p).exists()]
         if missing:
             raise UcgovError(f"{_listed(missing)} in the working tree: {_WHAT_TO_DO}")
-        files, _ = spec_files(paths)
-        return [(str(f), f.read_text(encoding="utf-8")) for f in files]
+        texts, problems = read_spec_files(paths)
+        if problems:
+            raise SpecError(problems)
+        return texts
     top = Path(_git("rev-parse", "--show-toplevel").strip())
     commit = _commit(ref)
     relative = [_inside(top, p) for p in paths]
@@ -28,8 +30,12 @@ def spec_texts(ref: str | None, paths: list[str]) -> list[tuple[str, str]]:
     missing = [given for given, path in zip(paths, relative, strict=True) if not _holds(listed, path)]
     if missing:
         raise UcgovError(f"{_listed(missing)} at {ref}: {_WHAT_TO_DO}")
-    names = sorted(n for n in listed if n.endswith((".yaml", ".yml")))
-    return [(f"{ref}:{name}", _git("show", f"{commit}:{name}", cwd=top)) for name in names]
+    names = sorted(n for n in listed if n.lower().endswith(SPEC_SUFFIXES))
+    read = [decoded(f"{ref}:{name}", _git_bytes("show", f"{commit}:{name}", cwd=top)) for name in names]
+    problems = [p for _, found in read for p in found]
+    if problems:
+        raise SpecError(problems)
+    return [(f"{ref}:{name}", text) for name, (text, _) in zip(names, read, strict=True)]
 
 
 _WHAT_TO_DO = "check the spelling, or name spec paths that exist at both revisions"
@@ -59,11 +65,16 @@ def _inside(top: Path, path: str) -> str:
 
 
 def _git(*args: str, cwd: Path | None = None) -> str:
+    return _git_bytes(*args, cwd=cwd).decode("utf-8", errors="replace")
+
+
+def _git_bytes(*args: str, cwd: Path | None = None) -> bytes:
     try:
-        result = subprocess.run(["git", *args], capture_output=True, text=True, cwd=cwd)
+        result = subprocess.run(["git", *args], capture_output=True, cwd=cwd)
     except FileNotFoundError as exc:
         raise UcgovError("ucgov diff reads specs from git, but git is not installed") from exc
     if result.returncode != 0:
-        detail = result.stderr.strip().splitlines()[-1] if result.stderr.strip() else f"exit {result.returncode}"
+        stderr = result.stderr.decode("utf-8", errors="replace").strip()
+        detail = stderr.splitlines()[-1] if stderr else f"exit {result.returncode}"
         raise UcgovError(f"git {' '.join(args[:2])} failed: {detail}")
     return result.stdout

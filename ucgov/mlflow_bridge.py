@@ -14,6 +14,7 @@ from urllib.parse import unquote, urlparse
 
 from ucgov.errors import PlanError, UcgovError
 from ucgov.state import Approval, RunInfo
+from ucgov.transport import masked_userinfo, without_userinfo
 
 
 def runs_uri(run_id: str, artifact_path: str) -> str:
@@ -67,8 +68,10 @@ def _holds_model(run_id: str, artifact_path: str) -> bool:
 
 
 def _store_error(approval: Approval, exc: Exception) -> PlanError:
-    uri = os.environ.get("MLFLOW_TRACKING_URI", "(MLFLOW_TRACKING_URI not set: ./mlruns)")
+    uri = without_userinfo(os.environ.get("MLFLOW_TRACKING_URI", "(MLFLOW_TRACKING_URI not set: ./mlruns)"))
     first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    password = urlparse(os.environ.get("MLFLOW_TRACKING_URI", "")).password
+    first_line = masked_userinfo(first_line.replace(password, "***") if password else first_line)
     return PlanError(
         f"{approval.where}: cannot read run {approval.run} from the MLflow tracking store at {uri}: {first_line}"
     )

@@ -198,7 +198,7 @@ _SCHEMA: dict[str, Any] = {
                 "properties": {
                     "action": {"enum": [a.value for a in Action]},
                     "address": _NAME,
-                    "principal": {"type": ["string", "null"]},
+                    "principal": {"type": ["string", "null"], "pattern": "^[^\\u0000-\\u001f\\u007f]+$"},
                     "payload": {"type": "object"},
                     "reason": {"type": "string"},
                 },

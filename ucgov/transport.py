@@ -89,6 +89,14 @@ def without_userinfo(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
+_USERINFO = re.compile(r"(?<=://)[^/@\s:]+:[^/@\s]+@")
+
+
+def masked_userinfo(text: str) -> str:
+    """``text`` with the user and password of every URL in it replaced by ***."""
+    return _USERINFO.sub("***@", text)
+
+
 class Transport:
     """An httpx client that retries as each request's ``Repeat`` allows and masks secrets in errors."""
 
@@ -151,7 +159,7 @@ class Transport:
         """``text`` with the token and any URL password replaced by ***."""
         for secret in self._secrets:
             text = text.replace(secret, "***")
-        return text
+        return masked_userinfo(text)
 
     def _worth_repeating(self, exc: BaseException, repeat: Repeat) -> bool:
         if isinstance(exc, _Again):

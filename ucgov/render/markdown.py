@@ -10,7 +10,9 @@ GitHub refuses comments over 65,536 characters: long plans fold details and summ
 
 from __future__ import annotations
 
+import html
 import json
+import re
 from collections import defaultdict
 
 from ucgov.plan import Action, Change, GrantChange, Plan
@@ -29,7 +31,8 @@ _NOTICE_ROOM = 500  # for closing a fold and saying what was left out
 
 def render_markdown(plan: Plan, *, title: str = "ucgov plan") -> str:
     """Permission changes per principal (with inherited reach), object changes, summary line."""
-    head = [f"## {title}", ""] + [f"> **Warning:** {w}" for w in plan.warnings] + ([""] if plan.warnings else [])
+    warnings = [f"> **Warning:** {_no_html(w)}" for w in plan.warnings]
+    head = [f"## {_plain(title)}", ""] + warnings + ([""] if plan.warnings else [])
     tail = [f"**{summary_line(plan)}**", ""]
     body = _policy_section(plan) + _permission_section(plan) + _undeclared_section(plan) + _object_section(plan)
     text = "\n".join(head + body + tail)
@@ -73,7 +76,7 @@ def _undeclared_section(plan: Plan) -> list[str]:
         "",
     ]
     for obj in plan.undeclared:
-        held = "; ".join(f"**{p}** keeps {', '.join(privileges)}" for p, privileges in obj.grants)
+        held = "; ".join(f"**{_plain(p)}** keeps {', '.join(privileges)}" for p, privileges in obj.grants)
         lines.append(_Item(f"- `{obj.full_name}` ({obj.kind.label}) — {held or 'no grants declared'}"))
     return lines + [""]
 
@@ -91,7 +94,7 @@ def _permission_section(plan: Plan) -> list[str]:
         changes = per_principal[principal]
         gains = sum(c.action is Action.GRANT for c in changes)
         losses = len(changes) - gains
-        heading = f"**{principal}** — {_count(gains, 'gain')}, {_count(losses, 'loss', 'losses')}"
+        heading = f"**{_plain(principal)}** — {_count(gains, 'gain')}, {_count(losses, 'loss', 'losses')}"
         items = [_Item(_permission_line(c, known, plan.grants_modes.get(c.address.full_name))) for c in changes]
         if len(items) > _FOLD_OVER:
             lines += [f"<details><summary>{heading}</summary>", ""] + items + ["", "</details>", ""]
@@ -159,6 +162,23 @@ def _code(value: object) -> str:
 
 def _escape(text: str) -> str:
     return text.replace("|", "\\|").replace("`", "'")
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~])")
+
+
+def _plain(text: str) -> str:
+    """Text from specs or the server shown as itself: no markdown, HTML or line breaks of its own.
+
+    A principal named ``<!--`` would otherwise hide the rest of the review comment.
+    """
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", _no_html(text))
+
+
+def _no_html(text: str) -> str:
+    """ucgov's own sentences keep their markdown; names inside them cannot open HTML or a new line."""
+    text = html.escape(text, quote=False)
+    return re.sub(r"[\x00-\x1f\x7f]", lambda m: repr(m.group())[1:-1], text)
 
 
 def _shortened(body: list[str], room: int) -> list[str]:

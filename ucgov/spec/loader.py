@@ -17,7 +17,7 @@ import jsonschema
 from ucgov import approval, gates, privileges
 from ucgov.errors import Location, SpecError, SpecProblem
 from ucgov.policies import Policy, violations
-from ucgov.spec.source import SourceDoc, read_source, spec_files
+from ucgov.spec.source import SourceDoc, read_source, read_spec_files
 from ucgov.state import Approval, DesiredState, Gate, GrantsMode, Kind, Securable
 
 _REFERENCE = re.compile(r"\$(\$?)\{([^}]*)(\}?)")
@@ -42,13 +42,7 @@ def variables_from(environ: Mapping[str, str], given: Mapping[str, str]) -> dict
 
 def load_specs(paths: Iterable[str | Path], *, variables: Mapping[str, str] | None = None) -> DesiredState:
     """Read every spec file under ``paths`` into one desired state, or raise SpecError with all problems."""
-    files, problems = spec_files(list(paths))
-    texts = []
-    for f in files:
-        try:
-            texts.append((str(f), f.read_text(encoding="utf-8")))
-        except (OSError, UnicodeDecodeError) as exc:
-            problems.append(SpecProblem(Location(str(f), 1, 1), f"cannot read file: {exc}"))
+    texts, problems = read_spec_files(list(paths))
     try:
         desired = load_texts(texts, variables=variables or {})
     except SpecError as exc:

@@ -85,6 +85,28 @@ def spec_files(paths: Iterable[str | Path]) -> tuple[list[Path], list[SpecProble
     return unique, problems
 
 
+def read_spec_files(paths: Iterable[str | Path]) -> tuple[list[tuple[str, str]], list[SpecProblem]]:
+    """(path, text) of every spec file under ``paths``, and a located problem for each that cannot be read."""
+    files, problems = spec_files(paths)
+    texts = []
+    for f in files:
+        try:
+            texts.append((str(f), f.read_text(encoding="utf-8")))
+        except (OSError, UnicodeDecodeError) as exc:
+            problems.append(SpecProblem(Location(str(f), 1, 1), f"cannot read file: {exc}"))
+    return texts, problems
+
+
+def decoded(path: str, data: bytes) -> tuple[str, list[SpecProblem]]:
+    """A spec file's bytes as text; bytes that are not UTF-8 (a binary file) are a located problem."""
+    try:
+        return data.decode("utf-8"), []
+    except UnicodeDecodeError as exc:
+        return "", [
+            SpecProblem(Location(path, 1, 1), f"cannot read file: not UTF-8 text ({exc.reason} at byte {exc.start})")
+        ]
+
+
 def _walk_folder(root: Path) -> tuple[list[Path], list[SpecProblem]]:
     files: list[Path] = []
     problems: list[SpecProblem] = []
