@@ -36,6 +36,7 @@ class _Rule:
     path: re.Pattern
     fault: Fault
     times: int
+    body: re.Pattern | None = None
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,7 @@ class Logged:
     at: float
     forwarded: bool
     fault: Fault | None
+    body: bytes = b""
 
 
 class FaultProxy:
@@ -75,25 +77,33 @@ class FaultProxy:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server.server_address[1]}"
 
-    def inject(self, method: str, path: str, fault: Fault, *, times: int = 1) -> None:
-        """The next ``times`` requests whose method matches and whose path matches the regex ``path`` get ``fault``."""
+    def inject(self, method: str, path: str, fault: Fault, *, times: int = 1, body: str | None = None) -> None:
+        """The next ``times`` requests with this method, whose path (and body, if given) match these regexes, get ``fault``."""
         with self._lock:
-            self.rules.append(_Rule(method, re.compile(path), fault, times))
+            self.rules.append(_Rule(method, re.compile(path), fault, times, re.compile(body) if body else None))
 
-    def sent(self, method: str, path: str) -> list[Logged]:
+    def sent(self, method: str, path: str, *, body: str | None = None) -> list[Logged]:
         """Requests that reached the server."""
         pattern = re.compile(path)
-        return [e for e in self.log if e.forwarded and e.method == method and pattern.search(e.path)]
+        return [
+            e
+            for e in self.log
+            if e.forwarded
+            and e.method == method
+            and pattern.search(e.path)
+            and (body is None or re.search(body, e.body.decode(errors="replace")))
+        ]
 
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
         self.upstream.close()
 
-    def _take(self, method: str, path: str) -> Fault | None:
+    def _take(self, method: str, path: str, body: bytes) -> Fault | None:
         with self._lock:
             for rule in self.rules:
-                if rule.times > 0 and rule.method == method and rule.path.search(path):
+                matches_body = rule.body is None or rule.body.search(body.decode(errors="replace"))
+                if rule.times > 0 and rule.method == method and rule.path.search(path) and matches_body:
                     rule.times -= 1
                     return rule.fault
         return None
@@ -101,9 +111,9 @@ class FaultProxy:
     def _handle(self, handler: BaseHTTPRequestHandler) -> None:
         length = int(handler.headers.get("content-length") or 0)
         body = handler.rfile.read(length) if length else b""
-        fault = self._take(handler.command, handler.path)
+        fault = self._take(handler.command, handler.path, body)
         forwarded = not (fault and (fault.status or fault.reset_before or fault.html))
-        self.log.append(Logged(handler.command, handler.path, time.monotonic(), forwarded, fault))
+        self.log.append(Logged(handler.command, handler.path, time.monotonic(), forwarded, fault, body))
         if fault and fault.delay:
             time.sleep(fault.delay)
         if fault and fault.reset_before:

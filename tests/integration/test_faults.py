@@ -41,16 +41,21 @@ def test_a_create_whose_answer_is_lost_after_the_server_acted_is_not_made_twice(
     ucgov, write_spec, rest, proxy, catalog_name
 ):
     specs = write_spec(team_spec(catalog_name))
-    proxy.inject("POST", r"/catalogs$", Fault(reset_after=True))
+    proxy.inject("POST", r"/catalogs$", Fault(reset_after=True), body=catalog_name)
     proxy.inject("POST", r"/schemas$", Fault(reset_before=True))
     proxy.inject("POST", r"/models$", Fault(status=429))
 
     result = ucgov("apply", str(specs), "--auto-approve", env=via(proxy))
 
     assert result.exit_code == 0, result.output
-    assert len(proxy.sent("POST", r"/catalogs$")) == 1
+    assert len(proxy.sent("POST", r"/catalogs$", body=catalog_name)) == 1
     assert len(proxy.sent("POST", r"/schemas$")) == 1
     assert len(proxy.sent("POST", r"/models$")) == 1
+    assert [e.fault for e in proxy.log if e.fault] == [
+        Fault(reset_after=True),
+        Fault(reset_before=True),
+        Fault(status=429),
+    ]
     assert rest.get(f"/models/{catalog_name}.default.iris")["comment"] == "Iris species classifier"
     assert ucgov("plan", str(specs), "--detailed-exitcode").exit_code == 0
 
@@ -106,6 +111,20 @@ def test_a_token_with_surrounding_whitespace_works_and_a_broken_one_is_never_sho
     broken = ucgov("plan", str(specs), env={"UCGOV_TOKEN": server.token[:20] + "\n" + server.token[20:]})
 
     assert padded.exit_code == 0, padded.output
+    assert server.token not in padded.output
     assert broken.exit_code == 1
     assert "UCGOV_TOKEN holds a character an HTTP header cannot carry (at position 21 of" in broken.output
     assert server.token[:20] not in broken.output and server.token[20:] not in broken.output
+
+
+def test_slow_answers_and_a_dropped_read_still_give_the_same_plan(ucgov, write_spec, proxy, catalog_name):
+    specs = write_spec(team_spec(catalog_name))
+    expected = ucgov("plan", str(specs), "--format", "json").output
+    proxy.inject("GET", "/permissions/", Fault(delay=1.5), times=3)
+    proxy.inject("GET", rf"/catalogs/{catalog_name}$", Fault(reset_before=True))
+    proxy.inject("GET", "/scim2/Users", Fault(status=502))
+
+    result = ucgov("plan", str(specs), "--format", "json", env=via(proxy))
+
+    assert result.exit_code == 0, result.output
+    assert result.output == expected
