@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 
 class UcgovError(Exception):
@@ -28,9 +29,11 @@ class UcgovError(Exception):
         return str(self)
 
 
-@dataclass(frozen=True, order=True)
-class Location:
-    """Where something was written: file, 1-based line and column."""
+class Location(NamedTuple):
+    """Where something was written: file, 1-based line and column.
+
+    A named tuple, not a dataclass: a large spec makes one per key, and tuples are cheap.
+    """
 
     path: str
     line: int

@@ -30,6 +30,7 @@ SPEC_SUFFIXES = (".yaml", ".yml")
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+_STR_TAG = "tag:yaml.org,2002:str"
 _DEFAULT_TAGS = {None, "!", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
 
 
@@ -39,8 +40,9 @@ class SourceDoc:
 
     path: str
     data: Any
-    values: dict[JsonPath, Location] = field(default_factory=dict)
-    keys: dict[JsonPath, Location] = field(default_factory=dict)
+    values: dict[JsonPath, tuple[int, int]] = field(default_factory=dict)
+    """(line, column), 1-based, of each value; kept as tuples since most are never shown."""
+    keys: dict[JsonPath, tuple[int, int]] = field(default_factory=dict)
 
     def where(self, path: JsonPath) -> Location:
         """The closest known location for a path: the value, else its key, else an ancestor."""
@@ -48,12 +50,13 @@ class SourceDoc:
         while path:
             found = self.values.get(path) or self.keys.get(path)
             if found:
-                return found
+                return Location(self.path, *found)
             path = path[:-1]
-        return self.values.get((), Location(self.path, 1, 1))
+        return Location(self.path, *self.values.get((), (1, 1)))
 
     def where_key(self, path: JsonPath) -> Location:
-        return self.keys.get(tuple(path)) or self.where(path)
+        found = self.keys.get(tuple(path))
+        return Location(self.path, *found) if found else self.where(path)
 
 
 def spec_files(paths: Iterable[str | Path]) -> tuple[list[Path], list[SpecProblem]]:
@@ -181,20 +184,22 @@ class _Discard:
     """A key that was already reported; its value is read and dropped."""
 
 
-@dataclass
 class _Frame:
-    """A mapping or sequence being built, and where it sits in the document."""
+    """A mapping or sequence being built, and where it sits in the document (slots: one per node)."""
 
-    value: dict | list
-    path: JsonPath
-    anchor: str | None
-    weight_at_start: int
-    is_key: bool = False
-    """A mapping or list written where a key belongs: read to the end, then reported and dropped."""
-    key: Any = None
-    key_pending: bool = False
-    written: dict = field(default_factory=dict)
-    """Keys written in this mapping itself, with where; keys a merge brought in may be overridden."""
+    __slots__ = ("value", "path", "anchor", "weight_at_start", "is_key", "key", "key_pending", "written")
+
+    def __init__(self, value: dict | list, path: JsonPath, anchor: str | None, weight: int, is_key: bool) -> None:
+        self.value = value
+        self.path = path
+        self.anchor = anchor
+        self.weight_at_start = weight
+        self.is_key = is_key
+        """A mapping or list written where a key belongs: read to the end, then reported and dropped."""
+        self.key: Any = None
+        self.key_pending = False
+        self.written: dict[str, tuple[int, int]] = {}
+        """Keys written in this mapping itself, with where; keys a merge brought in may be overridden."""
 
 
 class _Composer:
@@ -225,33 +230,61 @@ class _Composer:
 
     def _read(self) -> Any:
         """The root node, read event by event with an explicit stack instead of recursion."""
+        get = self.loader.get_event
+        stack = self.stack
+        values, keys = self.doc.values, self.doc.keys
+        scalar_event = yaml.ScalarEvent
         while True:
-            event = self.loader.get_event()
-            if isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            event = get()
+            kind = type(event)
+            if kind is scalar_event and stack and not event.anchor:
+                # The common case, inline for speed (most of a spec's events): a plain key, or a
+                # scalar value under a plain key, in a mapping. Everything else takes the long way.
+                top = stack[-1]
+                if type(top.value) is dict and not top.is_key:
+                    if not top.key_pending:
+                        key = event.value
+                        if event.tag is None and key != "<<" and key not in top.written:
+                            mark = event.start_mark
+                            top.written[key] = keys[top.path + (key,)] = (mark.line + 1, mark.column + 1)
+                            top.key, top.key_pending = key, True
+                            self.written += 1
+                            self.weight += 1
+                            continue
+                    elif type(top.key) is str:
+                        mark = event.start_mark
+                        values[top.path + (top.key,)] = (mark.line + 1, mark.column + 1)
+                        top.value[top.key] = self._scalar(event)
+                        top.key_pending = False
+                        self.written += 1
+                        self.weight += 1
+                        continue
+            if kind is yaml.ScalarEvent or kind is yaml.AliasEvent:
+                value = self._leaf(event)
+            elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
                 value = self._close()
-            elif isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            else:
                 self._open(event)
                 continue
-            else:
-                value = self._leaf(event)
-            if not self.stack:
+            if not stack:
                 return value
-            self._deliver(self.stack[-1], value)
+            self._deliver(stack[-1], value)
 
     # -- nodes ---------------------------------------------------------------------------------
 
     def _open(self, event: Any) -> None:
-        self._count()
+        self.written += 1
+        self.weight += 1
         if len(self.stack) >= MAX_DEPTH:
             raise _Stop(SpecProblem(self._loc(event.start_mark), f"nested more than {MAX_DEPTH} levels deep"))
         if event.tag not in _DEFAULT_TAGS:
             raise _Stop(SpecProblem(self._loc(event.start_mark), f"unsupported YAML tag {event.tag}"))
-        is_key = self._placing_key() or any(f.is_key for f in self.stack)
+        is_key = self._placing_key() or bool(self.stack and self.stack[-1].is_key)
         path = self._place(event.start_mark)
         if event.anchor:
             self.open_anchors.add(event.anchor)
         container: dict | list = {} if isinstance(event, yaml.MappingStartEvent) else []
-        self.stack.append(_Frame(container, path, event.anchor, self.weight, is_key=is_key))
+        self.stack.append(_Frame(container, path, event.anchor, self.weight, is_key))
 
     def _close(self) -> Any:
         frame = self.stack.pop()
@@ -261,20 +294,16 @@ class _Composer:
         return frame.value
 
     def _leaf(self, event: Any) -> Any:
-        self._count()
+        self.written += 1
+        self.weight += 1
+        placing_key = self._placing_key()
         self._place(event.start_mark)
-        if isinstance(event, yaml.AliasEvent):
+        if type(event) is yaml.AliasEvent:
             return self._alias(event)
-        tag = event.tag
-        if tag is None or tag == "!":
-            tag = self.loader.resolve(yaml.ScalarNode, event.value, event.implicit)
-        if tag == _MERGE_TAG and self._placing_key():
-            return _MergeKey()
-        if self._placing_key():
-            value: Any = event.value  # keys are names, kept as written: YAML 1.1 reads `on` as true
-        else:
-            node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
-            value = self.loader.construct_object(node, deep=True)
+        if placing_key and event.tag is None:
+            # keys are names, kept as written: YAML 1.1 would read `on` as true
+            return _MergeKey() if event.value == "<<" and event.implicit[0] else event.value
+        value = self._scalar(event)
         if event.anchor:
             self.anchors[event.anchor] = (value, 1)
         return value
@@ -293,9 +322,18 @@ class _Composer:
             raise _Stop(SpecProblem(self._loc(event.start_mark), message))
         return value
 
-    def _count(self) -> None:
-        self.written += 1
-        self.weight += 1
+    def _scalar(self, event: Any) -> Any:
+        tag = event.tag
+        if tag is None and not event.implicit[0]:  # quoted or block text: a string as written
+            return event.value
+        if tag is None or tag == "!":
+            tag = self.loader.resolve(yaml.ScalarNode, event.value, event.implicit)
+        if tag == _STR_TAG:
+            return event.value
+        if tag == _MERGE_TAG:
+            return event.value
+        node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
+        return self.loader.construct_object(node, deep=True)
 
     # -- where values go ----------------------------------------------------------------------
 
@@ -306,20 +344,22 @@ class _Composer:
     def _place(self, mark: Any) -> JsonPath:
         """The path of the node starting at ``mark``, recording where it was written."""
         top = self.stack[-1] if self.stack else None
+        where = (mark.line + 1, mark.column + 1)
         if top is None:
-            self.doc.values[()] = self._loc(mark)
+            self.doc.values[()] = where
             return ()
         if top.is_key:
             return top.path
-        if isinstance(top.value, list):
+        if type(top.value) is list:
             path = top.path + (len(top.value),)
         elif not top.key_pending:
-            self._key_mark = self._loc(mark)
+            self._key_mark = where
             return top.path
         else:
             path = top.path + (top.key,)
-        if not isinstance(top.key, (_Discard, _MergeKey)):
-            self.doc.values[path] = self._loc(mark)
+            if type(top.key) is not str:  # a merge or an already reported key: nothing to point at
+                return path
+        self.doc.values[path] = where
         return path
 
     def _deliver(self, top: _Frame, value: Any) -> None:
@@ -332,20 +372,21 @@ class _Composer:
 
     def _take_key(self, top: _Frame, key: Any) -> None:
         top.key_pending = True
-        where = self._key_mark
+        mark = self._key_mark
         if top.is_key or isinstance(key, _MergeKey):
             top.key = key
         elif isinstance(key, (dict, list)):
-            self.problems.append(SpecProblem(where, "a mapping key must be a plain value"))
+            self.problems.append(SpecProblem(Location(self.doc.path, *mark), "a mapping key must be a plain value"))
             top.key = _Discard()
         elif str(key) in top.written:
-            first = top.written[str(key)]
-            self.problems.append(SpecProblem(where, f"duplicate key '{key}' (first written at line {first.line})"))
+            first_line = top.written[str(key)][0]
+            message = f"duplicate key '{key}' (first written at line {first_line})"
+            self.problems.append(SpecProblem(Location(self.doc.path, *mark), message))
             top.key = _Discard()
         else:
             top.key = str(key)
-            top.written[top.key] = where
-            self.doc.keys[top.path + (top.key,)] = where
+            top.written[top.key] = mark
+            self.doc.keys[top.path + (top.key,)] = mark
 
     def _take_value(self, top: _Frame, value: Any) -> None:
         key, top.key_pending = top.key, False
