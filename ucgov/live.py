@@ -14,7 +14,7 @@ from typing import TypeVar
 from ucgov import approval
 from ucgov.client import UCClient
 from ucgov.errors import AuthError
-from ucgov.state import Approval, DesiredState, Kind, LiveState, ModelVersion, Securable, State
+from ucgov.state import Approval, DesiredState, Grants, GrantsMode, Kind, LiveState, ModelVersion, Securable, State
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -33,54 +33,89 @@ def read_state(client: UCClient, desired: DesiredState, *, concurrency: int = CO
 
 
 def read_live(client: UCClient, desired: State, *, concurrency: int = CONCURRENCY) -> LiveState:
-    """Objects first (a 404 means absent), then the grants (versions, children) of those that exist."""
+    """The live objects among those declared, with their grants (where managed) and versions.
+
+    For specs, objects are read by listing their parents (a request per 100 objects, never the
+    children of a parent that does not exist), which also gives the live schemas and models a
+    grant on a declared parent reaches. For a saved plan's few objects, each is read alone.
+    """
     declared = list(desired.ordered())
-    from_specs = isinstance(desired, DesiredState)  # not a saved plan's freshness check
+    from_specs = isinstance(desired, DesiredState)  # not apply's check of a few touched objects
     with ThreadPoolExecutor(max_workers=concurrency) as pool:
         users = pool.submit(_known_users, client) if from_specs else None
-        found = _in_parallel(pool, lambda o: client.get_securable(o.kind, o.full_name), declared)
-        bodies = {o.full_name: body for o, body in zip(declared, found, strict=True) if body is not None}
+        if from_specs:
+            bodies, children = _listed(pool, client, declared)
+        else:
+            bodies, children = _fetched(pool, client, declared), {}
         existing = [o for o in declared if o.full_name in bodies]
-        grants = _in_parallel(pool, lambda o: client.get_grants(o.kind, o.full_name), existing)
+        managed = [o for o in existing if o.grants_mode is not GrantsMode.UNMANAGED]
+        grants = dict(zip((o.full_name for o in managed), _in_parallel(pool, _grants_of(client), managed), strict=True))
         approved = [o for o in existing if o.kind is Kind.MODEL and o.approved]
         listed = _in_parallel(pool, lambda o: client.list_versions(o.full_name), approved)
         versions = {o.full_name: v for o, v in zip(approved, listed, strict=True)}
         objects = {
-            o.full_name: _securable(o, bodies[o.full_name], g, versions.get(o.full_name, ()))
-            for o, g in zip(existing, grants, strict=True)
+            o.full_name: _securable(o, bodies[o.full_name], grants.get(o.full_name, {}), versions.get(o.full_name, ()))
+            for o in existing
         }
-        children = _live_children(pool, client, existing) if from_specs else {}
         known = users.result() if users else None
     return LiveState(objects=objects, known_principals=known, children=children)
 
 
-def read_objects(client: UCClient, full_names: Iterable[str], *, with_versions: Iterable[str] = ()) -> LiveState:
+def _grants_of(client: UCClient) -> Callable[[Securable], Grants]:
+    return lambda o: client.get_grants(o.kind, o.full_name)
+
+
+def _fetched(pool: ThreadPoolExecutor, client: UCClient, declared: list[Securable]) -> dict[str, dict]:
+    """Each object read on its own (a 404 means absent)."""
+    found = _in_parallel(pool, lambda o: client.get_securable(o.kind, o.full_name), declared)
+    return {o.full_name: body for o, body in zip(declared, found, strict=True) if body is not None}
+
+
+def _listed(
+    pool: ThreadPoolExecutor, client: UCClient, declared: list[Securable]
+) -> tuple[dict[str, dict], dict[str, tuple[str, ...]]]:
+    """(bodies of the declared objects that exist, the names of the live children of each existing parent).
+
+    Catalogs are read one by one (specs declare few); their schemas, and the models of every live
+    schema in them, come from listings, declared or not: a catalog-level EXECUTE reaches them all.
+    """
+    wanted = {o.full_name for o in declared}
+    bodies = _fetched(pool, client, [o for o in declared if o.kind is Kind.CATALOG])
+    catalogs = sorted(bodies)
+    schema_lists = _in_parallel(pool, client.list_schemas, catalogs)
+    children: dict[str, tuple[str, ...]] = {}
+    for catalog, schemas in zip(catalogs, schema_lists, strict=True):
+        children[catalog] = _keep(catalog, schemas, wanted, bodies)
+    schemas = [name for catalog in catalogs for name in children[catalog]]
+    model_lists = _in_parallel(pool, lambda name: client.list_models(*name.split(".")), schemas)
+    for schema, models in zip(schemas, model_lists, strict=True):
+        children[schema] = _keep(schema, models, wanted, bodies)
+    return bodies, children
+
+
+def _keep(parent: str, listed: list[dict], wanted: set[str], bodies: dict[str, dict]) -> tuple[str, ...]:
+    """The listed children's full names; the bodies of the declared ones go into ``bodies``."""
+    names = []
+    for item in listed:
+        name = f"{parent}.{item['name']}"
+        names.append(name)
+        if name in wanted:
+            bodies[name] = item
+    return tuple(sorted(names))
+
+
+def read_objects(
+    client: UCClient, full_names: Iterable[str], *, with_versions: Iterable[str] = (), concurrency: int = CONCURRENCY
+) -> LiveState:
     """The live state of named objects (and the versions of the models in ``with_versions``), for apply's checks."""
     versions_of = set(with_versions)
     # read_live lists the versions of models that declare an approval; an empty one asks for just that
     stubs = {n: Securable(Kind.of(n), n, approved=Approval() if n in versions_of else None) for n in full_names}
-    return read_live(client, State(objects=stubs))
+    return read_live(client, State(objects=stubs), concurrency=concurrency)
 
 
 def _in_parallel(pool: ThreadPoolExecutor, fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
     return list(pool.map(fn, items))
-
-
-def _live_children(pool: ThreadPoolExecutor, client: UCClient, existing: list[Securable]) -> dict[str, tuple[str, ...]]:
-    """The live schemas of the existing declared catalogs, and the live models of those schemas.
-
-    Every schema found is read, declared or not: a catalog-level EXECUTE reaches its models too.
-    """
-    catalogs = [o.full_name for o in existing if o.kind is Kind.CATALOG]
-    listed = _in_parallel(pool, lambda c: _names(c, client.list_schemas(c)), catalogs)
-    children = dict(zip(catalogs, listed, strict=True))
-    schemas = sorted({s for names in listed for s in names} | {o.full_name for o in existing if o.kind is Kind.SCHEMA})
-    models = _in_parallel(pool, lambda s: _names(s, client.list_models(*s.split("."))), schemas)
-    return children | dict(zip(schemas, models, strict=True))
-
-
-def _names(parent: str, listed: list[dict]) -> tuple[str, ...]:
-    return tuple(sorted(f"{parent}.{item['name']}" for item in listed))
 
 
 def _known_users(client: UCClient) -> frozenset[str] | None:

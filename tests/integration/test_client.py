@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
+import httpx
 import pytest
 
 from ucgov.client import UCClient
+from ucgov.live import read_live
+from ucgov.spec import load_texts
 from ucgov.errors import ApiError, AuthError
 from ucgov.state import Kind
 
@@ -61,3 +64,63 @@ def test_a_grants_patch_answers_with_the_grants_it_leaves(server, rest, catalog_
             == {"alice@example.com": frozenset({"USE CATALOG"})}
             == client.get_grants(Kind.CATALOG, catalog_name)
         )
+
+
+class CountingTransport(httpx.HTTPTransport):
+    """The real transport, counting the requests that go out."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sent: list[str] = []
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.sent.append(f"{request.method} {request.url.path}")
+        return super().handle_request(request)
+
+
+@pytest.mark.parametrize(("grants", "most"), [("grants: {alice@example.com: [EXECUTE]}", 250 + 10), ("comment: m", 10)])
+def test_a_no_op_plan_reads_models_by_listing_them_and_grants_only_where_managed(
+    server, rest, catalog_name, grants, most
+):
+    rest.post("/catalogs", {"name": catalog_name})
+    rest.post("/schemas", {"name": "s", "catalog_name": catalog_name})
+    names = [f"m{i:03d}" for i in range(250)]
+    with ThreadPoolExecutor(8) as pool:
+        list(
+            pool.map(
+                lambda n: rest.post(
+                    "/models", {"name": n, "catalog_name": catalog_name, "schema_name": "s", "comment": "m"}
+                ),
+                names,
+            )
+        )
+    models = "".join(f"          {n}: {{{grants}}}\n" for n in names)
+    desired = load_texts(
+        [("s.yaml", f"catalogs:\n  {catalog_name}:\n    schemas:\n      s:\n        models:\n{models}")], variables={}
+    )
+    counting = CountingTransport()
+
+    with UCClient(server.url, token=server.token, transport=counting) as client:
+        live = read_live(client, desired)
+
+    assert sorted(live.objects) == sorted(
+        [catalog_name, f"{catalog_name}.s", *(f"{catalog_name}.s.{n}" for n in names)]
+    )
+    assert len(counting.sent) <= most, counting.sent
+    assert not [r for r in counting.sent if r.startswith(f"GET /api/2.1/unity-catalog/models/{catalog_name}")]
+
+
+def test_the_children_of_a_parent_that_does_not_exist_are_never_read(server, catalog_name):
+    models = "".join(f"          m{i}: {{grants: {{alice@example.com: [EXECUTE]}}}}\n" for i in range(50))
+    desired = load_texts(
+        [("s.yaml", f"catalogs:\n  {catalog_name}:\n    schemas:\n      s:\n        models:\n{models}")], variables={}
+    )
+    counting = CountingTransport()
+
+    with UCClient(server.url, token=server.token, transport=counting) as client:
+        live = read_live(client, desired)
+
+    assert live.objects == {}
+    assert sorted(counting.sent) == sorted(
+        ["GET /api/1.0/unity-control/scim2/Users", f"GET /api/2.1/unity-catalog/catalogs/{catalog_name}"]
+    )

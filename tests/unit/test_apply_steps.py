@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from ucgov.apply import apply_steps
+from ucgov.apply import apply_steps, waves
 from ucgov.plan import Action, Address, Change, Fields, GrantChange, ObjectChange
 from ucgov.planner import diff
-from ucgov.state import Kind, LiveState, Securable
+from ucgov.state import Kind, LiveState, ModelVersion, Securable
 
 
 def create(full_name: str, **after) -> Change:
@@ -126,3 +126,36 @@ def test_a_revoke_is_described_as_taken_from_the_principal():
     [step] = apply_steps((revoke("unity", "bob@example.com", "USE CATALOG", "SELECT"),))
 
     assert step.describe() == ["revoke USE CATALOG, SELECT on catalog unity from bob@example.com"]
+
+
+def test_steps_run_in_waves_one_depth_at_a_time_then_grants_then_approvals(load_spec):
+    desired = load_spec(
+        """
+        catalogs:
+          a:
+            grants: {alice@example.com: [USE CATALOG]}
+            schemas:
+              s1: {grants: {alice@example.com: [USE SCHEMA]}}
+              s2:
+                models:
+                  m1: {grants: {bob@example.com: [EXECUTE]}}
+                  m2: {approved: {version: 1}}
+          b: {comment: other}
+        """
+    )
+    live = LiveState(
+        objects={
+            "a.s2.m2": Securable(Kind.MODEL, "a.s2.m2", properties={}, versions=(ModelVersion(1, None, "READY"),))
+        },
+        known_principals=frozenset({"alice@example.com", "bob@example.com"}),
+    )
+
+    grouped = waves(apply_steps(diff(desired, live).changes))
+
+    assert [[str(step.changes[0].address) for step in wave] for wave in grouped] == [
+        ["a", "b"],
+        ["a.s1", "a.s2"],
+        ["a.s2.m1"],
+        ["a (alice@example.com)", "a.s1 (alice@example.com)", "a.s2.m1 (bob@example.com)"],
+        ["a.s2.m2"],
+    ]
