@@ -334,21 +334,35 @@ port_option = click.option("--port", type=int, default=8080, show_default=True, 
     metavar="URL|DIR",
     help="A Maven repository to fetch the server from, before Maven Central (repeatable; UCGOV_MAVEN_REPO too).",
 )
-def sandbox_start(port: int, users: tuple[str, ...], maven_repos: tuple[str, ...]) -> None:
+@click.option(
+    "--storage",
+    type=click.Choice(["file", "s3"]),
+    default="file",
+    show_default=True,
+    help="Where model versions are stored: a local folder, or a bucket on a local S3 server (needs ucgov[sandbox-s3]).",
+)
+def sandbox_start(port: int, users: tuple[str, ...], maven_repos: tuple[str, ...], storage: str) -> None:
     """Start a fresh server in the background and print its UCGOV_URL and UCGOV_TOKEN.
 
     The first start downloads the server (io.unitycatalog:unitycatalog-server) with
     Maven and caches it; Java 17+ and Maven are needed. Where your Maven mirror lacks the
     server, name a repository that holds it with --maven-repo or UCGOV_MAVEN_REPO
-    (comma-separated URLs or folders). Use it with:
+    (comma-separated URLs or folders). With --storage s3, a local S3 server (moto) holds
+    the model versions, and the S3 endpoint is printed too. Use it with:
 
         eval "$(ucgov sandbox start --user alice@example.com)"
     """
     from ucgov import sandbox as sb
 
     click.echo(f"Starting Unity Catalog {sb.SERVER_VERSION} on port {port}...", err=True)
-    started = sb.start(port, users=users, maven_repos=maven_repos, progress=lambda line: click.echo(line, err=True))
+    started = sb.start(
+        port, users=users, maven_repos=maven_repos, progress=lambda line: click.echo(line, err=True), storage=storage
+    )
     click.echo(f"Ready at {started.url} (admin token in {started.workdir}/etc/conf/token.txt).", err=True)
+    if started.s3_endpoint:
+        click.echo(
+            f"Model versions are stored in {started.storage_root} on the S3 server at {started.s3_endpoint}.", err=True
+        )
     click.echo("\n".join(started.env_lines()))
 
 

@@ -119,6 +119,24 @@ class UCClient:
         path = f"{API}/models/{quote(full_name)}/versions/{version}"
         return self._json("GET", path, what=f"read version {version} of model {full_name}")
 
+    def model_version_credentials(self, full_name: str, version: int, *, write: bool) -> dict:
+        """Short-lived credentials for the version's storage location, as the server vends them.
+
+        Asking creates nothing, so it is safe to repeat. The server refuses write credentials once
+        the version is finalized.
+        """
+        catalog, schema, model = full_name.split(".")
+        operation = "READ_WRITE_MODEL_VERSION" if write else "READ_MODEL_VERSION"
+        body = {
+            "catalog_name": catalog,
+            "schema_name": schema,
+            "model_name": model,
+            "version": version,
+            "operation": operation,
+        }
+        what = f"get {'write' if write else 'read'} credentials for version {version} of model {full_name}"
+        return self._json("POST", f"{API}/temporary-model-version-credentials", json=body, what=what)
+
     # -- writing -------------------------------------------------------------------------
 
     def create_securable(self, kind: Kind, full_name: str, fields: dict) -> dict:

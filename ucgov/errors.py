@@ -10,6 +10,7 @@ Only ``ucgov.cli`` catches them; everything else raises and lets them travel.
     ├── ApiError                the Unity Catalog server refused or failed a request
     │   └── AuthError           401/403: bad token or missing privilege
     ├── ApplyError              apply stopped part-way (a failure, or SIGINT/SIGTERM); says what was and wasn't done
+    ├── StorageError            a model version's files could not be written, checked or removed
     └── SandboxError            the local server could not be fetched or started
 """
 
@@ -139,6 +140,14 @@ class ApplyError(UcgovError):
         lines += [f"  {p}" for p in self.pending]
         lines.append("Fix the cause and run apply again: it picks up where this one stopped.")
         return "\n".join(lines)
+
+
+class StorageError(UcgovError):
+    """Object storage refused or failed a write, check or removal at a model version's location."""
+
+    def __init__(self, message: str, *, location: str = "") -> None:
+        super().__init__(message)
+        self.location = location
 
 
 class SandboxError(UcgovError):

@@ -7,13 +7,13 @@ and plans without runs never pay for it (about a second and a few hundred MB).
 from __future__ import annotations
 
 import os
-import shutil
 import tempfile
 from pathlib import Path
-from urllib.parse import unquote, urlparse
+from urllib.parse import urlparse
 
 from ucgov.errors import PlanError, UcgovError
 from ucgov.state import Approval, RunInfo
+from ucgov.storage import Storage
 from ucgov.transport import masked_userinfo, without_userinfo
 
 
@@ -77,33 +77,22 @@ def _store_error(approval: Approval, exc: Exception) -> PlanError:
     )
 
 
-def copy_model(run_id: str, artifact_path: str, storage_location: str) -> None:
-    """Copy the run's model into a version's storage location, leaving the run's artifacts untouched.
+def copy_model(run_id: str, artifact_path: str, destination: Storage) -> None:
+    """Copy the run's model to a version's storage, leaving the run's artifacts untouched.
 
     MLflow's own registration deletes a local run's artifacts after copying them (see README),
-    so ucgov downloads into a folder of its own, copies from there, and removes only that folder.
+    so ucgov downloads into a folder of its own, puts it at the destination, and removes only
+    that folder.
     """
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     from mlflow.artifacts import download_artifacts
     from mlflow.exceptions import MlflowException
 
-    destination = _local_path(storage_location)
     try:
         with tempfile.TemporaryDirectory(prefix="ucgov-") as scratch:
             downloaded = download_artifacts(artifact_uri=runs_uri(run_id, artifact_path), dst_path=scratch)
             if not (Path(downloaded) / "MLmodel").is_file():  # mlflow returns an empty folder for a missing path
                 raise UcgovError(f"run {run_id} has no MLflow model at artifact path '{artifact_path}' any more")
-            destination.mkdir(parents=True, exist_ok=True)
-            shutil.copytree(downloaded, destination, dirs_exist_ok=True)
+            destination.put_folder(Path(downloaded))
     except (MlflowException, OSError) as exc:
-        raise UcgovError(f"cannot copy the model of run {run_id} to {storage_location}: {exc}") from exc
-
-
-def _local_path(storage_location: str) -> Path:
-    parsed = urlparse(storage_location)
-    if parsed.scheme not in ("file", ""):
-        raise UcgovError(
-            f"the server stores this model version at {storage_location}; ucgov can copy artifacts only "
-            "to file: storage for now (set storage-root.models to a file: URI shared with this machine)"
-        )
-    return Path(unquote(parsed.path))
+        raise UcgovError(f"cannot copy the model of run {run_id} to {destination.location}: {exc}") from exc

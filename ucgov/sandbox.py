@@ -3,10 +3,15 @@
 The server's jars come through Maven once (see ``ucgov.maven``) and are cached; each start
 gets a fresh working directory, so the database starts empty. Only the server this module
 started on a port is ever stopped.
+
+Model versions are stored in a folder of that working directory (``storage="file"``), or in a
+bucket of a local S3-compatible server (``storage="s3"``: moto's server mode, an extra) that
+the Unity Catalog server vends static credentials for, as it would for a real bucket.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -14,9 +19,11 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
+from importlib.util import find_spec
 from pathlib import Path
 
 import httpx
@@ -30,6 +37,16 @@ __all__ = ["SERVER_VERSION", "Sandbox", "current", "java_command", "start", "sta
 MAIN_CLASS = "io.unitycatalog.server.UnityCatalogServer"
 DEFAULT_PORT = 8080
 START_TIMEOUT = 180.0
+STORAGES = ("file", "s3")
+S3_BUCKET = "ucgov-sandbox"
+S3_REGION = "us-east-1"
+S3_MAIN = "moto.server"
+# moto accepts any keys; all three set makes the server vend them as they are, never calling STS
+_S3_KEYS = {
+    "accessKey": "ucgov-sandbox-key",
+    "secretKey": "ucgov-sandbox-secret",
+    "sessionToken": "ucgov-sandbox-session",
+}
 
 
 @dataclass(frozen=True)
@@ -39,10 +56,25 @@ class Sandbox:
     port: int
     pid: int
     workdir: str
+    storage: str = "file"
+    s3_port: int | None = None
+    s3_pid: int | None = None
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def s3_endpoint(self) -> str | None:
+        """The local S3 server's URL, when model versions are stored there."""
+        return f"http://127.0.0.1:{self.s3_port}" if self.s3_port else None
+
+    @property
+    def storage_root(self) -> str:
+        """Where the server puts model versions."""
+        if self.storage == "s3":
+            return f"s3://{S3_BUCKET}/root"
+        return (Path(self.workdir) / "models").resolve().as_uri()
 
     @property
     def token(self) -> str:
@@ -50,7 +82,13 @@ class Sandbox:
         return (Path(self.workdir) / "etc" / "conf" / "token.txt").read_text().strip()
 
     def env_lines(self) -> list[str]:
-        return [f"export UCGOV_URL={self.url}", f"export UCGOV_TOKEN={self.token}"]
+        lines = [f"export UCGOV_URL={self.url}", f"export UCGOV_TOKEN={self.token}"]
+        if self.s3_endpoint:  # boto3 (ucgov's copy) and MLflow (loading a model) both read these
+            lines += [
+                f"export AWS_ENDPOINT_URL_S3={self.s3_endpoint}",
+                f"export MLFLOW_S3_ENDPOINT_URL={self.s3_endpoint}",
+            ]
+        return lines
 
     def client(self) -> UCClient:
         return UCClient(self.url, token=self.token)
@@ -89,12 +127,18 @@ def start(
     base: Path | None = None,
     maven_repos: Sequence[str] = (),
     progress: Progress = lambda _: None,
+    storage: str = "file",
 ) -> Sandbox:
     """Start a fresh server on ``port`` (and port+1), wait until it answers, create ``users``.
 
     The server's jars come from Maven the first time, from ``maven_repos`` and UCGOV_MAVEN_REPO
-    before Maven Central; ``progress`` hears what that download is doing.
+    before Maven Central; ``progress`` hears what that download is doing. With ``storage="s3"``
+    a local S3 server on a free port holds the model versions.
     """
+    if storage not in STORAGES:
+        raise SandboxError(f"storage {storage!r} is not one of {', '.join(STORAGES)}")
+    if storage == "s3":
+        _check_s3_server_installed()
     base = base or state_dir()
     running = _recorded(base, port)
     if running and _alive(running.pid):
@@ -104,7 +148,14 @@ def start(
         if not _port_free(p):
             raise SandboxError(f"port {p} is busy (the server needs {port} and {port + 1}): choose another with --port")
     lib = server_jars(repositories=maven_repos, progress=progress)
-    sandbox = _launch(java, lib, port, base / str(port))
+    workdir = _fresh(base / str(port))
+    s3 = _start_s3(workdir) if storage == "s3" else None
+    try:
+        sandbox = _launch(java, lib, port, workdir, s3)
+    except BaseException:
+        if s3:
+            _terminate(s3[1], S3_MAIN)
+        raise
     try:
         _wait_until_ready(sandbox)
         with sandbox.client() as client:
@@ -116,16 +167,27 @@ def start(
     return sandbox
 
 
-def _launch(java: str, lib: Path, port: int, workdir: Path) -> Sandbox:
+def _fresh(workdir: Path) -> Path:
     if workdir.exists():
         shutil.rmtree(workdir)
     workdir.mkdir(parents=True, mode=0o700)
     workdir.chmod(0o700)  # mkdir's mode is filtered by the caller's umask
-    (workdir / "models").mkdir()
+    return workdir
+
+
+def _launch(java: str, lib: Path, port: int, workdir: Path, s3: tuple[int, int] | None) -> Sandbox:
+    storage = "s3" if s3 else "file"
+    sandbox = Sandbox(
+        port=port, pid=0, workdir=str(workdir), storage=storage, s3_port=s3 and s3[0], s3_pid=s3 and s3[1]
+    )
+    if s3:
+        _write_s3_settings(workdir, sandbox)
+    else:
+        (workdir / "models").mkdir()
     cmd = [
         java,
         "-Dserver.authorization=enable",
-        f"-Dstorage-root.models={(workdir / 'models').resolve().as_uri()}",
+        f"-Dstorage-root.models={sandbox.storage_root}",
         "-cp",
         f"{lib}/*",
         MAIN_CLASS,
@@ -142,9 +204,62 @@ def _launch(java: str, lib: Path, port: int, workdir: Path) -> Sandbox:
             start_new_session=True,
             umask=0o077,  # the admin token and the signing key it writes are for this user alone
         )
-    sandbox = Sandbox(port=port, pid=process.pid, workdir=str(workdir))
+    sandbox = dataclasses.replace(sandbox, pid=process.pid)
     (workdir / "sandbox.json").write_text(json.dumps(asdict(sandbox)))
     return sandbox
+
+
+def _write_s3_settings(workdir: Path, sandbox: Sandbox) -> None:
+    """The bucket's settings, in the working directory's server.properties rather than on the
+    command line, where every user of the machine could read the keys."""
+    conf = workdir / "etc" / "conf"
+    conf.mkdir(parents=True, mode=0o700)
+    settings = {"bucketPath": f"s3://{S3_BUCKET}", "region": S3_REGION, **_S3_KEYS}
+    lines = [f"s3.{key}.0={value}" for key, value in settings.items()]
+    (conf / "server.properties").write_text("\n".join(lines) + "\n")
+    (conf / "server.properties").chmod(0o600)
+
+
+def _check_s3_server_installed() -> None:
+    if find_spec("moto") is None or find_spec("flask") is None:
+        raise SandboxError(
+            "`--storage s3` runs moto's S3 server beside Unity Catalog, and it is not installed: "
+            "pip install 'ucgov[sandbox-s3]'"
+        )
+
+
+def _start_s3(workdir: Path, timeout: float = 60.0) -> tuple[int, int]:
+    """Start a local S3 server on a free port and create the sandbox's bucket: (port, pid)."""
+    port = _free_port()
+    with open(workdir / "s3.log", "wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", S3_MAIN, "-H", "127.0.0.1", "-p", str(port)],
+            cwd=workdir,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    endpoint = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not _alive(process.pid):
+            break
+        try:  # moto takes unsigned requests; the bucket must exist before the server writes to it
+            if httpx.put(f"{endpoint}/{S3_BUCKET}", timeout=2).status_code == 200:
+                return port, process.pid
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    _terminate(process.pid, S3_MAIN)
+    log_text = (workdir / "s3.log").read_text(errors="replace")
+    raise SandboxError(f"the local S3 server did not start on port {port}; its log:\n{log_text[-2000:]}")
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def _wait_until_ready(sandbox: Sandbox, timeout: float = START_TIMEOUT) -> None:
@@ -178,7 +293,9 @@ def stop(port: int = DEFAULT_PORT, *, base: Path | None = None) -> bool:
         return False
     was_running = _alive(sandbox.pid)
     if was_running:
-        _terminate(sandbox.pid)
+        _terminate(sandbox.pid, MAIN_CLASS)
+    if sandbox.s3_pid and _alive(sandbox.s3_pid):
+        _terminate(sandbox.s3_pid, S3_MAIN)
     shutil.rmtree(sandbox.workdir, ignore_errors=True)
     return was_running
 
@@ -224,8 +341,8 @@ def _cmdline(pid: int) -> str:
         return ""
 
 
-def _terminate(pid: int, timeout: float = 20.0) -> None:
-    if MAIN_CLASS not in _cmdline(pid) and Path(f"/proc/{pid}").exists():
+def _terminate(pid: int, marker: str, timeout: float = 20.0) -> None:
+    if marker not in _cmdline(pid) and Path(f"/proc/{pid}").exists():
         return  # the pid was reused by something else: never kill what we did not start
     os.killpg(pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout

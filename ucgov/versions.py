@@ -1,12 +1,14 @@
-"""Registering an MLflow run as a new model version: create, copy artifacts, finalize, wait for READY."""
+"""Registering an MLflow run as a new model version: create, copy artifacts, check, finalize, wait for READY."""
 
 from __future__ import annotations
 
 import time
 
+from ucgov import storage
 from ucgov.client import UCClient
-from ucgov.errors import ApiError, UcgovError
+from ucgov.errors import ApiError, StorageError, UcgovError
 from ucgov.plan import Registration
+from ucgov.storage import Storage
 from ucgov.transport import OutcomeUnknown
 
 READY_TIMEOUT = 120.0
@@ -28,13 +30,20 @@ def register(client: UCClient, name: str, registration: Registration) -> int:
 
     info = client.get_version(name, max(pending)) if pending else _new_version(client, name, registration)
     version = int(info["version"])
+    store: Storage | None = None
     try:
-        mlflow_bridge.copy_model(run, path, info["storage_location"])
+        store = storage.at(
+            info["storage_location"], vend=lambda: client.model_version_credentials(name, version, write=True)
+        )
+        mlflow_bridge.copy_model(run, path, store)
+        if not store.has("MLmodel"):  # finalizing a version without its model would approve an empty folder
+            raise StorageError(f"MLmodel is not at {store.location} after the copy", location=store.location)
         _finalize(client, name, version)
         _wait_until_ready(client, name, version)
     except UcgovError as exc:
         raise UcgovError(
-            f"registering run {run} as version {version} of model {name} failed: {exc}; {_clean_up(client, name, version)}"
+            f"registering run {run} as version {version} of model {name} failed: {exc}; "
+            f"{_clean_up(client, name, version, store)}"
         ) from exc
     return version
 
@@ -83,15 +92,23 @@ def _wait_until_ready(client: UCClient, name: str, version: int, timeout: float 
         time.sleep(0.5)
 
 
-def _clean_up(client: UCClient, name: str, version: int) -> str:
-    """Delete the version this registration made, but only when it is provably unfinished."""
+def _clean_up(client: UCClient, name: str, version: int, store: Storage | None) -> str:
+    """Delete the version this registration made and the files it copied, but only when it is provably unfinished.
+
+    The server leaves a deleted version's files in place, so they go first, while the version
+    still vends write credentials; if they cannot be removed, the version stays so that the next
+    apply can finish it at the same location instead of orphaning them.
+    """
     try:
         status = client.get_version(name, version).get("status")
         if status == "READY":
             return f"version {version} is READY and stays; the next apply approves it"
+        if store is not None:
+            store.remove()
         client.delete_version(name, version)
     except UcgovError as exc:
         return (
             f"version {version} could not be deleted ({exc}) and stays PENDING_REGISTRATION; the next apply finishes it"
         )
-    return f"version {version} was deleted, so nothing half-made remains; the next apply registers the run again"
+    files = f" (its files at {store.location} were removed first)" if store is not None else ""
+    return f"version {version} was deleted, so nothing half-made remains{files}; the next apply registers the run again"

@@ -51,6 +51,22 @@ def server(tmp_path_factory: pytest.TempPathFactory):
     sandbox.stop(port, base=base)
 
 
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory: pytest.TempPathFactory):
+    """A second real server whose model versions live in a bucket of a local S3 server (moto), started as `ucgov sandbox start --storage s3` does."""
+    base = tmp_path_factory.mktemp("sandbox-s3")
+    port = _free_port_pair()
+    try:
+        started = sandbox.start(port, users=USERS, base=base, progress=print, storage="s3")
+    except SandboxError as exc:
+        reason = f"the real Unity Catalog server with S3 storage cannot be had here, so nothing is faked: {exc}"
+        if server_required():
+            pytest.fail(reason, pytrace=False)
+        pytest.skip(reason)
+    yield started
+    sandbox.stop(port, base=base)
+
+
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     if report.skipped and "integration" in report.keywords and server_required():
         _skipped_integration.append(report.nodeid)
@@ -152,6 +168,11 @@ def token_for(server):
 @pytest.fixture(scope="session")
 def rest(server) -> Rest:
     return Rest(server.url, server.token)
+
+
+@pytest.fixture(scope="session")
+def s3_rest(s3_server) -> Rest:
+    return Rest(s3_server.url, s3_server.token)
 
 
 @pytest.fixture

@@ -1,7 +1,8 @@
 """A small HTTP proxy that stands in front of the real server (never instead of it) and injects faults.
 
 Rules say which requests get which fault and how many times; every request is logged with
-what happened to it, so a test can assert what reached the server.
+what happened to it, so a test can assert what reached the server. With ``transparent=True``
+every header goes through both ways (S3 clients sign and checksum theirs), and HEAD too.
 """
 
 from __future__ import annotations
@@ -50,8 +51,9 @@ class Logged:
 
 
 class FaultProxy:
-    def __init__(self, upstream: str) -> None:
+    def __init__(self, upstream: str, *, transparent: bool = False) -> None:
         self.upstream = httpx.Client(base_url=upstream, timeout=60)
+        self.transparent = transparent
         self.rules: list[_Rule] = []
         self.log: list[Logged] = []
         self._lock = threading.Lock()
@@ -66,7 +68,7 @@ class FaultProxy:
             def _any(self) -> None:
                 proxy._handle(self)
 
-            do_GET = do_POST = do_PATCH = do_DELETE = do_PUT = _any
+            do_GET = do_POST = do_PATCH = do_DELETE = do_PUT = do_HEAD = _any
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
@@ -122,12 +124,33 @@ class FaultProxy:
             return _answer(handler, fault.status, b'{"error_code": "INJECTED", "message": "injected"}', fault.headers)
         if fault and fault.html:
             return _answer(handler, 200, b"<html><body>Please sign in</body></html>", {"content-type": "text/html"})
-        headers = {k: v for k, v in handler.headers.items() if k.lower() in ("authorization", "content-type")}
+        passed = (lambda k: k.lower() not in _HOP_BY_HOP) if self.transparent else _auth_and_type
+        headers = {k: v for k, v in handler.headers.items() if passed(k)}
         response = self.upstream.request(handler.command, handler.path, content=body, headers=headers)
         if fault and fault.reset_after:
             return _reset(handler)
         kept = {"content-type": response.headers.get("content-type", "application/json")}
+        if self.transparent:
+            # httpx has already decoded any compressed body
+            kept = {k: v for k, v in response.headers.items() if k.lower() not in _HOP_BY_HOP | {"content-encoding"}}
+        if handler.command == "HEAD":
+            return _answer_head(handler, response.status_code, kept)
         _answer(handler, response.status_code, response.content, kept)
+
+
+_HOP_BY_HOP = {"host", "connection", "content-length", "transfer-encoding", "keep-alive"}
+
+
+def _auth_and_type(name: str) -> bool:
+    return name.lower() in ("authorization", "content-type")
+
+
+def _answer_head(handler: BaseHTTPRequestHandler, status: int, headers: dict[str, str]) -> None:
+    handler.send_response(status)
+    for name, value in headers.items():
+        handler.send_header(name, value)
+    handler.send_header("content-length", "0")
+    handler.end_headers()
 
 
 def _answer(handler: BaseHTTPRequestHandler, status: int, body: bytes, headers: dict[str, str]) -> None:

@@ -8,9 +8,9 @@ import httpx
 import pytest
 
 from ucgov.client import UCClient
+from ucgov.errors import ApiError, AuthError
 from ucgov.live import read_live
 from ucgov.spec import load_texts
-from ucgov.errors import ApiError, AuthError
 from ucgov.state import Kind
 
 pytestmark = pytest.mark.integration

@@ -57,3 +57,14 @@ def test_extra_repositories_come_from_the_option_then_the_environment(monkeypatc
     urls = maven.extra_repositories(["file:///srv/maven"])
 
     assert urls == ["file:///srv/maven", "https://repo.example.com/maven", (tmp_path / "mirror").as_uri()]
+
+
+def test_s3_storage_without_moto_names_the_extra_to_install(monkeypatch):
+    monkeypatch.setattr(sandbox, "find_spec", lambda name: None)
+    with pytest.raises(SandboxError, match=r"moto's S3 server .* pip install 'ucgov\[sandbox-s3\]'"):
+        sandbox.start(1, storage="s3")
+
+
+def test_an_unknown_storage_is_refused_before_anything_starts():
+    with pytest.raises(SandboxError, match="storage 'gcs' is not one of file, s3"):
+        sandbox.start(1, storage="gcs")
