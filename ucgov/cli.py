@@ -85,6 +85,7 @@ def cli() -> None:
       ucgov plan specs/              show what would change on the server
       ucgov apply specs/             make it so (asks first)
       ucgov diff origin/main         who gains and loses what, between git revisions
+      ucgov export --out specs/      write specs for catalogs that already exist
       ucgov resolve c.s.model        the approved version's models:/ URI
       ucgov sandbox start            run a local Unity Catalog server to try it
     """
@@ -214,6 +215,44 @@ def diff_command(base_ref: str, refs_and_paths: tuple[str, ...], variables: dict
     reviewed = diff_specs(base, head)
     title = f"ucgov diff {base_ref}..{head_ref or 'working tree'}"
     click.echo(render(reviewed, fmt, color=_color(), title=title))
+
+
+@cli.command()
+@url_option
+@click.option(
+    "--catalog",
+    "catalogs",
+    multiple=True,
+    metavar="NAME",
+    help="Export this catalog (repeatable); default: every catalog except ucgov's own.",
+)
+@click.option(
+    "--out", type=click.Path(file_okay=False), default="specs", show_default=True, help="Write the spec files here."
+)
+@click.option("--force", is_flag=True, help="Overwrite spec files that already exist.")
+def export(url: str, catalogs: tuple[str, ...], out: str, force: bool) -> None:
+    """Write specs for what exists live: one OUT/CATALOG.yaml per catalog.
+
+    Schemas, models, comments, properties, grants (authoritative) and the approved version
+    are written as a person would write them, so `ucgov plan OUT` right after reports no
+    changes. What a spec cannot express is left out and listed. Adopting an existing
+    catalog: export, commit, review the files, then plan and apply from them.
+    """
+    from ucgov.client import UCClient
+    from ucgov.export import export as export_specs
+
+    with UCClient(url, token=_token()) as client:
+        done = export_specs(client, Path(out), catalogs=catalogs, overwrite=force)
+    for written in done.files:
+        click.echo(
+            f"Wrote {written.path}: catalog {written.catalog}, {written.schemas} schemas, {written.models} models."
+        )
+    if done.notes:
+        click.echo(f"Left out ({len(done.notes)}), so that plan on these files changes nothing:", err=True)
+        for note in done.notes:
+            click.echo(f"  {note}", err=True)
+    if not done.files:
+        click.echo("No catalogs to export.", err=True)
 
 
 @cli.command()

@@ -96,6 +96,18 @@ class UCClient:
                 return emails - {""}
             start += len(page)
 
+    def iter_catalogs(self) -> Iterator[dict]:
+        """Every catalog, a page at a time, sorted by name as the server lists them."""
+        return self._pages(f"{API}/catalogs", "catalogs", {})
+
+    def iter_schemas(self, catalog: str) -> Iterator[dict]:
+        """Every schema in a catalog, a page at a time."""
+        return self._pages(f"{API}/schemas", "schemas", {"catalog_name": catalog})
+
+    def iter_models(self, catalog: str, schema: str) -> Iterator[dict]:
+        """Every registered model in a schema, a page at a time."""
+        return self._pages(f"{API}/models", "registered_models", {"catalog_name": catalog, "schema_name": schema})
+
     def list_schemas(self, catalog: str) -> list[dict]:
         """Every schema in a catalog, as the server lists it."""
         return list(self._pages(f"{API}/schemas", "schemas", {"catalog_name": catalog}))
@@ -162,6 +174,11 @@ class UCClient:
         body = {"full_name": full_name, "version": version}
         what = f"finalize version {version} of model {full_name}"
         return self._json("PATCH", path, json=body, what=what, repeat=Repeat.TRANSITION)
+
+    def delete_securable(self, kind: Kind, full_name: str, *, force: bool = False) -> None:
+        """Delete the object; the server refuses a non-empty one unless ``force`` (a model's versions go with it)."""
+        path = f"{API}/{_COLLECTION[kind]}/{quote(full_name)}"
+        self._json("DELETE", path, params={"force": "true"} if force else None, what=f"delete {kind.label} {full_name}")
 
     def delete_version(self, full_name: str, version: int) -> None:
         path = f"{API}/models/{quote(full_name)}/versions/{version}"
