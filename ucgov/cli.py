@@ -144,7 +144,9 @@ def plan(
 )
 @click.option("--auto-approve", is_flag=True, help="Apply without asking (for pipelines).")
 @click.option(
-    "--allow-destroy", is_flag=True, help="Reserved for deleting objects (settings.prune); ucgov deletes nothing yet."
+    "--allow-destroy",
+    is_flag=True,
+    help="Let apply delete what the plan deletes (prune, keep_versions); without it such a plan is refused.",
 )
 def apply(
     paths: tuple[str, ...],
@@ -161,9 +163,10 @@ def apply(
     was changed by someone else since, and with PATHS also if the specs differ from those it
     was made from. Changes already in place are skipped. If a request fails, apply stops,
     lists what was and wasn't applied, and exits 1; running it again (with the same plan file
-    too) finishes the job.
+    too) finishes the job. A plan that deletes anything (specs with prune) is refused, before
+    any change, unless --allow-destroy is given.
     """
-    from ucgov.apply import apply_checked, check, read_touched
+    from ucgov.apply import apply_checked, check, read_touched, refuse_destroy
     from ucgov.client import UCClient
     from ucgov.render import render_text, summary_line
 
@@ -181,9 +184,12 @@ def apply(
             click.echo(f"  already done: {line}")
         if not checked.pending:
             return
+        refuse_destroy(checked, allow_destroy=allow_destroy)
         if not auto_approve:
             _confirm()
-        applied = apply_checked(checked, client, progress=lambda line: click.echo(f"  done: {line}"))
+        applied = apply_checked(
+            checked, client, allow_destroy=allow_destroy, progress=lambda line: click.echo(f"  done: {line}")
+        )
     click.echo(f"Apply complete: {len(applied.made)} changes made. ({summary_line(computed)})")
 
 

@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import TypeVar
 
-from ucgov import approval
+from ucgov import approval, prune
 from ucgov.client import UCClient
 from ucgov.errors import AuthError
 from ucgov.state import Approval, DesiredState, Kind, LiveState, ModelVersion, Securable, State
@@ -50,8 +50,9 @@ def read_live(client: UCClient, desired: State, *, concurrency: int = CONCURRENC
             for o, g in zip(existing, grants, strict=True)
         }
         children = _live_children(pool, client, existing) if from_specs else {}
+        undeclared = _undeclared(pool, client, desired, children) if from_specs else {}
         known = users.result() if users else None
-    return LiveState(objects=objects, known_principals=known, children=children)
+    return LiveState(objects=objects, known_principals=known, children=children, undeclared=undeclared)
 
 
 def read_objects(client: UCClient, full_names: Iterable[str], *, with_versions: Iterable[str] = ()) -> LiveState:
@@ -77,6 +78,19 @@ def _live_children(pool: ThreadPoolExecutor, client: UCClient, existing: list[Se
     schemas = sorted({s for names in listed for s in names} | {o.full_name for o in existing if o.kind is Kind.SCHEMA})
     models = _in_parallel(pool, lambda s: _names(s, client.list_models(*s.split("."))), schemas)
     return children | dict(zip(schemas, models, strict=True))
+
+
+def _undeclared(
+    pool: ThreadPoolExecutor, client: UCClient, desired: State, children: dict[str, tuple[str, ...]]
+) -> dict[str, Securable]:
+    """The live objects prune would delete, with what a reviewer must see: fields, versions, approval."""
+    assert isinstance(desired, DesiredState)
+    names = prune.retired(desired, LiveState(children=children))
+    bodies = _in_parallel(pool, lambda n: client.get_securable(Kind.of(n), n), names)
+    found = [(n, b) for n, b in zip(names, bodies, strict=True) if b is not None]  # gone meanwhile: nothing to do
+    models = [n for n, _ in found if Kind.of(n) is Kind.MODEL]
+    versions = dict(zip(models, _in_parallel(pool, client.list_versions, models), strict=True))
+    return {n: _securable(Securable(Kind.of(n), n), b, {}, versions.get(n, ())) for n, b in found}
 
 
 def _names(parent: str, listed: list[dict]) -> tuple[str, ...]:

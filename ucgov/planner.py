@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ucgov import gates, review
+from ucgov import gates, prune, review
 from ucgov.errors import Location, SpecError, SpecProblem
 from ucgov.plan import Action, Address, ApprovalChange, Change, Fields, GrantChange, ObjectChange, Plan, Registration
 from ucgov.privileges import in_reading_order
@@ -15,9 +15,11 @@ from ucgov.state import DesiredState, Grants, GrantsMode, Kind, LiveState, RunIn
 
 
 def diff(desired: DesiredState, live: LiveState) -> Plan:
-    """The changes in apply's order: objects parents first, registrations, grants, then approvals.
+    """The changes in apply's order: objects parents first, registrations, grants, approvals, then deletes.
 
-    Approvals come last so that a failed grant leaves the old approval standing. Every problem
+    Approvals come after grants so that a failed grant leaves the old approval standing; deletes
+    (where prune is on) come last, children before parents, so nothing is lost if an earlier
+    change fails. Every problem
     that stops planning (unknown principals, approvals, properties) is raised at once.
     """
     ordered = desired.ordered()
@@ -34,11 +36,17 @@ def diff(desired: DesiredState, live: LiveState) -> Plan:
         + [c for c in approvals if c.action is Action.REGISTER]
         + grant_changes
         + [c for c in approvals if c.action is Action.APPROVE]
+        + prune.version_changes(desired, live)
+        + prune.delete_changes(desired, live)
     )
     return Plan(
         changes=tuple(changes),
         objects=tuple(o.full_name for o in ordered),
-        warnings=tuple(plan_warnings(desired, live) + emptied_grants_warnings(desired, grant_changes)),
+        warnings=tuple(
+            plan_warnings(desired, live)
+            + emptied_grants_warnings(desired, grant_changes)
+            + prune.warnings(desired, live, changes)
+        ),
         grants_modes=grants_modes(desired, changes),
         specs_digest=desired.digest,
         live_children=tuple(sorted({name for names in live.children.values() for name in names})),
@@ -104,8 +112,6 @@ def plan_warnings(desired: DesiredState, live: LiveState) -> list[str]:
     warnings = []
     if live.known_principals is None and desired.principals:
         warnings.append("principals were not checked: only the metastore owner's token may list users")
-    if desired.prune:
-        warnings.append("settings.prune is not supported yet: ucgov deletes nothing, whatever the specs say")
     return warnings
 
 

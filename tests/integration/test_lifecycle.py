@@ -108,3 +108,95 @@ def test_export_skips_the_apply_lock_and_refuses_to_overwrite(ucgov, rest, tmp_p
     missing = ucgov("export", "--catalog", f"{catalog_name}_nope", "--out", str(tmp_path / "none"))
     assert missing.exit_code == 1
     assert "does not exist" in missing.output
+
+
+def pruning_spec(catalog: str, *, prune: bool = True, keep: str = "") -> str:
+    return f"""
+settings: {{prune: {str(prune).lower()}}}
+catalogs:
+  {catalog}:
+    schemas:
+      fraud:
+        models:
+          scorer:
+            approved: {{version: 2{keep}}}
+"""
+
+
+def test_prune_without_allow_destroy_changes_nothing_and_says_so_first(ucgov, rest, write_spec, catalog_name):
+    make_by_hand(rest, catalog_name)
+    specs = write_spec(pruning_spec(catalog_name))
+
+    planned = json.loads(ucgov("plan", str(specs), "--format", "json").output)
+    assert [(c["action"], c["address"]) for c in planned["changes"] if c["action"] == "delete"] == [
+        ("delete", f"{catalog_name}.fraud.@legacy"),
+        ("delete", f"{catalog_name}.true.ranker"),
+        ("delete", f"{catalog_name}.empty"),
+        ("delete", f"{catalog_name}.true"),
+    ]
+    assert any("--allow-destroy" in w for w in planned["warnings"])
+
+    refused = ucgov("apply", str(specs), "--auto-approve")
+    assert refused.exit_code == 1
+    assert "--allow-destroy" in refused.stderr
+    assert "Nothing was changed" in refused.stderr
+    assert "done:" not in refused.output
+    schemas = {s["name"] for s in rest.get(f"/schemas?catalog_name={catalog_name}")["schemas"]}
+    assert schemas == {"fraud", "true", "empty"}
+    assert versions_of(rest, f"{catalog_name}.true.ranker") == [1]
+
+
+def test_prune_with_allow_destroy_deletes_exactly_the_undeclared_and_keeps_the_approved(
+    ucgov, rest, write_spec, catalog_name
+):
+    make_by_hand(rest, catalog_name)
+    specs = write_spec(pruning_spec(catalog_name))
+
+    applied = ucgov("apply", str(specs), "--auto-approve", "--allow-destroy")
+    assert applied.exit_code == 0, applied.output
+
+    assert [s["name"] for s in rest.get(f"/schemas?catalog_name={catalog_name}")["schemas"]] == ["fraud"]
+    models = rest.get(f"/models?catalog_name={catalog_name}&schema_name=fraud")["registered_models"]
+    assert [m["name"] for m in models] == ["scorer"]
+    scorer = f"{catalog_name}.fraud.scorer"
+    assert versions_of(rest, scorer) == [1, 2, 3]
+    assert rest.get(f"/models/{scorer}")["comment"].endswith("ucgov: approved version 2")
+    assert ucgov("resolve", scorer).output.strip() == f"models:/{scorer}/2"
+    assert "No changes" in ucgov("plan", str(specs)).output
+
+
+def test_a_spec_that_stops_declaring_a_model_retires_it_only_where_prune_is_on(ucgov, rest, write_spec, catalog_name):
+    make_by_hand(rest, catalog_name)
+    exported = write_spec("", name="unused.yaml").parent / "exported"
+    assert ucgov("export", "--catalog", catalog_name, "--out", str(exported)).exit_code == 0
+    spec = exported / f"{catalog_name}.yaml"
+    text = spec.read_text()
+    cut = text.index("          '@legacy':")
+    spec.write_text(text[:cut] + text[text.index("          scorer:") :])
+
+    assert "No changes" in ucgov("plan", str(exported)).output  # without prune the model is just unmanaged
+    spec.write_text(spec.read_text().replace("      fraud:\n", "      fraud:\n        prune: true\n"))
+    applied = ucgov("apply", str(exported), "--auto-approve", "--allow-destroy")
+    assert applied.exit_code == 0, applied.output
+    assert "delete model" in applied.output
+    assert rest.status(f"/models/{catalog_name}.fraud.@legacy") == 404
+    assert rest.status(f"/models/{catalog_name}.true.ranker") == 200
+
+
+def test_keep_versions_keeps_the_newest_and_the_approved_one(ucgov, rest, write_spec, catalog_name):
+    make_by_hand(rest, catalog_name)
+    scorer = f"{catalog_name}.fraud.scorer"
+    for _ in range(3):
+        add_version(rest, scorer)  # versions 1..6, version 2 approved
+    specs = write_spec(pruning_spec(catalog_name, prune=False, keep=", keep_versions: 2"))
+
+    idle = ucgov("plan", str(specs), "--format", "json")
+    assert [c for c in json.loads(idle.output)["changes"] if c["action"] == "delete"] == []
+    assert any("keep_versions" in w for w in json.loads(idle.output)["warnings"])
+
+    spec = specs / "spec.yaml"
+    spec.write_text(spec.read_text().replace("      fraud:\n", "      fraud:\n        prune: true\n"))
+    applied = ucgov("apply", str(specs), "--auto-approve", "--allow-destroy")
+    assert applied.exit_code == 0, applied.output
+    assert versions_of(rest, scorer) == [2, 5, 6]
+    assert rest.status(f"/models/{catalog_name}.true.ranker") == 200  # prune on fraud only
