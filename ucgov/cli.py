@@ -113,8 +113,19 @@ def validate(paths: tuple[str, ...], variables: dict[str, str]) -> None:
     "--out", type=click.Path(dir_okay=False), help="Also save the plan to FILE, for `ucgov apply --plan FILE`."
 )
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 0 if no changes, 2 if changes are pending, 1 on error.")
+@click.option(
+    "--show-unmanaged",
+    is_flag=True,
+    help="Also list live catalogs, and schemas and models inside declared ones, that no spec declares.",
+)
 def plan(
-    paths: tuple[str, ...], variables: dict[str, str], url: str, fmt: str, out: str | None, detailed_exitcode: bool
+    paths: tuple[str, ...],
+    variables: dict[str, str],
+    url: str,
+    fmt: str,
+    out: str | None,
+    detailed_exitcode: bool,
+    show_unmanaged: bool,
 ) -> None:
     """Compare specs with the live server and show the changes apply would make.
 
@@ -126,7 +137,7 @@ def plan(
     from ucgov.render import render
 
     with UCClient(url, token=_token()) as client:
-        computed, _ = _plan(paths, variables, client)
+        computed, _ = _plan(paths, variables, client, show_unmanaged=show_unmanaged)
     click.echo(render(computed, fmt, color=_color()))
     if out:
         _save(computed, url, out)
@@ -347,14 +358,21 @@ def _load(paths: tuple[str, ...], variables: dict[str, str]):
     return load_specs(paths, variables=variables_from(os.environ, variables))
 
 
-def _plan(paths: tuple[str, ...], variables: dict[str, str], client):
-    """(the plan, the live state it was computed against)."""
-    from ucgov.live import read_state
+def _plan(paths: tuple[str, ...], variables: dict[str, str], client, *, show_unmanaged: bool = False):
+    """(the plan, the live state it was computed against); with show_unmanaged, what no spec declares too."""
+    from dataclasses import replace
+
+    from ucgov.live import read_catalog_names, read_state
     from ucgov.planner import diff
+    from ucgov.unmanaged import unmanaged
 
     desired = _load(paths, variables)
     live = read_state(client, desired)
-    return diff(desired, live), live
+    computed = diff(desired, live)
+    if show_unmanaged:
+        live = replace(live, catalogs=read_catalog_names(client))
+        computed = replace(computed, unmanaged=unmanaged(desired, live))
+    return computed, live
 
 
 def _save(computed, url: str, out: str) -> None:

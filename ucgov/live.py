@@ -63,6 +63,11 @@ def read_objects(client: UCClient, full_names: Iterable[str], *, with_versions: 
     return read_live(client, State(objects=stubs))
 
 
+def read_catalog_names(client: UCClient) -> tuple[str, ...]:
+    """Every live catalog's name, for plan --show-unmanaged."""
+    return tuple(c["name"] for c in client.iter_catalogs())
+
+
 def _in_parallel(pool: ThreadPoolExecutor, fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
     return list(pool.map(fn, items))
 

@@ -217,6 +217,14 @@ class Undeclared:
 
 
 @dataclass(frozen=True)
+class Unmanaged:
+    """A live catalog, schema or model that no spec declares (plan --show-unmanaged): ucgov leaves it alone."""
+
+    kind: Kind
+    full_name: str
+
+
+@dataclass(frozen=True)
 class Plan:
     """Changes in the order apply must make them, and what they were computed against."""
 
@@ -236,6 +244,8 @@ class Plan:
     """ucgov diff only: policies added, removed or changed, by name; for people, never steers apply."""
     undeclared: tuple[Undeclared, ...] = ()
     """ucgov diff only: objects the head stops declaring, whose grants ucgov no longer governs."""
+    unmanaged: tuple[Unmanaged, ...] | None = None
+    """plan --show-unmanaged only (None when not asked): live objects no spec declares; for people."""
 
     @property
     def empty(self) -> bool:

@@ -51,11 +51,12 @@ def _why(obj: Securable, live: LiveState) -> str:
     """Why it goes and, called out for the reviewer, what goes with it."""
     parts = ["no spec declares it; prune is on"]
     if obj.kind is Kind.MODEL and obj.versions:
-        parts.append(f"its {_count(len(obj.versions), 'version')} go with it")
+        parts.append(f"{_count(len(obj.versions), 'version')} {'goes' if len(obj.versions) == 1 else 'go'} with it")
     if obj.approved and obj.approved.version:
         parts.append(f"it holds the approved version {obj.approved.version}")
     if obj.kind is Kind.SCHEMA and live.children.get(obj.full_name):
-        parts.append(f"not empty: its {_count(len(live.children[obj.full_name]), 'model')} are deleted first")
+        n = len(live.children[obj.full_name])
+        parts.append(f"not empty: {_count(n, 'model')} inside {'is' if n == 1 else 'are'} deleted first")
     return "; ".join(parts)
 
 

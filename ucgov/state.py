@@ -184,3 +184,5 @@ class LiveState(State):
     undeclared: Mapping[str, Securable] = field(default_factory=dict)
     """Live schemas and models that no spec declares, read where prune applies (models with
     their versions): what a plan may delete."""
+    catalogs: tuple[str, ...] | None = None
+    """Every live catalog's name, read only for ``plan --show-unmanaged``."""

@@ -200,3 +200,31 @@ def test_keep_versions_keeps_the_newest_and_the_approved_one(ucgov, rest, write_
     assert applied.exit_code == 0, applied.output
     assert versions_of(rest, scorer) == [2, 5, 6]
     assert rest.status(f"/models/{catalog_name}.true.ranker") == 200  # prune on fraud only
+
+
+def test_show_unmanaged_lists_what_no_spec_declares_in_every_format(ucgov, rest, write_spec, catalog_name):
+    make_by_hand(rest, catalog_name)
+    other = f"{catalog_name}_other"
+    rest.post("/catalogs", {"name": other})
+    specs = write_spec(pruning_spec(catalog_name, prune=False))
+
+    text = ucgov("plan", str(specs), "--show-unmanaged")
+    assert text.exit_code == 0, text.output
+    assert f"  ? catalog {other}\n" in text.output
+    assert f"  ? schema {catalog_name}.true\n" in text.output
+    assert f"  ? model {catalog_name}.fraud.@legacy\n" in text.output
+    assert f"  ? model {catalog_name}.true.ranker\n" in text.output
+    assert f"catalog {catalog_name}: 2 of 3 schemas not declared" in text.output
+    assert f"schema {catalog_name}.fraud: 1 of 2 models not declared" in text.output
+    assert f"? catalog {LOCK_CATALOG}" not in text.output
+    assert f"? catalog {catalog_name}\n" not in text.output
+
+    document = json.loads(ucgov("plan", str(specs), "--show-unmanaged", "--format", "json").output)
+    listed = {o["address"]: o["kind"] for o in document["unmanaged"]["objects"]}
+    assert listed[other] == "catalog" and listed[f"{catalog_name}.empty"] == "schema"
+    assert document["unmanaged"]["undeclared_children"][catalog_name] == 2
+    markdown = ucgov("plan", str(specs), "--show-unmanaged", "--format", "markdown").output
+    assert f"- `{catalog_name}.true.ranker` (model)" in markdown
+
+    plain = json.loads(ucgov("plan", str(specs), "--format", "json").output)
+    assert "unmanaged" not in plain
