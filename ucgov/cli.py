@@ -261,9 +261,9 @@ def export(url: str, catalogs: tuple[str, ...], out: str, force: bool) -> None:
     with UCClient(url, token=_token()) as client:
         done = export_specs(client, Path(out), catalogs=catalogs, overwrite=force)
     for written in done.files:
-        click.echo(
-            f"Wrote {written.path}: catalog {written.catalog}, {written.schemas} schemas, {written.models} models."
-        )
+        schemas = f"{written.schemas} schema{'' if written.schemas == 1 else 's'}"
+        models = f"{written.models} model{'' if written.models == 1 else 's'}"
+        click.echo(f"Wrote {written.path}: catalog {written.catalog}, {schemas}, {models}.")
     if done.notes:
         click.echo(f"Left out ({len(done.notes)}), so that plan on these files changes nothing:", err=True)
         for note in done.notes:

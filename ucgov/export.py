@@ -87,15 +87,23 @@ def export(
     concurrency: int = CONCURRENCY,
 ) -> Exported:
     """Write one spec file per catalog (the named ones, else every catalog but ucgov's own) into ``out``."""
-    names = list(dict.fromkeys(catalogs)) or [
-        c["name"] for c in client.iter_catalogs() if c.get("name") not in RESERVED_CATALOGS
+    asked = list(dict.fromkeys(catalogs))
+    notes = [
+        Note(name, "not exported: ucgov's own apply lock, not a catalog to govern")
+        for name in asked
+        if name in RESERVED_CATALOGS
     ]
+    names = (
+        [n for n in asked if n not in RESERVED_CATALOGS]
+        if asked
+        else [c["name"] for c in client.iter_catalogs() if c.get("name") not in RESERVED_CATALOGS]
+    )
     bodies = {name: client.get_securable(Kind.CATALOG, name) for name in names} if catalogs else {}
     missing = [name for name, body in bodies.items() if body is None]
     if missing:
         raise ExportError(f"catalog {', '.join(missing)} does not exist on {client.url}; nothing was written")
     reader = _Reader(client, _known_users(client))
-    files, notes = [], []
+    files = []
     with ThreadPoolExecutor(max_workers=concurrency) as pool:
         reader.pool = pool
         for name in names:

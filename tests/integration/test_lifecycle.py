@@ -228,3 +228,48 @@ def test_show_unmanaged_lists_what_no_spec_declares_in_every_format(ucgov, rest,
 
     plain = json.loads(ucgov("plan", str(specs), "--format", "json").output)
     assert "unmanaged" not in plain
+
+
+def test_a_saved_plan_that_deletes_needs_allow_destroy_too(ucgov, rest, write_spec, catalog_name, tmp_path):
+    make_by_hand(rest, catalog_name)
+    specs = write_spec(pruning_spec(catalog_name))
+    saved = tmp_path / "plan.json"
+    assert ucgov("plan", str(specs), "--out", str(saved)).exit_code == 0
+
+    refused = ucgov("apply", "--plan", str(saved), "--auto-approve")
+    assert refused.exit_code == 1
+    assert "--allow-destroy" in refused.stderr
+    assert rest.status(f"/schemas/{catalog_name}.empty") == 200
+
+    applied = ucgov("apply", "--plan", str(saved), "--auto-approve", "--allow-destroy")
+    assert applied.exit_code == 0, applied.output
+    assert [s["name"] for s in rest.get(f"/schemas?catalog_name={catalog_name}")["schemas"]] == ["fraud"]
+
+
+def test_a_version_registered_after_the_plan_is_not_deleted_with_its_model(
+    ucgov, rest, write_spec, catalog_name, tmp_path
+):
+    make_by_hand(rest, catalog_name)
+    specs = write_spec(pruning_spec(catalog_name))
+    saved = tmp_path / "plan.json"
+    assert ucgov("plan", str(specs), "--out", str(saved)).exit_code == 0
+    add_version(rest, f"{catalog_name}.true.ranker")  # version 2, which no reviewer saw go
+
+    stale = ucgov("apply", "--plan", str(saved), "--auto-approve", "--allow-destroy")
+    assert stale.exit_code == 1
+    assert f"delete model {catalog_name}.true.ranker" in stale.stderr
+    assert versions_of(rest, f"{catalog_name}.true.ranker") == [1, 2]
+
+
+def test_export_streams_more_than_a_page_of_models(ucgov, rest, tmp_path, catalog_name):
+    rest.post("/catalogs", {"name": catalog_name})
+    rest.post("/schemas", {"name": "many", "catalog_name": catalog_name})
+    names = [f"m{i:03d}" for i in range(230)]
+    for name in names:
+        rest.post("/models", {"name": name, "catalog_name": catalog_name, "schema_name": "many", "comment": name})
+    out = tmp_path / "specs"
+
+    exported = ucgov("export", "--catalog", catalog_name, "--out", str(out))
+    assert exported.exit_code == 0, exported.output
+    assert "1 schema, 230 models" in exported.output
+    assert "No changes" in ucgov("plan", str(out)).output
