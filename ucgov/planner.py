@@ -6,6 +6,7 @@ No I/O, no clock, no environment: every test of planning needs no server.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 
 from ucgov import gates, prune, review
 from ucgov.errors import Location, SpecError, SpecProblem
@@ -86,6 +87,7 @@ def diff_specs(base: DesiredState, head: DesiredState) -> Plan:
     return Plan(
         changes=tuple(changes),
         objects=tuple(o.full_name for o in ordered),
+        warnings=tuple(prune.review_warnings(base, head)),
         policy_changes=review.policy_changes(base, head),
         undeclared=review.undeclared(base, head),
     )
@@ -94,7 +96,10 @@ def diff_specs(base: DesiredState, head: DesiredState) -> Plan:
 def _approval_edit(want: Securable, had: Securable | None) -> list[Change]:
     before = had.approved if had else None
     wanted = want.approved
-    if wanted is None or wanted == before:
+    # keep_versions says which versions to keep, not which one is approved
+    if wanted is None or (
+        before is not None and replace(wanted, keep_versions=None) == replace(before, keep_versions=None)
+    ):
         return []
     payload = ApprovalChange(
         wanted.version,

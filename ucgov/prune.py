@@ -114,5 +114,31 @@ def warnings(desired: DesiredState, live: LiveState, changes: list[Change]) -> l
     return found
 
 
+def review_warnings(base: DesiredState, head: DesiredState) -> list[str]:
+    """ucgov diff: where the head starts deleting on apply, which the changes alone would not show."""
+    found = []
+    for obj in head.ordered():
+        parent = obj.full_name.rsplit(".", 1)[0]
+        if obj.kind is not Kind.MODEL and prunes(head, obj.full_name) and not _pruned_in(base, obj.full_name):
+            found.append(
+                f"prune is turned on inside {obj.kind.label} {obj.full_name}: apply --allow-destroy will delete "
+                "the live schemas and models in it that no spec declares"
+            )
+        keep = obj.approved.keep_versions if obj.approved else None
+        had = base.get(obj.full_name)
+        kept = had.approved.keep_versions if had and had.approved and _pruned_in(base, parent) else None
+        if keep and prunes(head, parent) and keep != kept:
+            found.append(
+                f"model {obj.full_name}: keep_versions: {keep} now applies: apply --allow-destroy will delete its older, "
+                "unapproved versions"
+            )
+    return found
+
+
+def _pruned_in(desired: DesiredState, full_name: str) -> bool:
+    """Whether ``full_name`` is declared in ``desired`` with prune on for what is inside it."""
+    return full_name in desired.objects and prunes(desired, full_name)
+
+
 def _count(n: int, word: str, plural: str | None = None) -> str:
     return f"{n} {word if n == 1 else plural or word + 's'}"

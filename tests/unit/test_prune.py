@@ -187,3 +187,15 @@ def test_apply_refuses_deletes_without_allow_destroy_before_any_request(load_spe
         apply_checked(checked, client=None)  # a request would fail on None: none is made
     assert "--allow-destroy" in str(refused.value)
     assert "delete model ml.fraud.old" in str(refused.value)
+
+
+def test_a_review_calls_out_prune_turned_on_and_is_not_fooled_by_keep_versions(load_spec):
+    from ucgov.planner import diff_specs
+
+    base = load_spec(KEEP.format(prune="false").replace(", keep_versions: 2", ""))
+    head = load_spec(KEEP.format(prune="false").replace("      fraud:\n", "      fraud:\n        prune: true\n"))
+    reviewed = diff_specs(base, head)
+    assert reviewed.changes == ()  # keep_versions is not a new approval
+    assert any("prune is turned on inside schema ml.fraud" in w for w in reviewed.warnings)
+    assert any("keep_versions: 2" in w and "ml.fraud.scorer" in w for w in reviewed.warnings)
+    assert diff_specs(head, head).warnings == ()
