@@ -6,7 +6,8 @@ apply can tell a step still to do from one already done or one whose object move
 
     action            payload          precondition it carries
     create, update,   ObjectChange     before: the live values of the changed fields
-      delete                           (None for create: the object is absent)
+      delete                           (None for create: the object is absent); a model's
+                                       delete also lists the versions that go with it
     grant, revoke     GrantChange      held: the principal's privileges on the object
     register          Registration     (none: a READY version from the run means done)
     approve           ApprovalChange   replaces: the approved version when planned
