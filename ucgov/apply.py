@@ -11,11 +11,11 @@ from dataclasses import dataclass
 
 from ucgov import approval, preconditions, versions
 from ucgov.client import UCClient
-from ucgov.errors import ApiError, ApplyError, StalePlanError, UcgovError
+from ucgov.errors import ApiError, ApplyError, DestroyNotAllowed, StalePlanError, UcgovError
 from ucgov.live import read_objects
-from ucgov.plan import Action, ApprovalChange, Change, GrantChange, ObjectChange, Plan, Registration
+from ucgov.plan import Action, ApprovalChange, Change, GrantChange, ObjectChange, Plan, Registration, VersionDeletion
 from ucgov.preconditions import Status
-from ucgov.state import Kind, LiveState, Securable
+from ucgov.state import Approval, Kind, LiveState, Securable
 from ucgov.transport import OutcomeUnknown
 
 PARALLELISM = 16
@@ -74,17 +74,30 @@ def check(plan: Plan, live: LiveState) -> Checked:
 
 
 def apply_plan(
-    plan: Plan, client: UCClient, *, live: LiveState | None = None, progress: Callable[[str], None] = lambda _: None
+    plan: Plan,
+    client: UCClient,
+    *,
+    live: LiveState | None = None,
+    allow_destroy: bool = False,
+    progress: Callable[[str], None] = lambda _: None,
 ) -> Applied:
     """Check the plan against ``live`` (read again when not given) and make the changes still to do."""
     checked = check(plan, live if live is not None else read_touched(client, plan))
-    return apply_checked(checked, client, progress=progress)
+    return apply_checked(checked, client, allow_destroy=allow_destroy, progress=progress)
+
+
+def refuse_destroy(checked: Checked, *, allow_destroy: bool) -> None:
+    """DestroyNotAllowed, before anything is changed, if a pending change deletes and deleting was not allowed."""
+    deletes = [c.describe() for c in checked.pending if c.action is Action.DELETE]
+    if deletes and not allow_destroy:
+        raise DestroyNotAllowed(deletes)
 
 
 def apply_checked(
     checked: Checked,
     client: UCClient,
     *,
+    allow_destroy: bool = False,
     progress: Callable[[str], None] = lambda _: None,
     stop_requested: Callable[[], int | None] = lambda: None,
     parallelism: int = PARALLELISM,
@@ -95,6 +108,7 @@ def apply_checked(
     when ``stop_requested`` gives a signal number (SIGINT, SIGTERM), no new step starts, the
     ones in flight finish, and the error says exactly what was applied; a signal exits 128 + it.
     """
+    refuse_destroy(checked, allow_destroy=allow_destroy)
     applier = _Applier(client)
     made: list[str] = []
     remaining = waves(apply_steps(checked.pending))
@@ -195,6 +209,10 @@ class _Applier:
             self.created.add(change.address.full_name)
         elif isinstance(p, ObjectChange) and change.action is Action.UPDATE:
             _update(change, p, client)
+        elif isinstance(p, ObjectChange) and change.action is Action.DELETE:
+            _delete(change, p, client)
+        elif isinstance(p, VersionDeletion):
+            _delete_version(change, p, client)
         elif isinstance(p, Registration):
             name = change.address.full_name
             self.registered[name] = versions.register(client, name, p)
@@ -212,7 +230,12 @@ class _Applier:
 def read_touched(client: UCClient, plan: Plan, *, parallelism: int = PARALLELISM) -> LiveState:
     """The live state of every object the plan changes, with versions where it registers or approves."""
     names = list(dict.fromkeys(c.address.full_name for c in plan.changes))
-    with_versions = {c.address.full_name for c in plan.changes if c.action in (Action.REGISTER, Action.APPROVE)}
+    with_versions = {
+        c.address.full_name
+        for c in plan.changes
+        if c.action in (Action.REGISTER, Action.APPROVE)
+        or (c.action is Action.DELETE and c.address.kind is Kind.MODEL)  # deletes check the versions
+    }
     return read_objects(client, names, with_versions=with_versions, concurrency=parallelism)
 
 
@@ -251,6 +274,50 @@ def _update(change: Change, p: ObjectChange, client: UCClient) -> None:
     if kind is Kind.MODEL and "comment" in fields:  # keep the approval line under the new comment
         fields["comment"] = approval.write(fields["comment"], approved)
     client.update_securable(kind, name, fields)
+
+
+def _delete(change: Change, p: ObjectChange, client: UCClient) -> None:
+    """Delete the object, checked just before: a model's versions go with it only if they are the planned ones.
+
+    Schemas and catalogs are deleted without force: the server refuses one that is not empty,
+    so nothing created inside since the plan goes with it.
+    """
+    kind, name = change.address.kind, change.address.full_name
+    live = _live_for_delete(kind, name, client)
+    if not _still_to_do((change,), live):
+        return
+    try:
+        client.delete_securable(kind, name, force=kind is Kind.MODEL and bool(p.versions))
+    except ApiError as exc:
+        if not exc.not_found:  # gone already, e.g. a repeated DELETE whose first answer was lost
+            raise
+
+
+def _delete_version(change: Change, p: VersionDeletion, client: UCClient) -> None:
+    """Delete the version, unless it has become the approved one since the plan (StalePlanError)."""
+    name = change.address.full_name
+    if not _still_to_do((change,), _live_for_delete(Kind.MODEL, name, client)):
+        return
+    try:
+        client.delete_version(name, p.version)
+    except ApiError as exc:
+        if not exc.not_found:
+            raise
+
+
+def _live_for_delete(kind: Kind, name: str, client: UCClient) -> Securable | None:
+    body = client.get_securable(kind, name)
+    if body is None:
+        return None
+    if kind is not Kind.MODEL:
+        return Securable(kind, name)
+    _, approved = approval.read(body.get("comment"))
+    return Securable(
+        kind,
+        name,
+        versions=tuple(client.list_versions(name)),
+        approved=Approval(version=approved) if approved else None,
+    )
 
 
 def _approve(name: str, p: ApprovalChange, client: UCClient, registered: dict[str, int]) -> int:

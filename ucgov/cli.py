@@ -95,6 +95,7 @@ def cli() -> None:
       ucgov plan specs/              show what would change on the server
       ucgov apply specs/             make it so (asks first)
       ucgov diff origin/main         who gains and loses what, between git revisions
+      ucgov export --out specs/      write specs for catalogs that already exist
       ucgov resolve c.s.model        the approved version's models:/ URI
       ucgov sandbox start            run a local Unity Catalog server to try it
     """
@@ -123,6 +124,11 @@ def validate(paths: tuple[str, ...], variables: dict[str, str]) -> None:
 )
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 0 if no changes, 2 if changes are pending, 1 on error.")
 @parallelism_option
+@click.option(
+    "--show-unmanaged",
+    is_flag=True,
+    help="Also list live catalogs, and schemas and models inside declared ones, that no spec declares.",
+)
 def plan(
     paths: tuple[str, ...],
     variables: dict[str, str],
@@ -131,6 +137,7 @@ def plan(
     out: str | None,
     detailed_exitcode: bool,
     parallelism: int,
+    show_unmanaged: bool,
 ) -> None:
     """Compare specs with the live server and show the changes apply would make.
 
@@ -144,7 +151,7 @@ def plan(
     if out and not Path(out).resolve().parent.is_dir():
         raise UcgovError(f"cannot save the plan to {out}: the folder {Path(out).parent} does not exist")
     with UCClient(url, token=_token()) as client:
-        computed, _ = _plan(paths, variables, client, parallelism)
+        computed, _ = _plan(paths, variables, client, parallelism, show_unmanaged=show_unmanaged)
     click.echo(render(computed, fmt, color=_color()))
     if out:
         _save(computed, url, out)
@@ -162,7 +169,9 @@ def plan(
 )
 @click.option("--auto-approve", is_flag=True, help="Apply without asking (for pipelines).")
 @click.option(
-    "--allow-destroy", is_flag=True, help="Reserved for deleting objects (settings.prune); ucgov deletes nothing yet."
+    "--allow-destroy",
+    is_flag=True,
+    help="Let apply delete what the plan deletes (prune, keep_versions); without it such a plan is refused.",
 )
 @click.option(
     "--lock-timeout",
@@ -190,10 +199,12 @@ def apply(
     was changed by someone else since, and with PATHS also if the specs differ from those it
     was made from. Changes already in place are skipped. If a request fails, apply stops,
     lists what was and wasn't applied, and exits 1; running it again (with the same plan file
-    too) finishes the job. SIGINT or SIGTERM ends it after the request in flight, with the same
-    account (exit 130 or 143). While it writes, apply holds a lock on the server (see `ucgov unlock`).
+    too) finishes the job. A plan that deletes anything (specs with prune) is refused, before
+    any change, unless --allow-destroy is given. SIGINT or SIGTERM ends it after the requests
+    in flight, with the same account (exit 130 or 143). While it writes, apply holds a lock on
+    the server (see `ucgov unlock`).
     """
-    from ucgov.apply import apply_checked, check, read_touched
+    from ucgov.apply import apply_checked, check, read_touched, refuse_destroy
     from ucgov.client import UCClient
     from ucgov.lock import apply_lock
     from ucgov.render import render_text, summary_line
@@ -212,12 +223,14 @@ def apply(
             click.echo(f"  already done: {line}")
         if not checked.pending:
             return
+        refuse_destroy(checked, allow_destroy=allow_destroy)
         if not auto_approve:
             _confirm()
         with apply_lock(client, timeout=lock_timeout), _signals_deferred() as stop_requested:
             applied = apply_checked(
                 checked,
                 client,
+                allow_destroy=allow_destroy,
                 progress=lambda line: click.echo(f"  done: {line}"),
                 stop_requested=stop_requested,
                 parallelism=parallelism,
@@ -291,6 +304,44 @@ def diff_command(base_ref: str, refs_and_paths: tuple[str, ...], variables: dict
     reviewed = diff_specs(base, head)
     title = f"ucgov diff {base_ref}..{head_ref or 'working tree'}"
     click.echo(render(reviewed, fmt, color=_color(), title=title))
+
+
+@cli.command()
+@url_option
+@click.option(
+    "--catalog",
+    "catalogs",
+    multiple=True,
+    metavar="NAME",
+    help="Export this catalog (repeatable); default: every catalog except ucgov's own.",
+)
+@click.option(
+    "--out", type=click.Path(file_okay=False), default="specs", show_default=True, help="Write the spec files here."
+)
+@click.option("--force", is_flag=True, help="Overwrite spec files that already exist.")
+def export(url: str, catalogs: tuple[str, ...], out: str, force: bool) -> None:
+    """Write specs for what exists live: one OUT/CATALOG.yaml per catalog.
+
+    Schemas, models, comments, properties, grants (authoritative) and the approved version
+    are written as a person would write them, so `ucgov plan OUT` right after reports no
+    changes. What a spec cannot express is left out and listed. Adopting an existing
+    catalog: export, commit, review the files, then plan and apply from them.
+    """
+    from ucgov.client import UCClient
+    from ucgov.export import export as export_specs
+
+    with UCClient(url, token=_token()) as client:
+        done = export_specs(client, Path(out), catalogs=catalogs, overwrite=force)
+    for written in done.files:
+        schemas = f"{written.schemas} schema{'' if written.schemas == 1 else 's'}"
+        models = f"{written.models} model{'' if written.models == 1 else 's'}"
+        click.echo(f"Wrote {written.path}: catalog {written.catalog}, {schemas}, {models}.")
+    if done.notes:
+        click.echo(f"Left out ({len(done.notes)}), so that plan on these files changes nothing:", err=True)
+        for note in done.notes:
+            click.echo(f"  {note}", err=True)
+    if not done.files:
+        click.echo("No catalogs to export.", err=True)
 
 
 @cli.command()
@@ -393,14 +444,23 @@ def _load(paths: tuple[str, ...], variables: dict[str, str]):
     return load_specs(paths, variables=variables_from(os.environ, variables))
 
 
-def _plan(paths: tuple[str, ...], variables: dict[str, str], client, parallelism: int = 16):
-    """(the plan, the live state it was computed against)."""
-    from ucgov.live import read_state
+def _plan(
+    paths: tuple[str, ...], variables: dict[str, str], client, parallelism: int = 16, *, show_unmanaged: bool = False
+):
+    """(the plan, the live state it was computed against); with show_unmanaged, what no spec declares too."""
+    from dataclasses import replace
+
+    from ucgov.live import read_catalog_names, read_state
     from ucgov.planner import diff
+    from ucgov.unmanaged import unmanaged
 
     desired = _load(paths, variables)
     live = read_state(client, desired, concurrency=parallelism)
-    return diff(desired, live), live
+    computed = diff(desired, live)
+    if show_unmanaged:
+        live = replace(live, catalogs=read_catalog_names(client))
+        computed = replace(computed, unmanaged=unmanaged(desired, live))
+    return computed, live
 
 
 def _save(computed, url: str, out: str) -> None:

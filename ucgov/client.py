@@ -100,6 +100,18 @@ class UCClient:
                 return emails - {""}
             start += len(page)
 
+    def iter_catalogs(self) -> Iterator[dict]:
+        """Every catalog, a page at a time, sorted by name as the server lists them."""
+        return self._pages(f"{API}/catalogs", "catalogs", {})
+
+    def iter_schemas(self, catalog: str) -> Iterator[dict]:
+        """Every schema in a catalog, a page at a time."""
+        return self._pages(f"{API}/schemas", "schemas", {"catalog_name": catalog})
+
+    def iter_models(self, catalog: str, schema: str) -> Iterator[dict]:
+        """Every registered model in a schema, a page at a time."""
+        return self._pages(f"{API}/models", "registered_models", {"catalog_name": catalog, "schema_name": schema})
+
     def list_schemas(self, catalog: str) -> list[dict]:
         """Every schema in a catalog, as the server lists it."""
         return list(self._pages(f"{API}/schemas", "schemas", {"catalog_name": catalog}))
@@ -186,7 +198,10 @@ class UCClient:
         return self._json("PATCH", path, json=body, what=what, repeat=Repeat.TRANSITION)
 
     def delete_securable(self, kind: Kind, full_name: str, *, force: bool = False) -> None:
-        """Delete the object; ``force`` also deletes what it holds (a catalog's schemas, a model's versions)."""
+        """Delete the object; the server refuses a non-empty one unless ``force`` (a model's versions go with it).
+
+        One already gone counts as deleted: a repeated DELETE whose first answer was lost.
+        """
         path = f"{API}/{_COLLECTION[kind]}/{quote(full_name)}"
         params = {"force": "true"} if force else {}
         try:

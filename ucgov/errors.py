@@ -5,7 +5,8 @@ Only ``ucgov.cli`` catches them; everything else raises and lets them travel.
     UcgovError                  exit 1, base of everything below
     ├── SpecError               one or more problems in spec files (path:line:col)
     ├── PlanError               the specs cannot be reconciled with the live state
-    │   └── StalePlanError      a saved plan's objects changed on the server since it was made
+    │   ├── StalePlanError      a saved plan's objects changed on the server since it was made
+    │   └── DestroyNotAllowed   the plan deletes something and apply was not given --allow-destroy
     ├── PlanFileError           a saved plan file is unreadable, from another version, or edited
     ├── ApiError                the Unity Catalog server refused or failed a request
     │   └── AuthError           401/403: bad token or missing privilege
@@ -82,6 +83,18 @@ class StalePlanError(PlanError):
             "stale plan: the server no longer holds what these changes were planned against "
             f"(someone changed their objects since):\n{listed}\n"
             "Nothing was applied. Make a new plan, review it, and apply that one"
+        )
+
+
+class DestroyNotAllowed(PlanError):
+    """The plan deletes objects or versions, and apply was not told it may (--allow-destroy)."""
+
+    def __init__(self, deletes: Sequence[str]) -> None:
+        self.deletes = tuple(deletes)
+        listed = "\n".join(f"  {line}" for line in self.deletes)
+        super().__init__(
+            f"this plan deletes {len(self.deletes)} object(s) or version(s):\n{listed}\n"
+            "Nothing was changed. Review the deletes, then run apply again with --allow-destroy"
         )
 
 

@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import TypeVar
 
-from ucgov import approval
+from ucgov import approval, prune
 from ucgov.client import UCClient
 from ucgov.errors import AuthError
 from ucgov.state import Approval, DesiredState, Grants, GrantsMode, Kind, LiveState, ModelVersion, Securable, State
@@ -57,8 +57,9 @@ def read_live(client: UCClient, desired: State, *, concurrency: int = CONCURRENC
             o.full_name: _securable(o, bodies[o.full_name], grants.get(o.full_name, {}), versions.get(o.full_name, ()))
             for o in existing
         }
+        undeclared = _undeclared(pool, client, desired, children) if from_specs else {}
         known = users.result() if users else None
-    return LiveState(objects=objects, known_principals=known, children=children)
+    return LiveState(objects=objects, known_principals=known, children=children, undeclared=undeclared)
 
 
 def _grants_of(client: UCClient) -> Callable[[Securable], Grants]:
@@ -114,8 +115,26 @@ def read_objects(
     return read_live(client, State(objects=stubs), concurrency=concurrency)
 
 
+def read_catalog_names(client: UCClient) -> tuple[str, ...]:
+    """Every live catalog's name, for plan --show-unmanaged."""
+    return tuple(c["name"] for c in client.iter_catalogs())
+
+
 def _in_parallel(pool: ThreadPoolExecutor, fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
     return list(pool.map(fn, items))
+
+
+def _undeclared(
+    pool: ThreadPoolExecutor, client: UCClient, desired: State, children: dict[str, tuple[str, ...]]
+) -> dict[str, Securable]:
+    """The live objects prune would delete, with what a reviewer must see: fields, versions, approval."""
+    assert isinstance(desired, DesiredState)
+    names = prune.retired(desired, LiveState(children=children))
+    bodies = _in_parallel(pool, lambda n: client.get_securable(Kind.of(n), n), names)
+    found = [(n, b) for n, b in zip(names, bodies, strict=True) if b is not None]  # gone meanwhile: nothing to do
+    models = [n for n, _ in found if Kind.of(n) is Kind.MODEL]
+    versions = dict(zip(models, _in_parallel(pool, client.list_versions, models), strict=True))
+    return {n: _securable(Securable(Kind.of(n), n), b, {}, versions.get(n, ())) for n, b in found}
 
 
 def _known_users(client: UCClient) -> frozenset[str] | None:

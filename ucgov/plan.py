@@ -6,10 +6,12 @@ apply can tell a step still to do from one already done or one whose object move
 
     action            payload          precondition it carries
     create, update,   ObjectChange     before: the live values of the changed fields
-      delete                           (None for create: the object is absent)
+      delete                           (None for create: the object is absent); a model's
+                                       delete also lists the versions that go with it
     grant, revoke     GrantChange      held: the principal's privileges on the object
     register          Registration     (none: a READY version from the run means done)
     approve           ApprovalChange   replaces: the approved version when planned
+    delete (version)  VersionDeletion  (none: absent means done; apply refuses if it is now approved)
 
 ``Change.before`` and ``Change.after`` give the same facts as plain values for display and
 for ``plan --format json``; apply never reads them.
@@ -83,6 +85,15 @@ class ObjectChange:
 
     before: Fields | None = None
     after: Fields | None = None
+    versions: tuple[int, ...] = ()
+    """Deleting a model: the versions that go with it. Apply refuses if the server holds others."""
+
+
+@dataclass(frozen=True)
+class VersionDeletion:
+    """Delete one version of the address's model (keep_versions)."""
+
+    version: int
 
 
 @dataclass(frozen=True)
@@ -124,7 +135,7 @@ class ApprovalChange:
     """For reviews between revisions only: the run the base revision approved."""
 
 
-Payload = ObjectChange | GrantChange | Registration | ApprovalChange
+Payload = ObjectChange | GrantChange | Registration | ApprovalChange | VersionDeletion
 
 
 @dataclass(frozen=True)
@@ -145,6 +156,8 @@ class Change:
             return p.privileges if self.action is Action.REVOKE else None
         if isinstance(p, Registration):
             return {"unfinished": list(p.unfinished)}
+        if isinstance(p, VersionDeletion):
+            return {"version": p.version}
         return {"version": p.replaces}
 
     @property
@@ -157,6 +170,8 @@ class Change:
             return p.privileges if self.action is Action.GRANT else None
         if isinstance(p, Registration):
             return {"run": p.run, "artifact_path": p.artifact_path}
+        if isinstance(p, VersionDeletion):
+            return None
         return {"version": p.version, "run": p.run}
 
     def describe(self) -> str:
@@ -168,6 +183,8 @@ class Change:
             return f"{verb} {', '.join(p.privileges)} on {where} {preposition} {self.address.principal}"
         if isinstance(p, Registration):
             return f"register run {p.run} (artifact path '{p.artifact_path}') as a new version of model {self.address.full_name}"
+        if isinstance(p, VersionDeletion):
+            return f"delete version {p.version} of model {self.address.full_name}"
         if isinstance(p, ApprovalChange):
             which = f"version {p.version}" if p.version else f"the version from run {p.run}"
             return f"approve {which} of model {self.address.full_name}"
@@ -201,6 +218,14 @@ class Undeclared:
 
 
 @dataclass(frozen=True)
+class Unmanaged:
+    """A live catalog, schema or model that no spec declares (plan --show-unmanaged): ucgov leaves it alone."""
+
+    kind: Kind
+    full_name: str
+
+
+@dataclass(frozen=True)
 class Plan:
     """Changes in the order apply must make them, and what they were computed against."""
 
@@ -220,6 +245,8 @@ class Plan:
     """ucgov diff only: policies added, removed or changed, by name; for people, never steers apply."""
     undeclared: tuple[Undeclared, ...] = ()
     """ucgov diff only: objects the head stops declaring, whose grants ucgov no longer governs."""
+    unmanaged: tuple[Unmanaged, ...] | None = None
+    """plan --show-unmanaged only (None when not asked): live objects no spec declares; for people."""
 
     @property
     def empty(self) -> bool:

@@ -30,6 +30,7 @@ from ucgov.plan import (
     Payload,
     Plan,
     Registration,
+    VersionDeletion,
 )
 from ucgov.state import GrantsMode, Kind
 
@@ -104,7 +105,10 @@ def _change_document(change: Change) -> dict[str, Any]:
 
 def _payload_document(p: Payload) -> dict[str, Any]:
     if isinstance(p, ObjectChange):
-        return {"before": _fields_document(p.before), "after": _fields_document(p.after)}
+        found = {"before": _fields_document(p.before), "after": _fields_document(p.after)}
+        return found | ({"versions": list(p.versions)} if p.versions else {})
+    if isinstance(p, VersionDeletion):
+        return {"version": p.version}
     if isinstance(p, GrantChange):
         return {"privileges": list(p.privileges), "held": sorted(p.held), "mode": p.mode.value}
     if isinstance(p, Registration):
@@ -123,8 +127,11 @@ def _change(doc: dict[str, Any]) -> Change:
 
 
 def _payload(action: Action, doc: dict[str, Any]) -> Payload:
+    if action is Action.DELETE and "version" in doc:
+        return VersionDeletion(doc["version"])
     if action in (Action.CREATE, Action.UPDATE, Action.DELETE):
-        return ObjectChange(before=_fields(doc["before"]), after=_fields(doc["after"]))
+        versions = tuple(doc.get("versions", ()))
+        return ObjectChange(before=_fields(doc["before"]), after=_fields(doc["after"]), versions=versions)
     if action.is_grant:
         return GrantChange(tuple(doc["privileges"]), frozenset(doc["held"]), GrantsMode(doc["mode"]))
     if action is Action.REGISTER:
@@ -203,7 +210,33 @@ _SCHEMA: dict[str, Any] = {
                     "reason": {"type": "string"},
                 },
                 "allOf": [
-                    _payload_schema(["create", "update", "delete"], {"before": _FIELDS, "after": _FIELDS}),
+                    _payload_schema(["create", "update"], {"before": _FIELDS, "after": _FIELDS}),
+                    {
+                        "if": {"properties": {"action": {"const": "delete"}}},
+                        "then": {
+                            "properties": {
+                                "payload": {
+                                    "oneOf": [
+                                        {
+                                            "type": "object",
+                                            "required": ["before", "after"],
+                                            "properties": {
+                                                "before": _FIELDS,
+                                                "after": {"type": "null"},
+                                                "versions": {"type": "array", "items": {"type": "integer"}},
+                                            },
+                                        },
+                                        {
+                                            "type": "object",
+                                            "required": ["version"],
+                                            "additionalProperties": False,
+                                            "properties": {"version": {"type": "integer", "minimum": 1}},
+                                        },
+                                    ]
+                                }
+                            }
+                        },
+                    },
                     _payload_schema(
                         ["grant", "revoke"],
                         {"privileges": _STRINGS, "held": _STRINGS, "mode": {"enum": [m.value for m in GrantsMode]}},

@@ -6,8 +6,9 @@ No I/O, no clock, no environment: every test of planning needs no server.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 
-from ucgov import gates, review
+from ucgov import gates, prune, review
 from ucgov.errors import Location, SpecError, SpecProblem
 from ucgov.plan import Action, Address, ApprovalChange, Change, Fields, GrantChange, ObjectChange, Plan, Registration
 from ucgov.privileges import in_reading_order
@@ -15,9 +16,11 @@ from ucgov.state import DesiredState, Grants, GrantsMode, Kind, LiveState, RunIn
 
 
 def diff(desired: DesiredState, live: LiveState) -> Plan:
-    """The changes in apply's order: objects parents first, registrations, grants, then approvals.
+    """The changes in apply's order: objects parents first, registrations, grants, approvals, then deletes.
 
-    Approvals come last so that a failed grant leaves the old approval standing. Every problem
+    Approvals come after grants so that a failed grant leaves the old approval standing; deletes
+    (where prune is on) come last, children before parents, so nothing is lost if an earlier
+    change fails. Every problem
     that stops planning (unknown principals, approvals, properties) is raised at once.
     """
     ordered = desired.ordered()
@@ -34,11 +37,17 @@ def diff(desired: DesiredState, live: LiveState) -> Plan:
         + [c for c in approvals if c.action is Action.REGISTER]
         + grant_changes
         + [c for c in approvals if c.action is Action.APPROVE]
+        + prune.version_changes(desired, live)
+        + prune.delete_changes(desired, live)
     )
     return Plan(
         changes=tuple(changes),
         objects=tuple(o.full_name for o in ordered),
-        warnings=tuple(plan_warnings(desired, live) + emptied_grants_warnings(desired, grant_changes)),
+        warnings=tuple(
+            plan_warnings(desired, live)
+            + emptied_grants_warnings(desired, grant_changes)
+            + prune.warnings(desired, live, changes)
+        ),
         grants_modes=grants_modes(desired, changes),
         specs_digest=desired.digest,
         live_children=tuple(sorted({name for names in live.children.values() for name in names})),
@@ -78,6 +87,7 @@ def diff_specs(base: DesiredState, head: DesiredState) -> Plan:
     return Plan(
         changes=tuple(changes),
         objects=tuple(o.full_name for o in ordered),
+        warnings=tuple(prune.review_warnings(base, head)),
         policy_changes=review.policy_changes(base, head),
         undeclared=review.undeclared(base, head),
     )
@@ -86,7 +96,10 @@ def diff_specs(base: DesiredState, head: DesiredState) -> Plan:
 def _approval_edit(want: Securable, had: Securable | None) -> list[Change]:
     before = had.approved if had else None
     wanted = want.approved
-    if wanted is None or wanted == before:
+    # keep_versions says which versions to keep, not which one is approved
+    if wanted is None or (
+        before is not None and replace(wanted, keep_versions=None) == replace(before, keep_versions=None)
+    ):
         return []
     payload = ApprovalChange(
         wanted.version,
@@ -104,8 +117,6 @@ def plan_warnings(desired: DesiredState, live: LiveState) -> list[str]:
     warnings = []
     if live.known_principals is None and desired.principals:
         warnings.append("principals were not checked: only the metastore owner's token may list users")
-    if desired.prune:
-        warnings.append("settings.prune is not supported yet: ucgov deletes nothing, whatever the specs say")
     return warnings
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from enum import Enum
 
-from ucgov.plan import Action, ApprovalChange, Change, GrantChange, ObjectChange, Registration
+from ucgov.plan import Action, ApprovalChange, Change, GrantChange, ObjectChange, Registration, VersionDeletion
 from ucgov.state import LiveState, Securable
 
 
@@ -34,16 +34,22 @@ def status(change: Change, live: Securable | None) -> Status:
         return _grant_status(change, p, live)
     if isinstance(p, Registration):
         return Status.DONE if live and _ready_from(live, p.run, p.artifact_path) else Status.PENDING
+    if isinstance(p, VersionDeletion):
+        return _version_deletion_status(p, live)
     return _approval_status(p, live)
 
 
 def statuses(changes: Iterable[Change], live: LiveState) -> list[Status]:
-    return [status(c, live.get(c.address.full_name)) for c in changes]
+    # a delete's object is undeclared, so a plan's own live state holds it apart from the declared ones
+    return [status(c, live.get(c.address.full_name) or live.undeclared.get(c.address.full_name)) for c in changes]
 
 
 def _object_status(action: Action, p: ObjectChange, live: Securable | None) -> Status:
     if action is Action.DELETE:
-        return Status.DONE if live is None else Status.PENDING
+        if live is None:
+            return Status.DONE
+        # a model's versions go with it: one registered since the plan was reviewed must not
+        return Status.MOVED if {v.version for v in live.versions} - set(p.versions) else Status.PENDING
     if live is None:
         return Status.PENDING if action is Action.CREATE else Status.MOVED
     now = _fields(live, p.after)
@@ -78,6 +84,13 @@ def _approval_status(p: ApprovalChange, live: Securable | None) -> Status:
     if target is not None and approved == target:
         return Status.DONE
     return Status.PENDING if approved == p.replaces else Status.MOVED
+
+
+def _version_deletion_status(p: VersionDeletion, live: Securable | None) -> Status:
+    if live is None or p.version not in {v.version for v in live.versions}:
+        return Status.DONE
+    approved = live.approved.version if live.approved else None
+    return Status.MOVED if approved == p.version else Status.PENDING
 
 
 def _ready_from(live: Securable, run: str, artifact_path: str) -> int | None:

@@ -70,6 +70,8 @@ class Approval:
     run: str | None = None
     artifact_path: str = "model"
     require: tuple[Gate, ...] = ()
+    keep_versions: int | None = None
+    """Keep this many newest versions (and the approved one); prune deletes the others."""
     where: Location | None = field(default=None, compare=False)
 
 
@@ -149,6 +151,8 @@ class DesiredState(State):
     principals: Mapping[str, tuple] = field(default_factory=dict)
     """Each principal named in grants, with the locations that name it."""
     prune: bool = False
+    prune_on: Mapping[str, bool] = field(default_factory=dict)
+    """``prune:`` as written on a catalog or schema, by full name; overrides settings.prune inside it."""
     policies: tuple[Policy, ...] = ()
     """Access the specs must never grant, checked when specs are loaded (ucgov.policies)."""
     grant_locations: Mapping[tuple[str, str, str], Location] = field(default_factory=dict, compare=False)
@@ -177,3 +181,8 @@ class LiveState(State):
     children: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     """Full names of the live schemas inside each declared catalog that exists, and of the live
     models inside those schemas, declared or not: what a grant on the parent reaches."""
+    undeclared: Mapping[str, Securable] = field(default_factory=dict)
+    """Live schemas and models that no spec declares, read where prune applies (models with
+    their versions): what a plan may delete."""
+    catalogs: tuple[str, ...] | None = None
+    """Every live catalog's name, read only for ``plan --show-unmanaged``."""

@@ -321,9 +321,10 @@ def test_no_warning_when_the_specs_name_no_principal(load_spec):
     assert plan.warnings == ()
 
 
-def test_prune_is_not_silently_ignored(load_spec):
+def test_prune_with_nothing_undeclared_deletes_nothing(load_spec):
     desired = load_spec("settings: {prune: true}\ncatalogs:\n  unity: {}\n")
 
     plan = diff(desired, live_state())
 
-    assert "settings.prune is not supported yet: ucgov deletes nothing, whatever the specs say" in plan.warnings
+    assert [c.action.value for c in plan.changes] == ["create"]
+    assert plan.warnings == ()

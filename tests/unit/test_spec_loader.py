@@ -362,7 +362,7 @@ BAD_SPECS = [
             commment: typo
         """,
         "3:5",
-        "unknown key 'commment' (expected one of: comment, properties, grants, grants_mode, schemas)",
+        "unknown key 'commment' (expected one of: comment, properties, grants, grants_mode, prune, schemas)",
         id="unknown-key",
     ),
     pytest.param(

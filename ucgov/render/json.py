@@ -7,6 +7,7 @@ from typing import Any
 
 from ucgov.plan import Change, Plan
 from ucgov.policies import Policy, rule
+from ucgov.unmanaged import undeclared_children
 
 FORMAT_VERSION = 1
 
@@ -24,6 +25,11 @@ def plan_document(plan: Plan) -> dict[str, Any]:
         document["policy_changes"] = [
             {"name": c.name, "before": _rule(c.before), "after": _rule(c.after)} for c in plan.policy_changes
         ]
+    if plan.unmanaged is not None:
+        document["unmanaged"] = {
+            "objects": [{"address": u.full_name, "kind": u.kind.label} for u in plan.unmanaged],
+            "undeclared_children": {name: missing for name, (missing, _) in undeclared_children(plan).items()},
+        }
     if plan.undeclared:
         document["undeclared"] = [
             {"address": o.full_name, "kind": o.kind.label, "grants": {p: list(privs) for p, privs in o.grants}}

@@ -1,6 +1,8 @@
-"""The plan for a pull-request comment: who gains and who loses what, then object changes.
+"""The plan for a pull-request comment: deletes, who gains and who loses what, then object changes.
 
-For ucgov diff, policy changes come first, and objects no longer declared follow the permissions.
+Deletes come first, with what goes with them (a schema's models, a model's versions and
+approval). For ucgov diff, policy changes come first, and objects no longer declared follow
+the permissions; with plan --show-unmanaged, what no spec declares comes last.
 
 A grant on a catalog or schema is inherited by everything inside it (the server enforces
 this), so each permission line says what the grant reaches: the declared objects inside, and
@@ -15,12 +17,13 @@ import json
 import re
 from collections import defaultdict
 
-from ucgov.plan import Action, Change, GrantChange, Plan
+from ucgov.plan import Action, Change, GrantChange, ObjectChange, Plan, VersionDeletion
 from ucgov.policies import Policy, rule
 from ucgov.privileges import acts_on
 from ucgov.reach import reached
 from ucgov.render.summary import summary_line
 from ucgov.state import GrantsMode, Kind
+from ucgov.unmanaged import child_noun, undeclared_children
 
 COMMENT_LIMIT = 65_536
 _BUDGET = COMMENT_LIMIT - 2_000  # room for the header, the summary and a CI tool's own wrapping
@@ -34,7 +37,14 @@ def render_markdown(plan: Plan, *, title: str = "ucgov plan") -> str:
     warnings = [f"> **Warning:** {_no_html(w)}" for w in plan.warnings]
     head = [f"## {_plain(title)}", ""] + warnings + ([""] if plan.warnings else [])
     tail = [f"**{summary_line(plan)}**", ""]
-    body = _policy_section(plan) + _permission_section(plan) + _undeclared_section(plan) + _object_section(plan)
+    body = (
+        _policy_section(plan)
+        + _delete_section(plan)
+        + _permission_section(plan)
+        + _undeclared_section(plan)
+        + _object_section(plan)
+        + _unmanaged_section(plan)
+    )
     text = "\n".join(head + body + tail)
     if len(text) > _BUDGET:
         room = _BUDGET - len("\n".join(head + tail)) - _NOTICE_ROOM
@@ -133,8 +143,51 @@ def _names(names: list[str]) -> str:
     return shown + (f" and {len(names) - _NAMES_SHOWN} more" if len(names) > _NAMES_SHOWN else "")
 
 
+def _delete_section(plan: Plan) -> list[str]:
+    """Deletes first of all: what goes, what goes with it, and what a reviewer must weigh."""
+    deletes = [c for c in plan.changes if c.action is Action.DELETE]
+    if not deletes:
+        return []
+    lines = [
+        "### Deletes",
+        "",
+        f":warning: **{len(deletes)} to delete**; apply refuses this plan unless given `--allow-destroy`.",
+        "",
+    ]
+    deleted = {c.address.full_name for c in deletes if isinstance(c.payload, ObjectChange)}
+    for change in deletes:
+        name = change.address.full_name
+        if isinstance(change.payload, VersionDeletion):
+            what = f"version {change.payload.version} of `{name}` (model)"
+        else:
+            what = f"`{name}` ({change.address.kind.label})"
+            inside = sorted(n for n in deleted if n.startswith(name + "."))
+            if inside:
+                what += f", with {_names(inside)}"
+        lines.append(_Item(f"- :wastebasket: {what} — {_escape(change.reason)}"))
+    return lines + [""]
+
+
+def _unmanaged_section(plan: Plan) -> list[str]:
+    """plan --show-unmanaged: what exists live that no spec declares."""
+    if plan.unmanaged is None:
+        return []
+    lines = ["### Not declared by any spec", ""]
+    if not plan.unmanaged:
+        return lines + ["Every live catalog, and every schema and model inside the declared ones, is declared.", ""]
+    lines += [_Item(f"- `{u.full_name}` ({u.kind.label})") for u in plan.unmanaged]
+    counts = undeclared_children(plan)
+    if counts:
+        lines += ["", "Declared objects with live children no spec declares:", ""]
+        lines += [
+            f"- `{name}` ({Kind.of(name).label}): {missing} of {total} {child_noun(name, total)} not declared"
+            for name, (missing, total) in counts.items()
+        ]
+    return lines + [""]
+
+
 def _object_section(plan: Plan) -> list[str]:
-    changes = [c for c in plan.changes if not c.action.is_grant]
+    changes = [c for c in plan.changes if not c.action.is_grant and c.action is not Action.DELETE]
     if not changes:
         return []
     return (

@@ -10,10 +10,11 @@ from itertools import groupby
 
 import click
 
-from ucgov.plan import Action, ApprovalChange, Change, GrantChange, Plan, Registration
+from ucgov.plan import Action, ApprovalChange, Change, GrantChange, Plan, Registration, VersionDeletion
 from ucgov.policies import rule
 from ucgov.render.summary import summary_line
-from ucgov.state import GrantsMode
+from ucgov.state import GrantsMode, Kind
+from ucgov.unmanaged import child_noun, undeclared_children
 
 _COLOURS = {"+": "green", "~": "yellow", "-": "red"}
 
@@ -29,7 +30,7 @@ def render_text(plan: Plan, *, color: bool = False) -> str:
     for name, group in groupby(_by_object(plan), key=lambda c: c.address.full_name):
         lines += _object_block(list(group), plan.grants_modes.get(name), color)
         lines.append("")
-    lines += _policy_lines(plan, color) + _undeclared_lines(plan, color)
+    lines += _policy_lines(plan, color) + _undeclared_lines(plan, color) + _unmanaged_lines(plan)
     lines.append(summary_line(plan))
     return "\n".join(lines)
 
@@ -42,11 +43,13 @@ def _by_object(plan: Plan) -> list[Change]:
 def _object_block(changes: list[Change], mode: GrantsMode | None, color: bool) -> list[str]:
     first = changes[0]
     own = [c for c in changes if not c.action.is_grant]
-    marker = own[0].action.marker if own else "~"
+    # deleting some of a model's versions changes the model; it does not delete it
+    marker = own[0].action.marker if own and not isinstance(own[0].payload, VersionDeletion) else "~"
     header = f"{first.address.kind.label} {first.address.full_name}" + (f"  (grants: {mode.value})" if mode else "")
     lines = [_paint(f"  {marker} {header}", marker, color)]
     for change in own:
-        lines += _field_lines(change)
+        field_lines = _field_lines(change)
+        lines += [_paint(line, "-", color) for line in field_lines] if change.action is Action.DELETE else field_lines
     for change in changes:
         if change.action.is_grant:
             lines.append(_paint(f"      {_grant_line(change)}", change.action.marker, color))
@@ -73,6 +76,24 @@ def _undeclared_lines(plan: Plan, color: bool) -> list[str]:
     return lines + [""]
 
 
+def _unmanaged_lines(plan: Plan) -> list[str]:
+    """plan --show-unmanaged: live objects no spec declares, and declared objects with undeclared children."""
+    if plan.unmanaged is None:
+        return []
+    if not plan.unmanaged:
+        return ["Every live catalog, and every schema and model inside the declared ones, is declared.", ""]
+    lines = ["Not declared by any spec (ucgov leaves these alone unless prune says otherwise):"]
+    lines += [f"  ? {u.kind.label} {u.full_name}" for u in plan.unmanaged]
+    counts = undeclared_children(plan)
+    if counts:
+        lines.append("Declared objects with live children no spec declares:")
+        lines += [
+            f"  {Kind.of(name).label} {name}: {missing} of {total} {child_noun(name, total)} not declared"
+            for name, (missing, total) in counts.items()
+        ]
+    return lines + [""]
+
+
 def _field_lines(change: Change) -> list[str]:
     p = change.payload
     if isinstance(p, Registration):
@@ -85,6 +106,10 @@ def _field_lines(change: Change) -> list[str]:
         return [f"      {k} = {_show(v)}" for k, v in (change.after or {}).items()]
     if change.action is Action.UPDATE:
         return [f"      {k}: {_show(change.before.get(k))} -> {_show(v)}" for k, v in change.after.items()]
+    if isinstance(p, VersionDeletion):
+        return [f"      - delete version {p.version}  ({change.reason})"]
+    if change.action is Action.DELETE:
+        return [f"      ({change.reason})"]
     return []
 
 

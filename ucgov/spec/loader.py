@@ -107,6 +107,7 @@ def digest(desired: DesiredState) -> str:
     declared = {
         "objects": [_object_facts(obj) for obj in desired.ordered()],
         "prune": desired.prune,
+        "prune_on": dict(sorted(desired.prune_on.items())),
         "policies": sorted((_plain(p) for p in desired.policies), key=lambda p: json.dumps(p, sort_keys=True)),
     }
     text = json.dumps(declared, sort_keys=True, ensure_ascii=False, default=str)
@@ -411,7 +412,7 @@ class _Merger:
             self.field_locations.setdefault((full_name, field), doc.where(path + (field,)))
         if "grants" in body:
             self.grants_declared.add(full_name)
-        for field in ("comment", "grants_mode"):
+        for field in ("comment", "grants_mode", "prune"):
             if field in body:
                 self._set((full_name, field), body[field], doc.where(path + (field,)))
         if body.get("approved"):
@@ -482,6 +483,7 @@ class _Merger:
             objects=objects,
             principals={p: tuple(sorted(set(locs))) for p, locs in self.principals.items()},
             prune=bool(self._value(None, "prune")),
+            prune_on={k[0]: bool(v) for k, (v, _) in self.scalars.items() if len(k) == 2 and k[1] == "prune" and k[0]},
             policies=tuple(self.policies.values()),
             grant_locations=dict(self.grant_locations),
             field_locations=dict(self.field_locations),
@@ -527,6 +529,7 @@ def _approval(doc: SourceDoc, body: dict, path: tuple) -> Approval:
         run=body.get("run"),
         artifact_path=body.get("artifact_path", "model"),
         require=tuple(_gates(doc, body.get("require") or {}, path + ("require",))),
+        keep_versions=body.get("keep_versions"),
         where=doc.where(path + (key,)),
     )
 

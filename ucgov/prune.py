@@ -1,0 +1,144 @@
+"""Which live objects and versions the specs retire: pure rules, shared by the live reader and the planner.
+
+Deleting is opt-in twice: the specs say ``prune: true`` (in ``settings:``, or on a catalog or
+schema for what is inside it, the nearest setting winning) and apply is given ``--allow-destroy``.
+Prune only reaches inside declared catalogs and schemas: an undeclared catalog is never deleted.
+Versions go only where a model's approval says ``keep_versions: K`` and prune applies to it:
+the newest K stay, and so do the approved version and any version from the approved run.
+"""
+
+from __future__ import annotations
+
+from ucgov.plan import Action, Address, Change, Fields, ObjectChange, VersionDeletion
+from ucgov.state import DesiredState, Kind, LiveState, Securable
+
+
+def prunes(desired: DesiredState, parent: str) -> bool:
+    """Whether undeclared objects directly inside ``parent`` (a catalog or schema) are deleted."""
+    parts = parent.split(".")
+    for depth in range(len(parts), 0, -1):  # the nearest prune: written wins
+        written = desired.prune_on.get(".".join(parts[:depth]))
+        if written is not None:
+            return written
+    return desired.prune
+
+
+def retired(desired: DesiredState, live: LiveState) -> list[str]:
+    """Full names of the live schemas and models to delete: undeclared, inside a pruned declared parent,
+    and everything inside those; models before schemas, each by name."""
+    found = set()
+    for parent, names in live.children.items():
+        if parent in desired.objects and prunes(desired, parent):
+            found.update(n for n in names if n not in desired.objects)
+    inside = {n for names in (live.children.get(s, ()) for s in found) for n in names}
+    return sorted(found | inside, key=lambda n: (-Kind.of(n).depth, n))
+
+
+def delete_changes(desired: DesiredState, live: LiveState) -> list[Change]:
+    """One delete per retired object (found in ``live.undeclared``), children before parents."""
+    names = [n for n in retired(desired, live) if n in live.undeclared]
+    return [_delete(live.undeclared[n], live) for n in names]
+
+
+def _delete(obj: Securable, live: LiveState) -> Change:
+    versions = tuple(v.version for v in obj.versions)
+    before = Fields(comment=obj.comment, properties=dict(obj.properties or {}) if obj.kind is not Kind.MODEL else None)
+    payload = ObjectChange(before=before, after=None, versions=versions if obj.kind is Kind.MODEL else ())
+    return Change(Action.DELETE, Address(obj.kind, obj.full_name), payload, reason=_why(obj, live))
+
+
+def _why(obj: Securable, live: LiveState) -> str:
+    """Why it goes and, called out for the reviewer, what goes with it."""
+    parts = ["no spec declares it; prune is on"]
+    if obj.kind is Kind.MODEL and obj.versions:
+        parts.append(f"{_count(len(obj.versions), 'version')} {'goes' if len(obj.versions) == 1 else 'go'} with it")
+    if obj.approved and obj.approved.version:
+        parts.append(f"it holds the approved version {obj.approved.version}")
+    if obj.kind is Kind.SCHEMA and live.children.get(obj.full_name):
+        n = len(live.children[obj.full_name])
+        parts.append(f"not empty: {_count(n, 'model')} inside {'is' if n == 1 else 'are'} deleted first")
+    return "; ".join(parts)
+
+
+def version_changes(desired: DesiredState, live: LiveState) -> list[Change]:
+    """Deletes of the versions keep_versions lets go, for models prune applies to."""
+    changes = []
+    for obj in desired.ordered():
+        have = live.get(obj.full_name)
+        if obj.kind is not Kind.MODEL or not obj.approved or not obj.approved.keep_versions or have is None:
+            continue
+        if not prunes(desired, obj.full_name.rsplit(".", 1)[0]):
+            continue
+        address = Address(Kind.MODEL, obj.full_name)
+        reason = f"older than the newest {obj.approved.keep_versions} and not approved (keep_versions)"
+        changes += [Change(Action.DELETE, address, VersionDeletion(v), reason=reason) for v in dropped(obj, have)]
+    return changes
+
+
+def dropped(want: Securable, have: Securable) -> list[int]:
+    """The versions keep_versions lets go: not among the newest K, not approved now or by the spec,
+    not from the approved run (an unfinished one is about to be finished and approved)."""
+    approval = want.approved
+    if approval is None or not approval.keep_versions:
+        return []
+    ordered = sorted((v for v in have.versions), key=lambda v: v.version, reverse=True)
+    kept = {v.version for v in ordered[: approval.keep_versions]}
+    kept |= {approval.version, have.approved.version if have.approved else None}
+    kept |= {v.version for v in have.versions if approval.run and v.run_id == approval.run}
+    return sorted(v.version for v in have.versions if v.version not in kept)
+
+
+def warnings(desired: DesiredState, live: LiveState, changes: list[Change]) -> list[str]:
+    """What a reviewer must see: deletes need --allow-destroy; keep_versions without prune does nothing."""
+    found = []
+    deleting = [c for c in changes if c.action is Action.DELETE]
+    if deleting:
+        found.append(
+            f"this plan deletes {_count(len(deleting), 'object or version', 'objects or versions')}: "
+            "apply refuses it unless given --allow-destroy"
+        )
+    for obj in desired.ordered():
+        have = live.get(obj.full_name)
+        if (
+            obj.approved
+            and obj.approved.keep_versions
+            and have
+            and not prunes(desired, obj.full_name.rsplit(".", 1)[0])
+        ):
+            idle = dropped(obj, have)
+            if idle:
+                found.append(
+                    f"model {obj.full_name}: keep_versions would delete {_count(len(idle), 'version')} "
+                    f"({', '.join(map(str, idle))}), but prune is off for it; nothing is deleted"
+                )
+    return found
+
+
+def review_warnings(base: DesiredState, head: DesiredState) -> list[str]:
+    """ucgov diff: where the head starts deleting on apply, which the changes alone would not show."""
+    found = []
+    for obj in head.ordered():
+        parent = obj.full_name.rsplit(".", 1)[0]
+        if obj.kind is not Kind.MODEL and prunes(head, obj.full_name) and not _pruned_in(base, obj.full_name):
+            found.append(
+                f"prune is turned on inside {obj.kind.label} {obj.full_name}: apply --allow-destroy will delete "
+                "the live schemas and models in it that no spec declares"
+            )
+        keep = obj.approved.keep_versions if obj.approved else None
+        had = base.get(obj.full_name)
+        kept = had.approved.keep_versions if had and had.approved and _pruned_in(base, parent) else None
+        if keep and prunes(head, parent) and keep != kept:
+            found.append(
+                f"model {obj.full_name}: keep_versions: {keep} now applies: apply --allow-destroy will delete its older, "
+                "unapproved versions"
+            )
+    return found
+
+
+def _pruned_in(desired: DesiredState, full_name: str) -> bool:
+    """Whether ``full_name`` is declared in ``desired`` with prune on for what is inside it."""
+    return full_name in desired.objects and prunes(desired, full_name)
+
+
+def _count(n: int, word: str, plural: str | None = None) -> str:
+    return f"{n} {word if n == 1 else plural or word + 's'}"

@@ -1,0 +1,39 @@
+"""What exists live that no spec declares, for ``plan --show-unmanaged``: pure, from desired and live state.
+
+Listed: live catalogs no spec declares (but never ucgov's own apply lock), and the live schemas
+and models inside declared catalogs and schemas that no spec declares (with the models of those
+schemas). ucgov leaves all of them alone unless prune says otherwise.
+"""
+
+from __future__ import annotations
+
+from ucgov.plan import Plan, Unmanaged
+from ucgov.reserved import RESERVED_CATALOGS
+from ucgov.state import DesiredState, Kind, LiveState
+
+
+def unmanaged(desired: DesiredState, live: LiveState) -> tuple[Unmanaged, ...]:
+    """Undeclared live objects, catalogs first, then schemas, then models, each by name."""
+    catalogs = {c for c in live.catalogs or () if c not in desired.objects and c not in RESERVED_CATALOGS}
+    inside = {n for names in live.children.values() for n in names if n not in desired.objects}
+    found = sorted(catalogs | inside, key=lambda n: (Kind.of(n).depth, n))
+    return tuple(Unmanaged(Kind.of(n), n) for n in found)
+
+
+def undeclared_children(plan: Plan) -> dict[str, tuple[int, int]]:
+    """Per declared catalog or schema with undeclared live children: (how many undeclared, how many live)."""
+    undeclared = {u.full_name for u in plan.unmanaged or ()}
+    counts: dict[str, tuple[int, int]] = {}
+    declared = set(plan.objects)
+    for name in plan.live_children:
+        parent = name.rsplit(".", 1)[0]
+        if parent in declared:
+            missing, total = counts.get(parent, (0, 0))
+            counts[parent] = (missing + (name in undeclared), total + 1)
+    return {parent: found for parent, found in sorted(counts.items()) if found[0]}
+
+
+def child_noun(parent: str, n: int) -> str:
+    """'schema(s)' inside a catalog, 'model(s)' inside a schema."""
+    word = "schema" if Kind.of(parent) is Kind.CATALOG else "model"
+    return word if n == 1 else word + "s"
