@@ -205,8 +205,8 @@ class _Applier:
         if isinstance(p, GrantChange):
             return _change_grants(step.changes, client, fresh=change.address.full_name in self.created)
         if isinstance(p, ObjectChange) and change.action is Action.CREATE:
-            _create(change, p, client)
-            self.created.add(change.address.full_name)
+            if _create(change, p, client):
+                self.created.add(change.address.full_name)
         elif isinstance(p, ObjectChange) and change.action is Action.UPDATE:
             _update(change, p, client)
         elif isinstance(p, ObjectChange) and change.action is Action.DELETE:
@@ -333,8 +333,8 @@ def _approve(name: str, p: ApprovalChange, client: UCClient, registered: dict[st
     return version
 
 
-def _create(change: Change, p: ObjectChange, client: UCClient) -> None:
-    """Create the object; one that already exists with the same content counts as created.
+def _create(change: Change, p: ObjectChange, client: UCClient) -> bool:
+    """Create the object; True if this apply made it, False if someone else had, with the same content.
 
     When the answer to the create is lost, the object is read to learn whether it was made.
     """
@@ -343,14 +343,16 @@ def _create(change: Change, p: ObjectChange, client: UCClient) -> None:
     try:
         client.create_securable(kind, name, wanted)
     except OutcomeUnknown as exc:
-        if client.get_securable(kind, name) is None:
-            client.create_securable(kind, name, wanted)  # the first never took effect
-        else:
+        if client.get_securable(kind, name) is not None:
             _same_as_planned(kind, name, wanted, client, exc)
+            return False  # made by us or by another apply: its grants are not known to be empty
+        client.create_securable(kind, name, wanted)  # the first never took effect
     except ApiError as exc:
         if not (exc.already_exists or exc.status == 409):
             raise
         _same_as_planned(kind, name, wanted, client, exc)
+        return False
+    return True
 
 
 def _same_as_planned(kind: Kind, name: str, wanted: dict, client: UCClient, cause: Exception) -> None:

@@ -245,18 +245,20 @@ def unlock(url: str, force: bool) -> None:
     """Break the apply lock left by an apply that died, after showing who held it.
 
     Only do this when that apply is certainly not running: two applies at once can leave grants
-    that match neither's specs. The lock is the catalog named by UCGOV_LOCK (default ucgov_lock).
+    that match neither's specs. The lock's claims are catalogs named ucgov_lock_<id> (UCGOV_LOCK
+    names another stem).
     """
     from ucgov.client import UCClient
-    from ucgov.lock import Holder, break_lock, current_holder, lock_name
+    from ucgov.lock import break_lock, claims
 
     with UCClient(url, token=_token()) as client:
-        holder = current_holder(client)
-        if holder is None:
-            click.echo(f"Nobody holds the lock (no catalog {lock_name()} on {client.url}).")
+        found = claims(client)
+        if not found:
+            click.echo(f"Nobody holds the lock on {client.url}.")
             return
-        shown = holder.describe() if isinstance(holder, Holder) else f"a catalog ucgov did not make ({holder!r})"
-        click.echo(f"The lock (catalog {lock_name()}) is held by {shown}.")
+        click.echo(f"The lock is held by {found[0].describe()}.")
+        for waiting in found[1:]:
+            click.echo(f"Also claimed by {waiting.describe()}.")
         if not force:
             _confirm("Break it?")
         break_lock(client)

@@ -30,7 +30,7 @@ import yaml
 from ucgov import approval, privileges
 from ucgov.client import UCClient
 from ucgov.errors import AuthError, UcgovError
-from ucgov.reserved import RESERVED_CATALOGS
+from ucgov.reserved import is_reserved_catalog
 from ucgov.state import Grants, Kind, ModelVersion
 
 _NAME = re.compile(r"[a-zA-Z0-9_@-]{1,255}")
@@ -91,12 +91,12 @@ def export(
     notes = [
         Note(name, "not exported: ucgov's own apply lock, not a catalog to govern")
         for name in asked
-        if name in RESERVED_CATALOGS
+        if is_reserved_catalog(name)
     ]
     names = (
-        [n for n in asked if n not in RESERVED_CATALOGS]
+        [n for n in asked if not is_reserved_catalog(n)]
         if asked
-        else [c["name"] for c in client.iter_catalogs() if c.get("name") not in RESERVED_CATALOGS]
+        else [c["name"] for c in client.iter_catalogs() if not is_reserved_catalog(c.get("name") or "")]
     )
     bodies = {name: client.get_securable(Kind.CATALOG, name) for name in names} if catalogs else {}
     missing = [name for name, body in bodies.items() if body is None]

@@ -8,7 +8,8 @@ apply can tell a step still to do from one already done or one whose object move
     create, update,   ObjectChange     before: the live values of the changed fields
       delete                           (None for create: the object is absent); a model's
                                        delete also lists the versions that go with it
-    grant, revoke     GrantChange      held: the principal's privileges on the object
+    grant, revoke     GrantChange      held: the principal's privileges on the object, and
+                                       in authoritative mode every principal's (object_held)
     register          Registration     (none: a READY version from the run means done)
     approve           ApprovalChange   replaces: the approved version when planned
     delete (version)  VersionDeletion  (none: absent means done; apply refuses if it is now approved)
@@ -25,7 +26,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
-from ucgov.state import GrantsMode, Kind
+from ucgov.state import Grants, GrantsMode, Kind
 
 if TYPE_CHECKING:
     from ucgov.policies import Policy
@@ -105,11 +106,22 @@ class GrantChange:
     held: frozenset[str] = frozenset()
     """What the principal held directly on the object when planned."""
     mode: GrantsMode = GrantsMode.AUTHORITATIVE
+    object_held: tuple[tuple[str, tuple[str, ...]], ...] | None = None
+    """Authoritative mode only: every principal's privileges on the object when planned, sorted.
+
+    "These grants and no others" was reviewed against exactly this: a grant anyone made on the
+    object since (even to another principal) makes the change stale, not quietly kept.
+    """
 
     @property
     def removes_all(self) -> bool:
         """A revoke after which the principal holds nothing on the object it had access to."""
         return bool(self.held) and self.held <= set(self.privileges)
+
+
+def grants_snapshot(grants: Grants) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """An object's grants as sorted plain data, to compare with later."""
+    return tuple((p, tuple(sorted(privs))) for p, privs in sorted(grants.items()) if privs)
 
 
 @dataclass(frozen=True)

@@ -110,7 +110,8 @@ def _payload_document(p: Payload) -> dict[str, Any]:
     if isinstance(p, VersionDeletion):
         return {"version": p.version}
     if isinstance(p, GrantChange):
-        return {"privileges": list(p.privileges), "held": sorted(p.held), "mode": p.mode.value}
+        whole = None if p.object_held is None else [[name, list(privs)] for name, privs in p.object_held]
+        return {"privileges": list(p.privileges), "held": sorted(p.held), "mode": p.mode.value, "object_held": whole}
     if isinstance(p, Registration):
         return {"run": p.run, "artifact_path": p.artifact_path, "unfinished": list(p.unfinished)}
     return {"version": p.version, "run": p.run, "artifact_path": p.artifact_path, "replaces": p.replaces}
@@ -133,7 +134,9 @@ def _payload(action: Action, doc: dict[str, Any]) -> Payload:
         versions = tuple(doc.get("versions", ()))
         return ObjectChange(before=_fields(doc["before"]), after=_fields(doc["after"]), versions=versions)
     if action.is_grant:
-        return GrantChange(tuple(doc["privileges"]), frozenset(doc["held"]), GrantsMode(doc["mode"]))
+        whole = doc["object_held"]
+        object_held = None if whole is None else tuple((name, tuple(privs)) for name, privs in whole)
+        return GrantChange(tuple(doc["privileges"]), frozenset(doc["held"]), GrantsMode(doc["mode"]), object_held)
     if action is Action.REGISTER:
         return Registration(doc["run"], doc["artifact_path"], tuple(doc["unfinished"]))
     return ApprovalChange(doc["version"], doc["run"], doc["artifact_path"], doc["replaces"])
@@ -239,7 +242,20 @@ _SCHEMA: dict[str, Any] = {
                     },
                     _payload_schema(
                         ["grant", "revoke"],
-                        {"privileges": _STRINGS, "held": _STRINGS, "mode": {"enum": [m.value for m in GrantsMode]}},
+                        {
+                            "privileges": _STRINGS,
+                            "held": _STRINGS,
+                            "mode": {"enum": [m.value for m in GrantsMode]},
+                            "object_held": {
+                                "type": ["array", "null"],
+                                "items": {
+                                    "type": "array",
+                                    "prefixItems": [{"type": "string"}, _STRINGS],
+                                    "minItems": 2,
+                                    "maxItems": 2,
+                                },
+                            },
+                        },
                     ),
                     _payload_schema(
                         ["register"],

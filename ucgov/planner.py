@@ -10,7 +10,18 @@ from dataclasses import replace
 
 from ucgov import gates, prune, review
 from ucgov.errors import Location, SpecError, SpecProblem
-from ucgov.plan import Action, Address, ApprovalChange, Change, Fields, GrantChange, ObjectChange, Plan, Registration
+from ucgov.plan import (
+    Action,
+    Address,
+    ApprovalChange,
+    Change,
+    Fields,
+    GrantChange,
+    ObjectChange,
+    Plan,
+    Registration,
+    grants_snapshot,
+)
 from ucgov.privileges import in_reading_order
 from ucgov.state import DesiredState, Grants, GrantsMode, Kind, LiveState, RunInfo, Securable
 
@@ -237,16 +248,18 @@ def grant_changes_for(want: Securable, have: Securable | None) -> list[Change]:
     if want.grants_mode is GrantsMode.UNMANAGED:
         return []
     live: Grants = have.grants if have else {}
+    authoritative = want.grants_mode is GrantsMode.AUTHORITATIVE
+    whole = grants_snapshot(live) if authoritative else None
     changes = []
     for principal in sorted(set(want.grants) | set(live)):
         wanted = want.grants.get(principal, frozenset())
         held = live.get(principal, frozenset())
         address = Address(want.kind, want.full_name, principal)
         if wanted - held:
-            payload = GrantChange(in_reading_order(wanted - held), held, want.grants_mode)
+            payload = GrantChange(in_reading_order(wanted - held), held, want.grants_mode, whole)
             changes.append(Change(Action.GRANT, address, payload, reason="in the spec"))
-        if held - wanted and want.grants_mode is GrantsMode.AUTHORITATIVE:
-            payload = GrantChange(in_reading_order(held - wanted), held, want.grants_mode)
+        if held - wanted and authoritative:
+            payload = GrantChange(in_reading_order(held - wanted), held, want.grants_mode, whole)
             changes.append(Change(Action.REVOKE, address, payload, reason="not in the spec; grants are authoritative"))
     return changes
 

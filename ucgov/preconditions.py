@@ -15,7 +15,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from enum import Enum
 
-from ucgov.plan import Action, ApprovalChange, Change, GrantChange, ObjectChange, Registration, VersionDeletion
+from ucgov.plan import (
+    Action,
+    ApprovalChange,
+    Change,
+    GrantChange,
+    ObjectChange,
+    Registration,
+    VersionDeletion,
+    grants_snapshot,
+)
 from ucgov.state import LiveState, Securable
 
 
@@ -73,6 +82,9 @@ def _grant_status(change: Change, p: GrantChange, live: Securable | None) -> Sta
     done = privileges <= held if change.action is Action.GRANT else not (privileges & held)
     if done:
         return Status.DONE
+    if p.object_held is not None:  # authoritative: the whole set of grants is what was reviewed
+        now = grants_snapshot(live.grants) if live else ()
+        return Status.PENDING if now == p.object_held else Status.MOVED
     return Status.PENDING if held == p.held else Status.MOVED
 
 

@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-LOCK_CATALOG = "ucgov_lock"
-"""The catalog whose existence means an apply is running: ucgov's apply lock, not a team's catalog."""
+import os
+import re
 
-RESERVED_CATALOGS = frozenset({LOCK_CATALOG})
+DEFAULT_LOCK = "ucgov_lock"
+"""The stem of the catalogs that hold ucgov's apply lock (UCGOV_LOCK names another)."""
+
+
+def lock_stem() -> str:
+    """The apply lock's catalogs are named STEM_<12 hex digits>: UCGOV_LOCK, or ucgov_lock."""
+    return os.environ.get("UCGOV_LOCK") or DEFAULT_LOCK
+
+
+def is_reserved_catalog(name: str) -> bool:
+    """Whether a catalog is one of ucgov's lock claims, not a team's catalog."""
+    return re.fullmatch(re.escape(lock_stem()) + r"(_[0-9a-f]{12})?", name) is not None

@@ -8,13 +8,13 @@ schemas). ucgov leaves all of them alone unless prune says otherwise.
 from __future__ import annotations
 
 from ucgov.plan import Plan, Unmanaged
-from ucgov.reserved import RESERVED_CATALOGS
+from ucgov.reserved import is_reserved_catalog
 from ucgov.state import DesiredState, Kind, LiveState
 
 
 def unmanaged(desired: DesiredState, live: LiveState) -> tuple[Unmanaged, ...]:
     """Undeclared live objects, catalogs first, then schemas, then models, each by name."""
-    catalogs = {c for c in live.catalogs or () if c not in desired.objects and c not in RESERVED_CATALOGS}
+    catalogs = {c for c in live.catalogs or () if c not in desired.objects and not is_reserved_catalog(c)}
     inside = {n for names in live.children.values() for n in names if n not in desired.objects}
     found = sorted(catalogs | inside, key=lambda n: (Kind.of(n).depth, n))
     return tuple(Unmanaged(Kind.of(n), n) for n in found)

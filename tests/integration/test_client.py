@@ -124,3 +124,20 @@ def test_the_children_of_a_parent_that_does_not_exist_are_never_read(server, cat
     assert sorted(counting.sent) == sorted(
         ["GET /api/1.0/unity-control/scim2/Users", f"GET /api/2.1/unity-catalog/catalogs/{catalog_name}"]
     )
+
+
+def test_pinned_the_server_does_not_keep_names_unique_under_concurrent_creates(server, rest, catalog_name):
+    """Why ucgov's apply lock is a queue of claims, not one create: a create is not atomic here."""
+    from threading import Barrier
+
+    duplicates = 0
+    for trial in range(10):
+        name, start = f"{catalog_name}_{trial}", Barrier(8)
+
+        def create(_: int, name: str = name, start: Barrier = start) -> int:
+            start.wait()
+            return rest.http.post("/catalogs", json={"name": name}).status_code
+
+        with ThreadPoolExecutor(8) as pool:
+            duplicates += list(pool.map(create, range(8))).count(200) - 1
+    assert duplicates > 0

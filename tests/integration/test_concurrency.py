@@ -9,11 +9,13 @@ import signal
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
+from threading import Barrier
 
 import pytest
 from test_plan_apply import team_spec
 
-from ucgov.lock import apply_lock, lock_name
+from ucgov.lock import LockedError, apply_lock, claims
 
 pytestmark = pytest.mark.integration
 
@@ -47,19 +49,40 @@ def test_an_apply_is_refused_while_another_holds_the_lock_and_unlock_shows_the_h
         refused = ucgov("apply", str(specs), "--auto-approve")
 
         assert refused.exit_code == 1
-        assert (
-            f"another apply holds the lock (catalog {lock_name()} on {server.url}): {held.who} on {held.host}"
-            in refused.output
-        )
+        assert f"another apply holds the lock on {server.url}: {held.who} on {held.host}" in refused.output
         assert "--lock-timeout" in refused.output and "ucgov unlock" in refused.output
         assert rest.status(f"/catalogs/{catalog_name}") == 404
+        assert [c.holder for c in claims(client)] == [held]  # the refused apply withdrew its claim
 
         shown = ucgov("unlock", "--force")
         assert f"is held by {held.who} on {held.host} (pid {held.pid})" in shown.output
+        assert claims(client) == []
 
-    assert rest.status(f"/catalogs/{lock_name()}") == 404
     assert ucgov("apply", str(specs), "--auto-approve").exit_code == 0
-    assert rest.status(f"/catalogs/{lock_name()}") == 404  # released after apply
+    with server.client() as client:
+        assert claims(client) == []  # released after apply
+
+
+def test_of_many_applies_reaching_for_the_lock_at_once_exactly_one_gets_it(server):
+    for _ in range(3):
+        start = Barrier(6)
+
+        def contend(_: int, start: Barrier = start) -> bool:
+            with server.client() as client:
+                start.wait()
+                try:
+                    with apply_lock(client):
+                        time.sleep(0.5)
+                        return True
+                except LockedError:
+                    return False
+
+        with ThreadPoolExecutor(6) as pool:
+            won = list(pool.map(contend, range(6)))
+
+        assert won.count(True) == 1, won
+        with server.client() as client:
+            assert claims(client) == []
 
 
 @pytest.mark.parametrize("trial", range(3))
@@ -79,7 +102,7 @@ def test_two_applies_at_once_end_in_exactly_one_specs_state(server, rest, tmp_pa
         assert code == 0 or "holds the lock" in output or "stale plan" in output, output
     holders = {frozenset(rest.grants("registered_model", f"{catalog_name}.s.m{i:02d}")) for i in range(12)}
     holders.add(frozenset(rest.grants("catalog", catalog_name)))
-    assert holders in ({frozenset({"alice@example.com"})}, {frozenset({"bob@example.com"})}), holders
+    assert holders in ({frozenset({"alice@example.com"})}, {frozenset({"bob@example.com"})}), (holders, codes, outputs)
 
 
 def test_with_a_lock_timeout_two_applies_run_one_after_the_other(server, rest, tmp_path, catalog_name):
@@ -113,7 +136,8 @@ def test_sigterm_during_apply_finishes_the_request_in_flight_and_says_what_was_l
     assert "apply stopped: interrupted by SIGTERM before the next change" in output
     assert "applied (" in output and "not applied (" in output
     assert "Traceback" not in output
-    assert rest.status(f"/catalogs/{lock_name()}") == 404
+    with server.client() as client:
+        assert claims(client) == []
     assert ucgov("apply", str(tmp_path), "--auto-approve").exit_code == 0
     assert ucgov("plan", str(tmp_path), "--detailed-exitcode").exit_code == 0
 
@@ -128,7 +152,9 @@ def test_an_apply_killed_at_a_random_moment_converges_on_the_next_apply(
     running.kill()
     running.wait(timeout=30)
 
-    if rest.status(f"/catalogs/{lock_name()}") == 200:  # killed while holding the lock: as a person would
+    with server.client() as client:
+        held = claims(client)
+    if held:  # killed while claiming or holding the lock: as a person would
         assert ucgov("unlock", "--force").exit_code == 0
     again = ucgov("apply", str(tmp_path), "--auto-approve")
 

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from ucgov.reserved import LOCK_CATALOG
+from ucgov.reserved import DEFAULT_LOCK as LOCK_CATALOG
 
 pytestmark = pytest.mark.integration
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from ucgov.plan import Action, Address, ApprovalChange, Change, Fields, GrantChange, ObjectChange, Registration
 from ucgov.preconditions import Status, status
-from ucgov.state import Approval, Kind, ModelVersion, Securable
+from ucgov.state import Approval, GrantsMode, Kind, ModelVersion, Securable
 
 ALICE = "alice@example.com"
 RUN = "0123456789abcdef0123456789abcdef"
@@ -16,6 +18,10 @@ def catalog(comment: str | None = None, **grants: set[str]) -> Securable:
     return Securable(
         Kind.CATALOG, "ml", comment=comment, properties={}, grants={ALICE: frozenset(grants.get("alice", set()))}
     )
+
+
+def with_bob(live: Securable) -> Securable:
+    return replace(live, grants={**live.grants, "bob@example.com": frozenset({"USE CATALOG"})})
 
 
 def model(*versions: ModelVersion, approved: int | None = None) -> Securable:
@@ -38,6 +44,17 @@ REVOKE = Change(
     Action.REVOKE,
     Address(Kind.CATALOG, "ml", ALICE),
     GrantChange(("CREATE SCHEMA",), frozenset({"USE CATALOG", "CREATE SCHEMA"})),
+)
+WHOLE = (("alice@example.com", ("USE CATALOG",)),)
+AUTHORITATIVE_GRANT = Change(
+    Action.GRANT,
+    Address(Kind.CATALOG, "ml", ALICE),
+    GrantChange(("CREATE SCHEMA",), frozenset({"USE CATALOG"}), GrantsMode.AUTHORITATIVE, WHOLE),
+)
+ADDITIVE_GRANT = Change(
+    Action.GRANT,
+    Address(Kind.CATALOG, "ml", ALICE),
+    GrantChange(("CREATE SCHEMA",), frozenset({"USE CATALOG"}), GrantsMode.ADDITIVE),
 )
 REGISTER = Change(Action.REGISTER, Address(Kind.MODEL, "ml.prod.churn"), Registration(RUN, "model"))
 APPROVE_RUN = Change(
@@ -65,6 +82,21 @@ FROM_RUN = ModelVersion(3, RUN, "READY", source=f"runs:/{RUN}/model")
         pytest.param(REVOKE, catalog(alice={"USE CATALOG", "CREATE SCHEMA"}), Status.PENDING, id="revoke-as-planned"),
         pytest.param(REVOKE, catalog(alice={"USE CATALOG"}), Status.DONE, id="revoke-already-made"),
         pytest.param(REVOKE, catalog(alice={"CREATE SCHEMA", "MODIFY"}), Status.MOVED, id="revoke-principal-changed"),
+        pytest.param(
+            AUTHORITATIVE_GRANT, catalog(alice={"USE CATALOG"}), Status.PENDING, id="authoritative-as-planned"
+        ),
+        pytest.param(
+            AUTHORITATIVE_GRANT,
+            with_bob(catalog(alice={"USE CATALOG"})),
+            Status.MOVED,
+            id="authoritative-another-principal-added",
+        ),
+        pytest.param(
+            ADDITIVE_GRANT,
+            with_bob(catalog(alice={"USE CATALOG"})),
+            Status.PENDING,
+            id="additive-another-principal-added",
+        ),
         pytest.param(REGISTER, model(), Status.PENDING, id="register-nothing-yet"),
         pytest.param(REGISTER, model(FROM_RUN), Status.DONE, id="register-already-ready"),
         pytest.param(
