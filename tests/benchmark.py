@@ -1,92 +1,197 @@
-"""Benchmark: how much concurrent live reading speeds up `plan`, measured in one run.
+"""The performance record: validate, plan and apply at N models, against a floor, from one run.
 
-    python tests/benchmark.py [--schemas 10 --models 10]
+    python tests/benchmark.py                     # N = 100 and 1,000 (a few minutes)
+    python tests/benchmark.py --sizes 100,1000,10000
 
-Starts a real sandbox server, creates one catalog with SCHEMAS schemas of MODELS models each
-(all with grants), then times reading live state for plan with 16 requests in flight against
-one at a time. Prints the figures and their ratio; asserts nothing (shared, noisy machines).
+Starts a real sandbox server. For each N it writes specs of N models in 10 schemas of 2
+catalogs (1-2 grants each) and measures, in this order:
+
+- validate: `ucgov validate` as a process (start-up included);
+- fresh apply: ucgov's apply of those specs to an empty server, its requests per object;
+- apply floor: a bare httpx client making only the minimum requests for the same objects
+  (one create per object, one depth at a time, then one grants PATCH per object), at the
+  parallelism ucgov uses, into a second set of catalogs;
+- no-op plan: `ucgov plan` as a process right after (start-up included), its requests per
+  model and its peak memory;
+- plan floor: the same GETs ucgov's plan sent, replayed by a bare httpx client, best of 8,
+  16 and 32 in flight.
+
+It prints a table; it asserts nothing (the machines are shared and noisy).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import socket
-import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import httpx
+
 from ucgov import sandbox
-from ucgov.live import read_live
+from ucgov.apply import apply_checked, check
+from ucgov.client import API, UCClient
+from ucgov.live import read_state
+from ucgov.lock import apply_lock
 from ucgov.planner import diff
-from ucgov.spec import load_texts
-from ucgov.state import Kind
+from ucgov.spec import load_specs
 
-USER = "bench@example.com"
+USERS = ("bench@example.com", "reader@example.com")
+PARALLELISM = 16
 
 
-def spec_text(schemas: int, models: int) -> str:
-    lines = [
-        "catalogs:",
-        "  bench:",
-        "    comment: benchmark",
-        f"    grants: {{{USER}: [USE CATALOG]}}",
-        "    schemas:",
-    ]
-    for s in range(schemas):
-        lines += [f"      s{s}:", f"        grants: {{{USER}: [USE SCHEMA]}}", "        models:"]
-        lines += [f"          m{m}: {{comment: model, grants: {{{USER}: [EXECUTE]}}}}" for m in range(models)]
+class Counting(httpx.HTTPTransport):
+    """The real transport, recording each request that goes out."""
+
+    def __init__(self) -> None:
+        super().__init__(limits=httpx.Limits(max_connections=64))
+        self.sent: list[tuple[str, str]] = []
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.sent.append((request.method, str(request.url)))
+        return super().handle_request(request)
+
+
+def spec_text(models: int, prefix: str) -> str:
+    """N models in 10 schemas of 2 catalogs; every object with 1 or 2 grants."""
+    lines = ["catalogs:"]
+    for c in range(2):
+        lines += [f"  {prefix}{c}:", f"    grants: {{{USERS[0]}: [USE CATALOG]}}", "    schemas:"]
+        for s in range(5):
+            lines += [f"      s{s}:", f"        grants: {{{USERS[0]}: [USE SCHEMA]}}", "        models:"]
+            for m in range(models // 10):
+                second = f", {USERS[1]}: [EXECUTE]" if m % 2 else ""
+                lines.append(f"          m{m}: {{grants: {{{USERS[0]}: [EXECUTE]{second}}}}}")
     return "\n".join(lines) + "\n"
 
 
-def seed(server: sandbox.Sandbox, desired) -> None:
-    with server.client() as client, ThreadPoolExecutor(16) as pool:
-        for depth in (1, 2, 3):  # parents before children
-            level = [o for o in desired.ordered() if o.kind.depth == depth]
-            list(pool.map(lambda o: client.create_securable(o.kind, o.full_name, {}), level))
-        grant = [{"principal": USER, "add": ["EXECUTE"], "remove": []}]
-        models = [o for o in desired.ordered() if o.kind is Kind.MODEL]
-        list(pool.map(lambda o: client.update_grants(o.kind, o.full_name, grant), models))
+def ucgov_process(server: sandbox.Sandbox, *args: str) -> float:
+    env = {**os.environ, "UCGOV_URL": server.url, "UCGOV_TOKEN": server.token}
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "ucgov", *args], env=env, check=True, capture_output=True)
+    return time.perf_counter() - started
 
 
-def timed_plans(server: sandbox.Sandbox, desired, concurrency: int, rounds: int) -> list[float]:
-    times = []
-    with server.client() as client:
-        for _ in range(rounds):
-            start = time.perf_counter()
-            diff(desired, read_live(client, desired, concurrency=concurrency))
-            times.append(time.perf_counter() - start)
-    return times
+def fresh_apply(server: sandbox.Sandbox, specs: Path) -> tuple[float, int, int]:
+    """(seconds, requests, objects) for ucgov applying the specs to an empty server."""
+    counting = Counting()
+    started = time.perf_counter()
+    with UCClient(server.url, token=server.token, transport=counting) as client:
+        desired = load_specs([specs])
+        live = read_state(client, desired, concurrency=PARALLELISM)
+        checked = check(diff(desired, live), live)
+        with apply_lock(client):
+            apply_checked(checked, client, parallelism=PARALLELISM)
+    return time.perf_counter() - started, len(counting.sent), len(desired.objects)
+
+
+def apply_floor(server: sandbox.Sandbox, models: int) -> float:
+    """Seconds for the minimum requests that make the same objects and grants, with a bare client."""
+    desired = load_specs([_write(spec_text(models, "floor"))])
+    headers = {"Authorization": f"Bearer {server.token}"}
+    limits = httpx.Limits(max_connections=PARALLELISM)
+    started = time.perf_counter()
+    with httpx.Client(base_url=server.url + API, headers=headers, limits=limits) as http:
+        with ThreadPoolExecutor(PARALLELISM) as pool:
+            for depth in (1, 2, 3):
+                level = [o for o in desired.ordered() if o.kind.depth == depth]
+                list(pool.map(lambda o: _create(http, o.full_name), level))
+            list(pool.map(lambda o: _grant(http, o), desired.ordered()))
+    return time.perf_counter() - started
+
+
+def plan_floor(server: sandbox.Sandbox, sent: list[tuple[str, str]]) -> float:
+    """Seconds for a bare client to send the same GETs, at its best of 8, 16 and 32 in flight."""
+    headers = {"Authorization": f"Bearer {server.token}"}
+    urls = [url for method, url in sent if method == "GET"]
+    best = float("inf")
+    for inflight in (8, 16, 32):
+        with httpx.Client(headers=headers, limits=httpx.Limits(max_connections=inflight)) as http:
+            started = time.perf_counter()
+            with ThreadPoolExecutor(inflight) as pool:
+                list(pool.map(lambda u: http.get(u).raise_for_status(), urls))
+            best = min(best, time.perf_counter() - started)
+    return best
+
+
+def noop_plan_requests(server: sandbox.Sandbox, specs: Path) -> tuple[list[tuple[str, str]], int]:
+    counting = Counting()
+    with UCClient(server.url, token=server.token, transport=counting) as client:
+        desired = load_specs([specs])
+        plan = diff(desired, read_state(client, desired, concurrency=PARALLELISM))
+    assert plan.empty, plan.summary()
+    return counting.sent, sum(1 for o in desired.objects.values() if o.kind.depth == 3)
+
+
+def _create(http: httpx.Client, full_name: str) -> None:
+    parts = full_name.split(".")
+    body: dict = {"name": parts[-1]}
+    path = ("/catalogs", "/schemas", "/models")[len(parts) - 1]
+    if len(parts) > 1:
+        body["catalog_name"] = parts[0]
+    if len(parts) > 2:
+        body["schema_name"] = parts[1]
+    http.post(path, json=body).raise_for_status()
+
+
+def _grant(http: httpx.Client, obj) -> None:
+    changes = [{"principal": p, "add": sorted(privs), "remove": []} for p, privs in obj.grants.items()]
+    http.patch(f"/permissions/{obj.kind.value}/{obj.full_name}", json={"changes": changes}).raise_for_status()
+
+
+def _write(text: str) -> Path:
+    folder = Path(tempfile.mkdtemp(prefix="ucgov-bench-"))
+    (folder / "specs.yaml").write_text(text)
+    return folder
+
+
+def measure(server: sandbox.Sandbox, models: int) -> dict[str, float]:
+    specs = _write(spec_text(models, f"n{models}_"))
+    figures: dict[str, float] = {"validate": ucgov_process(server, "validate", str(specs))}
+    figures["apply"], apply_requests, objects = fresh_apply(server, specs)
+    figures["apply per object"] = apply_requests / objects
+    figures["apply floor"] = apply_floor(server, models)
+    sent, model_count = noop_plan_requests(server, specs)
+    figures["plan per model"] = len(sent) / model_count
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    figures["plan"] = ucgov_process(server, "plan", str(specs), "--detailed-exitcode")
+    figures["plan MiB"] = max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
+    figures["plan floor"] = plan_floor(server, sent)
+    return figures
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--schemas", type=int, default=10)
-    parser.add_argument("--models", type=int, default=10)
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--sizes", default="100,1000", help="comma-separated model counts (e.g. 100,1000,10000)")
     args = parser.parse_args()
-
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
+    rows = []
     with tempfile.TemporaryDirectory() as base:
-        server = sandbox.start(port, users=[USER], base=Path(base))
+        server = sandbox.start(port, users=USERS, base=Path(base))
         try:
-            desired = load_texts([("bench.yaml", spec_text(args.schemas, args.models))], variables={})
-            seed(server, desired)
-            requests = 2 * len(desired.objects) + 1
-            serial = timed_plans(server, desired, 1, args.rounds)
-            parallel = timed_plans(server, desired, 16, args.rounds)
+            for size in (int(n) for n in args.sizes.split(",")):
+                rows.append((size, measure(server, size)))
+                print(f"measured N = {size}", file=sys.stderr)
         finally:
             sandbox.stop(port, base=Path(base))
-    s_med, p_med = statistics.median(serial), statistics.median(parallel)
-    print(f"objects: {len(desired.objects)}  requests per plan: {requests}  rounds: {args.rounds}")
-    print(f"plan, 1 request in flight:   median {s_med * 1000:.0f} ms")
-    print(f"plan, 16 requests in flight: median {p_med * 1000:.0f} ms")
-    print(f"speed-up (1 / 16 in flight): {s_med / p_med:.2f}x")
-    print(f"peak memory of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
+    print(f"machine: {os.cpu_count()} cores; parallelism {PARALLELISM}; times in seconds, one run each")
+    header = "| N models | validate | plan req/model | plan | plan floor | plan/floor | apply req/object | apply | apply floor | apply/floor | plan peak MiB |"
+    print(header)
+    print("|" + "---|" * (header.count("|") - 1))
+    for size, f in rows:
+        print(
+            f"| {size:,} | {f['validate']:.2f} | {f['plan per model']:.2f} | {f['plan']:.2f} | {f['plan floor']:.2f} | "
+            f"{f['plan'] / f['plan floor']:.2f} | {f['apply per object']:.2f} | {f['apply']:.2f} | {f['apply floor']:.2f} | "
+            f"{f['apply'] / f['apply floor']:.2f} | {f['plan MiB']:.0f} |"
+        )
 
 
 if __name__ == "__main__":

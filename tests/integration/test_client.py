@@ -130,14 +130,21 @@ def test_pinned_the_server_does_not_keep_names_unique_under_concurrent_creates(s
     """Why ucgov's apply lock is a queue of claims, not one create: a create is not atomic here."""
     from threading import Barrier
 
-    duplicates = 0
-    for trial in range(10):
-        name, start = f"{catalog_name}_{trial}", Barrier(8)
+    tried = []
+    with httpx.Client(
+        base_url=rest.http.base_url, headers=rest.http.headers, limits=httpx.Limits(max_connections=16)
+    ) as http:
+        for trial in range(40):  # the race is narrow: try until it shows (it did in 20 of 40 trials here)
+            name, start = f"{catalog_name}_{trial}", Barrier(16)
 
-        def create(_: int, name: str = name, start: Barrier = start) -> int:
-            start.wait()
-            return rest.http.post("/catalogs", json={"name": name}).status_code
+            def create(_: int, name: str = name, start: Barrier = start) -> int:
+                start.wait()
+                return http.post("/catalogs", json={"name": name}).status_code
 
-        with ThreadPoolExecutor(8) as pool:
-            duplicates += list(pool.map(create, range(8))).count(200) - 1
-    assert duplicates > 0
+            with ThreadPoolExecutor(16) as pool:
+                tried.append(list(pool.map(create, range(16))).count(200))
+            if tried[-1] > 1:
+                break
+    assert tried[-1] > 1, (
+        f"every one of {len(tried)} races made exactly one catalog: the server may enforce unique names now"
+    )
