@@ -11,8 +11,8 @@ catalogs (1-2 grants each) and measures, in this order:
 - apply floor: a bare httpx client making only the minimum requests for the same objects
   (one create per object, one depth at a time, then one grants PATCH per object), at the
   parallelism ucgov uses, into a second set of catalogs;
-- no-op plan: `ucgov plan` as a process right after (start-up included), its requests per
-  model and its peak memory;
+- no-op plan: its requests per model and the time to read and diff in-process ("plan
+  reads"), then `ucgov plan` as a process (start-up included) and its peak memory;
 - plan floor: the same GETs ucgov's plan sent, replayed by a bare httpx client, best of 8,
   16 and 32 in flight.
 
@@ -93,7 +93,7 @@ def fresh_apply(server: sandbox.Sandbox, specs: Path) -> tuple[float, int, int]:
 
 def apply_floor(server: sandbox.Sandbox, models: int) -> float:
     """Seconds for the minimum requests that make the same objects and grants, with a bare client."""
-    desired = load_specs([_write(spec_text(models, "floor"))])
+    desired = load_specs([_write(spec_text(models, f"floor{models}_"))])
     headers = {"Authorization": f"Bearer {server.token}"}
     limits = httpx.Limits(max_connections=PARALLELISM)
     started = time.perf_counter()
@@ -120,13 +120,16 @@ def plan_floor(server: sandbox.Sandbox, sent: list[tuple[str, str]]) -> float:
     return best
 
 
-def noop_plan_requests(server: sandbox.Sandbox, specs: Path) -> tuple[list[tuple[str, str]], int]:
+def noop_plan_requests(server: sandbox.Sandbox, specs: Path) -> tuple[list[tuple[str, str]], int, float]:
+    """(the requests of a no-op plan, the number of models, seconds spent reading and diffing in-process)."""
     counting = Counting()
     with UCClient(server.url, token=server.token, transport=counting) as client:
         desired = load_specs([specs])
+        started = time.perf_counter()
         plan = diff(desired, read_state(client, desired, concurrency=PARALLELISM))
+        seconds = time.perf_counter() - started
     assert plan.empty, plan.summary()
-    return counting.sent, sum(1 for o in desired.objects.values() if o.kind.depth == 3)
+    return counting.sent, sum(1 for o in desired.objects.values() if o.kind.depth == 3), seconds
 
 
 def _create(http: httpx.Client, full_name: str) -> None:
@@ -157,7 +160,7 @@ def measure(server: sandbox.Sandbox, models: int) -> dict[str, float]:
     figures["apply"], apply_requests, objects = fresh_apply(server, specs)
     figures["apply per object"] = apply_requests / objects
     figures["apply floor"] = apply_floor(server, models)
-    sent, model_count = noop_plan_requests(server, specs)
+    sent, model_count, figures["plan reads"] = noop_plan_requests(server, specs)
     figures["plan per model"] = len(sent) / model_count
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     figures["plan"] = ucgov_process(server, "plan", str(specs), "--detailed-exitcode")
@@ -183,13 +186,17 @@ def main() -> None:
         finally:
             sandbox.stop(port, base=Path(base))
     print(f"machine: {os.cpu_count()} cores; parallelism {PARALLELISM}; times in seconds, one run each")
-    header = "| N models | validate | plan req/model | plan | plan floor | plan/floor | apply req/object | apply | apply floor | apply/floor | plan peak MiB |"
+    header = (
+        "| N models | validate | plan req/model | plan (process) | plan reads | plan floor | reads/floor "
+        "| apply req/object | apply | apply floor | apply/floor | plan peak MiB |"
+    )
     print(header)
     print("|" + "---|" * (header.count("|") - 1))
     for size, f in rows:
         print(
-            f"| {size:,} | {f['validate']:.2f} | {f['plan per model']:.2f} | {f['plan']:.2f} | {f['plan floor']:.2f} | "
-            f"{f['plan'] / f['plan floor']:.2f} | {f['apply per object']:.2f} | {f['apply']:.2f} | {f['apply floor']:.2f} | "
+            f"| {size:,} | {f['validate']:.2f} | {f['plan per model']:.2f} | {f['plan']:.2f} | {f['plan reads']:.2f} | "
+            f"{f['plan floor']:.2f} | {f['plan reads'] / f['plan floor']:.2f} | {f['apply per object']:.2f} | "
+            f"{f['apply']:.2f} | {f['apply floor']:.2f} | "
             f"{f['apply'] / f['apply floor']:.2f} | {f['plan MiB']:.0f} |"
         )
 

@@ -38,28 +38,23 @@ def server_required() -> bool:
 
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory):
-    base = tmp_path_factory.mktemp("sandbox")
-    port = _free_port_pair()
-    try:
-        started = sandbox.start(port, users=USERS, base=base, progress=print)
-    except SandboxError as exc:
-        reason = f"the real Unity Catalog server cannot be had here, so nothing is faked: {exc}"
-        if server_required():
-            pytest.fail(reason, pytrace=False)
-        pytest.skip(reason)
-    yield started
-    sandbox.stop(port, base=base)
+    yield from _sandbox(tmp_path_factory, "sandbox", "the real Unity Catalog server")
 
 
 @pytest.fixture(scope="session")
 def s3_server(tmp_path_factory: pytest.TempPathFactory):
     """A second real server whose model versions live in a bucket of a local S3 server (moto), started as `ucgov sandbox start --storage s3` does."""
-    base = tmp_path_factory.mktemp("sandbox-s3")
+    yield from _sandbox(tmp_path_factory, "sandbox-s3", "the real Unity Catalog server with S3 storage", storage="s3")
+
+
+def _sandbox(factory: pytest.TempPathFactory, folder: str, what: str, **options):
+    """A started sandbox for the session, stopped after it; where it cannot start, a fail in CI, else a skip."""
+    base = factory.mktemp(folder)
     port = _free_port_pair()
     try:
-        started = sandbox.start(port, users=USERS, base=base, progress=print, storage="s3")
+        started = sandbox.start(port, users=USERS, base=base, progress=print, **options)
     except SandboxError as exc:
-        reason = f"the real Unity Catalog server with S3 storage cannot be had here, so nothing is faked: {exc}"
+        reason = f"{what} cannot be had here, so nothing is faked: {exc}"
         if server_required():
             pytest.fail(reason, pytrace=False)
         pytest.skip(reason)
