@@ -24,12 +24,9 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ucgov.state import Grants, GrantsMode, Kind
-
-if TYPE_CHECKING:
-    from ucgov.policies import Policy
+from ucgov.state import Grants, GrantsMode, Kind, Policy
 
 
 class Action(str, Enum):

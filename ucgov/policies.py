@@ -9,53 +9,33 @@ catalog's models, whether or not any model is declared.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 
 from ucgov import privileges as privs
 from ucgov.errors import Location, SpecProblem
 from ucgov.reach import reaches
-from ucgov.state import DesiredState, Kind, Securable
+from ucgov.state import DesiredState, Kind, Policy, Securable
+
+__all__ = ["Policy", "covered", "rule", "violations"]
 
 MAX_DEPTH = Kind.MODEL.depth
 """Full names have at most three parts: catalog.schema.model."""
 
 
-@dataclass(frozen=True)
-class Policy:
-    """Deny ``privileges`` to principals matching ``principal`` on objects matching ``on``.
+def covered(policy: Policy, granted_on: Securable, privilege: str) -> str | None:
+    """What a grant on ``granted_on`` gives that the policy's ``on`` covers, or None.
 
-    ``principal`` and ``on`` are fnmatch globs (case-sensitive); ``on`` is matched part by part,
-    so ``prod_*.*`` means every schema of every catalog whose name starts with ``prod_``.
+    The object's own name when ``on`` matches it; otherwise, when ``on`` is deeper and its
+    leading parts match the object, the names inside it that the privilege reaches.
     """
-
-    name: str
-    principal: str = "*"
-    privileges: frozenset[str] | None = None
-    """Normalised privilege names, or None for any privilege."""
-    on: str | None = None
-    """A pattern over full names, or None for any object."""
-    where: Location | None = field(default=None, compare=False)
-
-    def denies(self, principal: str, privilege: str) -> bool:
-        """Whether this policy is about this principal and privilege, wherever granted."""
-        wanted = self.privileges is None or privilege in self.privileges
-        return wanted and fnmatchcase(principal, self.principal)
-
-    def reach(self, granted_on: Securable, privilege: str) -> str | None:
-        """What a grant on ``granted_on`` gives that this policy's ``on`` covers, or None.
-
-        The object's own name when ``on`` matches it; otherwise, when ``on`` is deeper and its
-        leading parts match the object, the names inside it that the privilege reaches.
-        """
-        if self.on is None:
-            return granted_on.full_name
-        parts = self.on.split(".")
-        names = granted_on.full_name.split(".")
-        if len(parts) < len(names) or not all(map(fnmatchcase, names, parts)):
-            return None
-        covered = ".".join(names + parts[len(names) :])
-        return covered if reaches(granted_on.full_name, privilege, covered) else None
+    if policy.on is None:
+        return granted_on.full_name
+    parts = policy.on.split(".")
+    names = granted_on.full_name.split(".")
+    if len(parts) < len(names) or not all(map(fnmatchcase, names, parts)):
+        return None
+    inside = ".".join(names + parts[len(names) :])
+    return inside if reaches(granted_on.full_name, privilege, inside) else None
 
 
 def rule(policy: Policy, quote: Callable[[str], str] = str) -> str:
@@ -89,7 +69,7 @@ def _grants(desired: DesiredState) -> Iterator[tuple[Securable, str, str]]:
 
 
 def _violation(policy: Policy, granted_on: Securable, principal: str, privilege: str) -> str | None:
-    reached = policy.reach(granted_on, privilege) if policy.denies(principal, privilege) else None
+    reached = covered(policy, granted_on, privilege) if policy.denies(principal, privilege) else None
     if reached is None:
         return None
     denied = f"policy '{policy.name}' denies {privilege} to {principal} on {reached}"

@@ -9,12 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import TYPE_CHECKING
+from fnmatch import fnmatchcase
 
 from ucgov.errors import Location
-
-if TYPE_CHECKING:  # ucgov.policies imports this module
-    from ucgov.policies import Policy
 
 Grants = Mapping[str, frozenset[str]]
 """Privileges per principal, as granted directly on one object."""
@@ -73,6 +70,29 @@ class Approval:
     keep_versions: int | None = None
     """Keep this many newest versions (and the approved one); prune deletes the others."""
     where: Location | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Deny ``privileges`` to principals matching ``principal`` on objects matching ``on``.
+
+    ``principal`` and ``on`` are fnmatch globs (case-sensitive); ``on`` is matched part by part,
+    so ``prod_*.*`` means every schema of every catalog whose name starts with ``prod_``.
+    What a grant reaches, and so breaks, is worked out in ``ucgov.policies``.
+    """
+
+    name: str
+    principal: str = "*"
+    privileges: frozenset[str] | None = None
+    """Normalised privilege names, or None for any privilege."""
+    on: str | None = None
+    """A pattern over full names, or None for any object."""
+    where: Location | None = field(default=None, compare=False)
+
+    def denies(self, principal: str, privilege: str) -> bool:
+        """Whether this policy is about this principal and privilege, wherever granted."""
+        wanted = self.privileges is None or privilege in self.privileges
+        return wanted and fnmatchcase(principal, self.principal)
 
 
 @dataclass(frozen=True)

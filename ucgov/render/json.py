@@ -6,7 +6,8 @@ import json
 from typing import Any
 
 from ucgov.plan import Change, Plan
-from ucgov.policies import Policy, rule
+from ucgov.policies import rule
+from ucgov.state import Policy
 from ucgov.unmanaged import undeclared_children
 
 FORMAT_VERSION = 1

@@ -18,11 +18,11 @@ import re
 from collections import defaultdict
 
 from ucgov.plan import Action, Change, GrantChange, ObjectChange, Plan, VersionDeletion
-from ucgov.policies import Policy, rule
+from ucgov.policies import rule
 from ucgov.privileges import acts_on
 from ucgov.reach import reached
 from ucgov.render.summary import summary_line
-from ucgov.state import GrantsMode, Kind
+from ucgov.state import GrantsMode, Kind, Policy
 from ucgov.unmanaged import child_noun, undeclared_children
 
 COMMENT_LIMIT = 65_536

@@ -19,9 +19,9 @@ import jsonschema
 
 from ucgov import approval, gates, privileges
 from ucgov.errors import Location, SpecError, SpecProblem
-from ucgov.policies import Policy, violations
+from ucgov.policies import violations
 from ucgov.spec.source import SourceDoc, read_source, read_spec_files
-from ucgov.state import Approval, DesiredState, Gate, GrantsMode, Kind, Securable
+from ucgov.state import Approval, DesiredState, Gate, GrantsMode, Kind, Policy, Securable
 
 _REFERENCE = re.compile(r"\$(\$?)\{([^}]*)(\}?)")
 """``${...}`` (``$${`` is a literal ``${``); what is inside must be ``var.NAME``."""
