@@ -1,4 +1,10 @@
-"""Apply: carry out a plan's changes, in its order, and nothing else."""
+"""Apply: carry out a plan's changes and nothing else.
+
+Changes run in the plan's stages (objects one depth at a time, registrations, grants,
+approvals; deletes children first), the steps of a stage concurrently. Each change is checked
+against the server before any step runs, and grant, update and delete steps again just before
+their request (``ucgov.preconditions``).
+"""
 
 from __future__ import annotations
 
