@@ -93,11 +93,18 @@ def export(
         for name in asked
         if is_reserved_catalog(name)
     ]
-    names = (
+    listed = (
         [n for n in asked if not is_reserved_catalog(n)]
         if asked
         else [c["name"] for c in client.iter_catalogs() if not is_reserved_catalog(c.get("name") or "")]
     )
+    names = list(dict.fromkeys(listed))
+    # the server's creates are not atomic: two at once can leave two catalogs of one name
+    notes += [
+        Note(name, f"the server lists {listed.count(name)} catalogs of this name; exported once")
+        for name in names
+        if listed.count(name) > 1
+    ]
     bodies = {name: client.get_securable(Kind.CATALOG, name) for name in names} if catalogs else {}
     missing = [name for name, body in bodies.items() if body is None]
     if missing:
