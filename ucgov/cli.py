@@ -141,9 +141,10 @@ def plan(
 ) -> None:
     """Compare specs with the live server and show the changes apply would make.
 
-    Reads only the objects the specs declare. Nothing is changed on the server. With --out,
-    the plan is saved with a fingerprint of every object it touches; `apply --plan` then makes
-    exactly those changes, or refuses if any of those objects changed meanwhile.
+    Reads the declared objects (and, for what a grant reaches, the live ones inside declared
+    catalogs). Nothing is changed on the server. With --out, the plan is saved with the live
+    value each change expects; `apply --plan` then makes exactly those changes, skips those
+    already made, or refuses the whole plan if someone changed what one of them expects.
     """
     from ucgov.client import UCClient
     from ucgov.render import render
