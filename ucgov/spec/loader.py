@@ -382,6 +382,9 @@ def _kind_of(value: Any) -> str:
     return "empty" if value is None else type(value).__name__
 
 
+_LOCATED_FIELDS = frozenset({"properties", "grants", "approved", "prune"})
+
+
 class _Merger:
     """Merges declarations from many files; the same scalar set twice differently is a problem."""
 
@@ -408,7 +411,7 @@ class _Merger:
         self.kinds[full_name] = kind
         self.grants.setdefault(full_name, {})
         self.field_locations.setdefault((full_name, ""), doc.where_key(path))
-        for field in body:
+        for field in _LOCATED_FIELDS.intersection(body):  # the fields planning may have to point at
             self.field_locations.setdefault((full_name, field), doc.where(path + (field,)))
         if "grants" in body:
             self.grants_declared.add(full_name)
