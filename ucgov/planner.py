@@ -98,7 +98,7 @@ def diff_specs(base: DesiredState, head: DesiredState) -> Plan:
     return Plan(
         changes=tuple(changes),
         objects=tuple(o.full_name for o in ordered),
-        warnings=tuple(prune.review_warnings(base, head)),
+        warnings=tuple(prune.review_warnings(base, head) + review.grants_let_go(base, head)),
         policy_changes=review.policy_changes(base, head),
         undeclared=review.undeclared(base, head),
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ucgov.plan import PolicyChange, Undeclared
 from ucgov.privileges import in_reading_order
-from ucgov.state import DesiredState
+from ucgov.state import DesiredState, GrantsMode
 
 
 def policy_changes(base: DesiredState, head: DesiredState) -> tuple[PolicyChange, ...]:
@@ -34,3 +34,24 @@ def undeclared(base: DesiredState, head: DesiredState) -> tuple[Undeclared, ...]
         for obj in base.ordered()
         if head.get(obj.full_name) is None
     )
+
+
+def grants_let_go(base: DesiredState, head: DesiredState) -> list[str]:
+    """Objects still declared whose `grants:` key the change removes: ucgov stops governing their grants.
+
+    Without this, dropping the key reads as "no change", while in fact nothing revokes a grant
+    made by hand on that object any more.
+    """
+    warnings = []
+    for obj in head.ordered():
+        had = base.get(obj.full_name)
+        if had is None or had.grants_mode is GrantsMode.UNMANAGED or obj.grants_mode is not GrantsMode.UNMANAGED:
+            continue
+        kept = "; ".join(
+            f"{p} keeps {', '.join(in_reading_order(privs))}" for p, privs in sorted(had.grants.items()) if privs
+        )
+        warnings.append(
+            f"{obj.kind.label} {obj.full_name} no longer has a `grants:` key: ucgov stops managing its grants, "
+            f"and leaves them as they are ({kept or 'none were declared'})"
+        )
+    return warnings

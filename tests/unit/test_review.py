@@ -331,3 +331,19 @@ def test_a_shortened_plan_closes_every_fold_keeps_the_summary_outside_and_counts
     assert summary > markdown.index("more changes not shown")
     shown = sum(line.startswith(("- gains", "| + |")) for line in markdown.splitlines())
     assert f"_… {len(changes) - shown} more changes not shown" in markdown
+
+
+def test_diff_warns_when_a_change_drops_an_objects_grants_key(load_spec):
+    from ucgov.planner import diff_specs
+
+    base = load_spec("catalogs:\n  ml:\n    comment: ML\n    grants: {alice@example.com: [USE CATALOG]}\n")
+    head = load_spec("catalogs:\n  ml:\n    comment: ML\n")
+
+    reviewed = diff_specs(base, head)
+
+    assert reviewed.changes == ()
+    assert reviewed.warnings == (
+        "catalog ml no longer has a `grants:` key: ucgov stops managing its grants, and leaves them as they are "
+        "(alice@example.com keeps USE CATALOG)",
+    )
+    assert "> **Warning:** catalog ml no longer has a `grants:` key" in render_markdown(reviewed)
