@@ -57,7 +57,7 @@ def read_live(client: UCClient, desired: State, *, concurrency: int = CONCURRENC
             o.full_name: _securable(o, bodies[o.full_name], grants.get(o.full_name, {}), versions.get(o.full_name, ()))
             for o in existing
         }
-        undeclared = _undeclared(pool, client, desired, children) if from_specs else {}
+        undeclared = _undeclared(pool, client, desired, children, bodies) if from_specs else {}
         known = users.result() if users else None
     return LiveState(objects=objects, known_principals=known, children=children, undeclared=undeclared)
 
@@ -75,33 +75,31 @@ def _fetched(pool: ThreadPoolExecutor, client: UCClient, declared: list[Securabl
 def _listed(
     pool: ThreadPoolExecutor, client: UCClient, declared: list[Securable]
 ) -> tuple[dict[str, dict], dict[str, tuple[str, ...]]]:
-    """(bodies of the declared objects that exist, the names of the live children of each existing parent).
+    """(bodies of every object found, declared or not; the names of the live children of each existing parent).
 
     Catalogs are read one by one (specs declare few); their schemas, and the models of every live
     schema in them, come from listings, declared or not: a catalog-level EXECUTE reaches them all.
     """
-    wanted = {o.full_name for o in declared}
     bodies = _fetched(pool, client, [o for o in declared if o.kind is Kind.CATALOG])
     catalogs = sorted(bodies)
     schema_lists = _in_parallel(pool, client.list_schemas, catalogs)
     children: dict[str, tuple[str, ...]] = {}
     for catalog, schemas in zip(catalogs, schema_lists, strict=True):
-        children[catalog] = _keep(catalog, schemas, wanted, bodies)
+        children[catalog] = _keep(catalog, schemas, bodies)
     schemas = [name for catalog in catalogs for name in children[catalog]]
     model_lists = _in_parallel(pool, lambda name: client.list_models(*name.split(".")), schemas)
     for schema, models in zip(schemas, model_lists, strict=True):
-        children[schema] = _keep(schema, models, wanted, bodies)
+        children[schema] = _keep(schema, models, bodies)
     return bodies, children
 
 
-def _keep(parent: str, listed: list[dict], wanted: set[str], bodies: dict[str, dict]) -> tuple[str, ...]:
-    """The listed children's full names; the bodies of the declared ones go into ``bodies``."""
+def _keep(parent: str, listed: list[dict], bodies: dict[str, dict]) -> tuple[str, ...]:
+    """The listed children's full names; their bodies go into ``bodies`` (undeclared ones for prune)."""
     names = []
     for item in listed:
         name = f"{parent}.{item['name']}"
         names.append(name)
-        if name in wanted:
-            bodies[name] = item
+        bodies[name] = item
     return tuple(sorted(names))
 
 
@@ -125,13 +123,19 @@ def _in_parallel(pool: ThreadPoolExecutor, fn: Callable[[T], R], items: Iterable
 
 
 def _undeclared(
-    pool: ThreadPoolExecutor, client: UCClient, desired: State, children: dict[str, tuple[str, ...]]
+    pool: ThreadPoolExecutor,
+    client: UCClient,
+    desired: State,
+    children: dict[str, tuple[str, ...]],
+    bodies: dict[str, dict],
 ) -> dict[str, Securable]:
-    """The live objects prune would delete, with what a reviewer must see: fields, versions, approval."""
+    """The live objects prune would delete, with what a reviewer must see: fields, versions, approval.
+
+    Their bodies came with the listings that found them; only a model's versions are read.
+    """
     assert isinstance(desired, DesiredState)
     names = prune.retired(desired, LiveState(children=children))
-    bodies = _in_parallel(pool, lambda n: client.get_securable(Kind.of(n), n), names)
-    found = [(n, b) for n, b in zip(names, bodies, strict=True) if b is not None]  # gone meanwhile: nothing to do
+    found = [(n, bodies[n]) for n in names if n in bodies]
     models = [n for n, _ in found if Kind.of(n) is Kind.MODEL]
     versions = dict(zip(models, _in_parallel(pool, client.list_versions, models), strict=True))
     return {n: _securable(Securable(Kind.of(n), n), b, {}, versions.get(n, ())) for n, b in found}
