@@ -53,13 +53,14 @@ def _new_version(client: UCClient, name: str, registration: Registration) -> dic
     from ucgov import mlflow_bridge
 
     run, path = registration.run, registration.artifact_path
+    source = mlflow_bridge.runs_uri(run, path)
     try:
-        return client.create_version(name, source=mlflow_bridge.runs_uri(run, path), run_id=run)
+        return client.create_version(name, source=source, run_id=run)
     except OutcomeUnknown:
         made = [v.version for v in client.list_versions(name) if v.came_from(run, path) and not v.ready]
-        if not made:
-            return client.create_version(name, source=mlflow_bridge.runs_uri(run, path), run_id=run)
-        return client.get_version(name, max(made))
+        if made:
+            return client.get_version(name, max(made))
+        return client.create_version(name, source=source, run_id=run)  # the first never took effect
 
 
 def _finalize(client: UCClient, name: str, version: int) -> None:
