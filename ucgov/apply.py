@@ -349,20 +349,20 @@ def _create(change: Change, p: ObjectChange, client: UCClient) -> bool:
     try:
         client.create_securable(kind, name, wanted)
     except OutcomeUnknown as exc:
-        if client.get_securable(kind, name) is not None:
-            _same_as_planned(kind, name, wanted, client, exc)
+        live = client.get_securable(kind, name)
+        if live is not None:
+            _same_as_planned(kind, name, wanted, live, exc)
             return False  # made by us or by another apply: its grants are not known to be empty
         client.create_securable(kind, name, wanted)  # the first never took effect
     except ApiError as exc:
         if not (exc.already_exists or exc.status == 409):
             raise
-        _same_as_planned(kind, name, wanted, client, exc)
+        _same_as_planned(kind, name, wanted, client.get_securable(kind, name) or {}, exc)
         return False
     return True
 
 
-def _same_as_planned(kind: Kind, name: str, wanted: dict, client: UCClient, cause: Exception) -> None:
-    live = client.get_securable(kind, name) or {}
+def _same_as_planned(kind: Kind, name: str, wanted: dict, live: dict, cause: Exception) -> None:
     differing = sorted(k for k, v in wanted.items() if (live.get(k) or ({} if k == "properties" else None)) != v)
     if differing:
         raise UcgovError(
