@@ -373,3 +373,32 @@ def test_the_review_shows_who_loses_the_grants_made_by_hand_on_a_schema_prune_de
 
     assert ucgov("apply", str(specs), "--auto-approve", "--allow-destroy").exit_code == 0
     assert rest.status(f"/schemas/{catalog_name}.true") == 404
+
+
+def test_apply_removes_only_the_folder_the_server_names_never_one_from_a_plan_file(
+    ucgov, rest, write_spec, catalog_name, tmp_path
+):
+    from ucgov.planfile import _checksum
+
+    rest.post("/catalogs", {"name": catalog_name})
+    rest.post("/schemas", {"name": "fraud", "catalog_name": catalog_name})
+    rest.post("/models", {"name": "scorer", "catalog_name": catalog_name, "schema_name": "fraud"})
+    scorer = f"{catalog_name}.fraud.scorer"
+    folders = dict(add_stored_version(rest, scorer) for _ in range(2))
+    rest.http.patch(f"/models/{scorer}", json={"comment": "ucgov: approved version 2"}).raise_for_status()
+    specs = write_spec(pruning_spec(catalog_name, keep=", keep_versions: 1"))
+    saved = tmp_path / "plan.json"
+    assert ucgov("plan", str(specs), "--out", str(saved)).exit_code == 0
+    decoy = tmp_path / "precious"
+    decoy.mkdir()
+    (decoy / "keep.txt").write_text("not ucgov's")
+    document = json.loads(saved.read_text())
+    document.pop("checksum")
+    [deletion] = [c for c in document["changes"] if c["action"] == "delete"]
+    deletion["payload"]["files"]["location"] = decoy.as_uri()  # a checksum is no signature: recomputed
+    saved.write_text(json.dumps({**document, "checksum": _checksum(document)}))
+
+    applied = ucgov("apply", "--plan", str(saved), "--auto-approve", "--allow-destroy")
+    assert applied.exit_code == 0, applied.output
+    assert (decoy / "keep.txt").is_file()
+    assert not folders[1].exists() and folders[2].exists()

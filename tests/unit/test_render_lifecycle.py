@@ -189,3 +189,16 @@ def test_every_format_says_whether_each_deleted_versions_files_are_removed(load_
     assert f"its files **stay** at `{where[2]}`" in markdown
     files = [c["files"] for c in json.loads(render(plan, "json"))["changes"] if c["action"] == "delete"]
     assert [(f["location"], f["removed"]) for f in files] == [(where[1], True), (where[2], False)]
+
+
+def test_names_from_the_server_on_a_delete_cannot_break_the_review(load_spec):
+    live = retiring_server()
+    tmp = replace(
+        live.undeclared["ml.scratch.tmp"],
+        grants={"<!--x@example.com": frozenset({"EXECUTE"})},
+        storage_location="file:///srv/uc/`](x)\n# owned",
+    )
+    markdown = render(diff(load_spec(SPEC), replace(live, undeclared={**live.undeclared, "ml.scratch.tmp": tmp})), "markdown")
+    assert "<!--" not in markdown and "\n# owned" not in markdown
+    assert "**&lt;\\!--x@example.com** — 0 gains, 1 loss" in markdown
+    assert "its files at `file:///srv/uc/'](x)?# owned` are removed" in markdown

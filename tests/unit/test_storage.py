@@ -118,3 +118,15 @@ def test_removing_a_deleted_versions_files_says_what_happened(tmp_path):
     assert said == f"its files at {folder.as_uri()} were removed"
     assert not folder.exists() and (tmp_path / "models" / "m1" / "versions" / "v10").exists()
     assert storage.remove_deleted("s3://bucket/m1").startswith("its files stay at s3://bucket/m1: ")
+
+
+def test_a_deleted_versions_files_that_cannot_be_removed_are_said_to_stay(tmp_path):
+    not_a_folder = tmp_path / "versions" / "v1"
+    not_a_folder.parent.mkdir()
+    not_a_folder.write_text("a file where the server's folder should be")
+
+    said = storage.remove_deleted(not_a_folder.as_uri())
+
+    assert said.startswith(f"its files could not be removed and stay at {not_a_folder.as_uri()} (cannot remove ")
+    assert said.endswith("; remove them by hand")
+    assert not_a_folder.exists()
