@@ -262,7 +262,10 @@ _SCHEMA: dict[str, Any] = {
                                             "type": "object",
                                             "required": ["version"],
                                             "additionalProperties": False,
-                                            "properties": {"version": {"type": "integer", "minimum": 1}, "files": _FILES},
+                                            "properties": {
+                                                "version": {"type": "integer", "minimum": 1},
+                                                "files": _FILES,
+                                            },
                                         },
                                     ]
                                 }

@@ -75,7 +75,8 @@ def why_files_stay(location: str) -> str | None:
     """
     scheme = urlparse(location).scheme
     if scheme in ("file", ""):
-        return None if _removable(FileStorage(location).path) else "ucgov removes only a folder at least two levels deep"
+        shallow = not _removable(FileStorage(location).path)
+        return "ucgov removes only a folder at least two levels deep" if shallow else None
     if scheme in ("s3", "s3a"):
         return (
             "the server vends only read credentials for a READY version, so ucgov cannot remove them; "

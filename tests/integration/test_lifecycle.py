@@ -327,7 +327,8 @@ def test_keep_versions_deletes_old_versions_and_their_folders(ucgov, rest, write
 
     applied = ucgov("apply", str(specs), "--auto-approve", "--allow-destroy")
     assert applied.exit_code == 0, applied.output
-    assert f"done: delete version 1 of model {scorer} (its files at {folders[1].as_uri()} were removed)" in applied.output
+    removed = f"done: delete version 1 of model {scorer} (its files at {folders[1].as_uri()} were removed)"
+    assert removed in applied.output
     assert versions_of(rest, scorer) == [2, 4]
     assert [v for v, folder in folders.items() if folder.exists()] == [2, 4]
     assert (folders[2] / "MLmodel").is_file() and (folders[4] / "data" / "model.pkl").is_file()

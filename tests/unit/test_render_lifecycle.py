@@ -108,7 +108,10 @@ def retiring_server() -> LiveState:
     live = server()
     scratch = replace(
         live.undeclared["ml.scratch"],
-        grants={"bob@example.com": frozenset({"USE SCHEMA", "CREATE MODEL"}), "carol@example.com": frozenset({"USE SCHEMA"})},
+        grants={
+            "bob@example.com": frozenset({"USE SCHEMA", "CREATE MODEL"}),
+            "carol@example.com": frozenset({"USE SCHEMA"}),
+        },
     )
     tmp = replace(
         live.undeclared["ml.scratch.tmp"],
@@ -116,7 +119,8 @@ def retiring_server() -> LiveState:
         storage_location=SCRATCH + "tmp-id",
     )
     old = replace(live.undeclared["ml.fraud.old"], storage_location="s3://bucket/models/old-id")
-    return replace(live, undeclared={**live.undeclared, "ml.scratch": scratch, "ml.scratch.tmp": tmp, "ml.fraud.old": old})
+    undeclared = {**live.undeclared, "ml.scratch": scratch, "ml.scratch.tmp": tmp, "ml.fraud.old": old}
+    return replace(live, undeclared=undeclared)
 
 
 def test_markdown_shows_who_loses_which_grants_when_a_schema_with_grants_goes(load_spec):
@@ -181,11 +185,12 @@ def test_every_format_says_whether_each_deleted_versions_files_are_removed(load_
         children={"ml": ("ml.fraud",), "ml.fraud": ("ml.fraud.scorer",)},
     )
     plan = diff(load_spec(KEEP), live)
+    why = "older than the newest 1 and not approved (keep_versions)"
     text = render(plan, "text", color=False)
-    assert f"- delete version 1  (older than the newest 1 and not approved (keep_versions); its files at {where[1]} are removed)" in text
-    assert f"- delete version 2  (older than the newest 1 and not approved (keep_versions); its files stay at {where[2]}:" in text
+    assert f"- delete version 1  ({why}; its files at {where[1]} are removed)" in text
+    assert f"- delete version 2  ({why}; its files stay at {where[2]}:" in text
     markdown = render(plan, "markdown")
-    assert f"version 1 of `ml.fraud.scorer` (model) — older than the newest 1 and not approved (keep_versions); its files at `{where[1]}` are removed" in markdown
+    assert f"version 1 of `ml.fraud.scorer` (model) — {why}; its files at `{where[1]}` are removed" in markdown
     assert f"its files **stay** at `{where[2]}`" in markdown
     files = [c["files"] for c in json.loads(render(plan, "json"))["changes"] if c["action"] == "delete"]
     assert [(f["location"], f["removed"]) for f in files] == [(where[1], True), (where[2], False)]
@@ -198,7 +203,8 @@ def test_names_from_the_server_on_a_delete_cannot_break_the_review(load_spec):
         grants={"<!--x@example.com": frozenset({"EXECUTE"})},
         storage_location="file:///srv/uc/`](x)\n# owned",
     )
-    markdown = render(diff(load_spec(SPEC), replace(live, undeclared={**live.undeclared, "ml.scratch.tmp": tmp})), "markdown")
+    hostile = replace(live, undeclared={**live.undeclared, "ml.scratch.tmp": tmp})
+    markdown = render(diff(load_spec(SPEC), hostile), "markdown")
     assert "<!--" not in markdown and "\n# owned" not in markdown
     assert "**&lt;\\!--x@example.com** — 0 gains, 1 loss" in markdown
     assert "its files at `file:///srv/uc/'](x)?# owned` are removed" in markdown

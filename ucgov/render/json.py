@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ucgov.plan import Action, Change, ObjectChange, Plan
+from ucgov.plan import Action, Change, ObjectChange, Payload, Plan, VersionDeletion
 from ucgov.policies import rule
 from ucgov.state import Policy
 from ucgov.unmanaged import undeclared_children
@@ -55,9 +55,9 @@ def change_document(change: Change) -> dict[str, Any]:
     return document
 
 
-def _delete_extras(p: Any) -> dict[str, Any]:
+def _delete_extras(p: Payload) -> dict[str, Any]:
     extras: dict[str, Any] = {}
-    files = getattr(p, "files", None)
+    files = p.files if isinstance(p, ObjectChange | VersionDeletion) else None
     if files is not None:
         extras["files"] = {"location": files.location, "removed": files.removed, "why_kept": files.why_kept or None}
     if isinstance(p, ObjectChange):

@@ -2,8 +2,9 @@
 
 Deletes come first, with what goes with them (a schema's models, a model's versions and
 approval, and whether apply removes the files the server leaves behind); the grants made on a
-deleted object show in the permission changes, as lost with it. For ucgov diff, policy changes come first, and objects no longer declared follow
-the permissions; with plan --show-unmanaged, what no spec declares comes last.
+deleted object show in the permission changes, as lost with it. For ucgov diff, policy changes
+come first, and objects no longer declared follow the permissions; with plan --show-unmanaged,
+what no spec declares comes last.
 
 A grant on a catalog or schema is inherited by everything inside it (the server enforces
 this), so each permission line says what the grant reaches: the declared objects inside, and
@@ -182,7 +183,7 @@ def _delete_section(plan: Plan) -> list[str]:
             inside = sorted(n for n in deleted if n.startswith(name + "."))
             if inside:
                 what += f", with {_names(inside)}"
-        files = getattr(change.payload, "files", None)
+        files = change.payload.files if isinstance(change.payload, ObjectChange | VersionDeletion) else None
         lines.append(_Item(f"- :wastebasket: {what} — {_escape(change.reason)}{_files(files)}"))
     return lines + [""]
 

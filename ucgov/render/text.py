@@ -118,9 +118,7 @@ def _goes_with(p: object) -> list[str]:
     """What a deleted object takes with it: its files, and the grants made on it."""
     assert isinstance(p, ObjectChange)
     lines = [f"      ({p.files.sentence()})"] if p.files else []
-    lines += [
-        f"      - {principal} loses {', '.join(privileges)} (goes with the delete)" for principal, privileges in p.grants
-    ]
+    lines += [f"      - {who} loses {', '.join(privileges)} (goes with the delete)" for who, privileges in p.grants]
     return lines
 
 
