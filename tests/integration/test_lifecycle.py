@@ -403,3 +403,28 @@ def test_apply_removes_only_the_folder_the_server_names_never_one_from_a_plan_fi
     assert applied.exit_code == 0, applied.output
     assert (decoy / "keep.txt").is_file()
     assert not folders[1].exists() and folders[2].exists()
+
+
+def test_a_version_delete_whose_answer_is_lost_still_removes_its_folder(
+    server, ucgov, rest, write_spec, catalog_name
+):
+    from faultproxy import Fault, FaultProxy
+
+    rest.post("/catalogs", {"name": catalog_name})
+    rest.post("/schemas", {"name": "fraud", "catalog_name": catalog_name})
+    rest.post("/models", {"name": "scorer", "catalog_name": catalog_name, "schema_name": "fraud"})
+    scorer = f"{catalog_name}.fraud.scorer"
+    folders = dict(add_stored_version(rest, scorer) for _ in range(2))
+    rest.http.patch(f"/models/{scorer}", json={"comment": "ucgov: approved version 2"}).raise_for_status()
+    specs = write_spec(pruning_spec(catalog_name, keep=", keep_versions: 1"))
+    proxy = FaultProxy(server.url)
+    try:
+        proxy.inject("DELETE", r"/versions/1$", Fault(reset_after=True))
+        applied = ucgov("apply", str(specs), "--auto-approve", "--allow-destroy", env={"UCGOV_URL": proxy.url})
+    finally:
+        proxy.close()
+
+    assert applied.exit_code == 0, applied.output
+    assert [e.fault for e in proxy.log if e.fault] == [Fault(reset_after=True)]
+    assert versions_of(rest, scorer) == [2]
+    assert not folders[1].exists() and folders[2].exists()
