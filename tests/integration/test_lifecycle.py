@@ -428,3 +428,31 @@ def test_a_version_delete_whose_answer_is_lost_still_removes_its_folder(
     assert [e.fault for e in proxy.log if e.fault] == [Fault(reset_after=True)]
     assert versions_of(rest, scorer) == [2]
     assert not folders[1].exists() and folders[2].exists()
+
+
+def test_a_prune_plan_reads_each_object_it_deletes_with_one_request_for_its_grants(server, rest, catalog_name):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from test_client import CountingTransport
+
+    from ucgov.client import UCClient
+    from ucgov.live import read_live
+    from ucgov.spec import load_texts
+
+    rest.post("/catalogs", {"name": catalog_name})
+    rest.post("/schemas", {"name": "s", "catalog_name": catalog_name})
+    names = [f"m{i:02d}" for i in range(30)]
+    body = {"catalog_name": catalog_name, "schema_name": "s"}
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda n: rest.post("/models", {"name": n, **body}), names))
+    spec = f"settings: {{prune: true}}\ncatalogs:\n  {catalog_name}:\n    schemas:\n      s: {{}}\n"
+    desired = load_texts([("s.yaml", spec)], variables={})
+    counting = CountingTransport()
+
+    with UCClient(server.url, token=server.token, transport=counting) as client:
+        live = read_live(client, desired)
+
+    assert len(live.undeclared) == 30
+    grants = [r for r in counting.sent if r.startswith("GET /api/2.1/unity-catalog/permissions/registered_model/")]
+    assert len(grants) == 30
+    assert len(counting.sent) <= 2 * 30 + 6, counting.sent
