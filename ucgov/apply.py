@@ -15,7 +15,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from ucgov import approval, preconditions, versions
+from ucgov import approval, preconditions, storage, versions
 from ucgov.client import UCClient
 from ucgov.errors import ApiError, ApplyError, DestroyNotAllowed, StalePlanError, UcgovError
 from ucgov.live import read_objects
@@ -216,9 +216,9 @@ class _Applier:
         elif isinstance(p, ObjectChange) and change.action is Action.UPDATE:
             _update(change, p, client)
         elif isinstance(p, ObjectChange) and change.action is Action.DELETE:
-            _delete(change, p, client)
+            return _delete(change, p, client)
         elif isinstance(p, VersionDeletion):
-            _delete_version(change, p, client)
+            return _delete_version(change, p, client)
         elif isinstance(p, Registration):
             name = change.address.full_name
             self.registered[name] = versions.register(client, name, p)
@@ -282,33 +282,47 @@ def _update(change: Change, p: ObjectChange, client: UCClient) -> None:
     client.update_securable(kind, name, fields)
 
 
-def _delete(change: Change, p: ObjectChange, client: UCClient) -> None:
+def _delete(change: Change, p: ObjectChange, client: UCClient) -> list[str]:
     """Delete the object, checked just before: a model's versions go with it only if they are the planned ones.
 
     Schemas and catalogs are deleted without force: the server refuses one that is not empty,
-    so nothing created inside since the plan goes with it.
+    so nothing created inside since the plan goes with it. A model's files, which the server
+    leaves, are removed after it (``_with_files``).
     """
     kind, name = change.address.kind, change.address.full_name
     live = _live_for_delete(kind, name, client)
     if not _still_to_do((change,), live):
-        return
+        return [change.describe()]
     try:
         client.delete_securable(kind, name, force=kind is Kind.MODEL and bool(p.versions))
     except ApiError as exc:
         if not exc.not_found:  # gone already, e.g. a repeated DELETE whose first answer was lost
             raise
+    return [_with_files(change.describe(), live.storage_location if live else None)]
 
 
-def _delete_version(change: Change, p: VersionDeletion, client: UCClient) -> None:
-    """Delete the version, unless it has become the approved one since the plan (StalePlanError)."""
+def _delete_version(change: Change, p: VersionDeletion, client: UCClient) -> list[str]:
+    """Delete the version, unless it has become the approved one since the plan (StalePlanError); then its files."""
     name = change.address.full_name
-    if not _still_to_do((change,), _live_for_delete(Kind.MODEL, name, client)):
-        return
+    live = _live_for_delete(Kind.MODEL, name, client)
+    if not _still_to_do((change,), live):
+        return [change.describe()]
     try:
         client.delete_version(name, p.version)
     except ApiError as exc:
         if not exc.not_found:
             raise
+    where = next((v.storage_location for v in live.versions if v.version == p.version), None) if live else None
+    return [_with_files(change.describe(), where)]
+
+
+def _with_files(done: str, location: str | None) -> str:
+    """The delete's line, with what became of the files the server left at ``location``.
+
+    They go after the delete, never before: a READY version must not outlive its files. The
+    location is the one the server named just before the delete, never one from a plan file.
+    """
+    return f"{done} ({storage.remove_deleted(location)})" if location else done
 
 
 def _live_for_delete(kind: Kind, name: str, client: UCClient) -> Securable | None:
@@ -323,6 +337,7 @@ def _live_for_delete(kind: Kind, name: str, client: UCClient) -> Securable | Non
         name,
         versions=tuple(client.list_versions(name)),
         approved=Approval(version=approved) if approved else None,
+        storage_location=body.get("storage_location") or None,
     )
 
 

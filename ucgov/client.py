@@ -254,6 +254,7 @@ def _version(body: dict) -> ModelVersion:
         run_id=body.get("run_id") or None,
         status=body.get("status") or "MODEL_VERSION_STATUS_UNKNOWN",
         source=body.get("source"),
+        storage_location=body.get("storage_location") or None,
     )
 
 

@@ -129,16 +129,23 @@ def _undeclared(
     children: dict[str, tuple[str, ...]],
     bodies: dict[str, dict],
 ) -> dict[str, Securable]:
-    """The live objects prune would delete, with what a reviewer must see: fields, versions, approval.
+    """The live objects prune would delete, with what a reviewer must see: fields, versions, approval,
+    and the grants made on them, which go with them.
 
-    Their bodies came with the listings that found them; only a model's versions are read.
+    Their bodies came with the listings that found them; a model's versions and each object's
+    grants are read (one request each).
     """
     assert isinstance(desired, DesiredState)
     names = prune.retired(desired, LiveState(children=children))
     found = [(n, bodies[n]) for n in names if n in bodies]
     models = [n for n, _ in found if Kind.of(n) is Kind.MODEL]
     versions = dict(zip(models, _in_parallel(pool, client.list_versions, models), strict=True))
-    return {n: _securable(Securable(Kind.of(n), n), b, {}, versions.get(n, ())) for n, b in found}
+    stubs = [Securable(Kind.of(n), n) for n, _ in found]
+    grants = _in_parallel(pool, _grants_of(client), stubs)
+    return {
+        s.full_name: _securable(s, b, g, versions.get(s.full_name, ()))
+        for s, (_, b), g in zip(stubs, found, grants, strict=True)
+    }
 
 
 def _known_users(client: UCClient) -> frozenset[str] | None:
@@ -160,4 +167,5 @@ def _securable(declared: Securable, body: dict, grants, versions: Iterable[Model
         grants=grants,
         approved=Approval(version=approved_version) if approved_version else None,
         versions=tuple(versions),
+        storage_location=(body.get("storage_location") or None) if declared.kind is Kind.MODEL else None,
     )

@@ -14,6 +14,9 @@ apply can tell a step still to do from one already done or one whose object move
     approve           ApprovalChange   replaces: the approved version when planned
     delete (version)  VersionDeletion  (none: absent means done; apply refuses if it is now approved)
 
+A delete also says, for display, what goes with it that the server does not remove itself or
+show: the files of a model or version (``Files``), and the grants made on the object.
+
 ``Change.before`` and ``Change.after`` give the same facts as plain values for display and
 for ``plan --format json``; apply never reads them.
 """
@@ -77,6 +80,25 @@ class Fields:
 
 
 @dataclass(frozen=True)
+class Files:
+    """Where a deleted model's or version's files are, and whether apply removes them.
+
+    The server leaves them in place when it deletes; for display, never steers apply (apply
+    removes what the server names at the time of the delete).
+    """
+
+    location: str
+    removed: bool
+    why_kept: str = ""
+    """When they stay: why, in words."""
+
+    def sentence(self, whose: str = "its") -> str:
+        if self.removed:
+            return f"{whose} files at {self.location} are removed"
+        return f"{whose} files stay at {self.location}: {self.why_kept}"
+
+
+@dataclass(frozen=True)
 class ObjectChange:
     """Create, update or delete an object. ``before`` holds the live values of the fields that
     change (None when creating); ``after`` the values to write (None when deleting)."""
@@ -85,6 +107,10 @@ class ObjectChange:
     after: Fields | None = None
     versions: tuple[int, ...] = ()
     """Deleting a model: the versions that go with it. Apply refuses if the server holds others."""
+    files: Files | None = None
+    """Deleting a model: its files (every version's), for display."""
+    grants: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """Deleting: the grants made on the object, lost with it, as ``grants_snapshot``; for display."""
 
 
 @dataclass(frozen=True)
@@ -92,6 +118,8 @@ class VersionDeletion:
     """Delete one version of the address's model (keep_versions)."""
 
     version: int
+    files: Files | None = None
+    """The version's files, for display."""
 
 
 @dataclass(frozen=True)

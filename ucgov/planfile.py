@@ -25,6 +25,7 @@ from ucgov.plan import (
     ApprovalChange,
     Change,
     Fields,
+    Files,
     GrantChange,
     ObjectChange,
     Payload,
@@ -106,15 +107,28 @@ def _change_document(change: Change) -> dict[str, Any]:
 def _payload_document(p: Payload) -> dict[str, Any]:
     if isinstance(p, ObjectChange):
         found = {"before": _fields_document(p.before), "after": _fields_document(p.after)}
-        return found | ({"versions": list(p.versions)} if p.versions else {})
+        found |= {"versions": list(p.versions)} if p.versions else {}
+        found |= {"grants": [[name, list(privs)] for name, privs in p.grants]} if p.grants else {}
+        return found | _files_document(p.files)
     if isinstance(p, VersionDeletion):
-        return {"version": p.version}
+        return {"version": p.version} | _files_document(p.files)
     if isinstance(p, GrantChange):
         whole = None if p.object_held is None else [[name, list(privs)] for name, privs in p.object_held]
         return {"privileges": list(p.privileges), "held": sorted(p.held), "mode": p.mode.value, "object_held": whole}
     if isinstance(p, Registration):
         return {"run": p.run, "artifact_path": p.artifact_path, "unfinished": list(p.unfinished)}
     return {"version": p.version, "run": p.run, "artifact_path": p.artifact_path, "replaces": p.replaces}
+
+
+def _files_document(files: Files | None) -> dict[str, Any]:
+    """A delete's files, for display only: apply removes what the server names, never a path from a file."""
+    if files is None:
+        return {}
+    return {"files": {"location": files.location, "removed": files.removed, "why_kept": files.why_kept}}
+
+
+def _files(doc: dict[str, Any] | None) -> Files | None:
+    return None if doc is None else Files(doc["location"], doc["removed"], doc["why_kept"])
 
 
 def _fields_document(fields: Fields | None) -> dict[str, Any] | None:
@@ -129,10 +143,12 @@ def _change(doc: dict[str, Any]) -> Change:
 
 def _payload(action: Action, doc: dict[str, Any]) -> Payload:
     if action is Action.DELETE and "version" in doc:
-        return VersionDeletion(doc["version"])
+        return VersionDeletion(doc["version"], files=_files(doc.get("files")))
     if action in (Action.CREATE, Action.UPDATE, Action.DELETE):
         versions = tuple(doc.get("versions", ()))
-        return ObjectChange(before=_fields(doc["before"]), after=_fields(doc["after"]), versions=versions)
+        grants = tuple((name, tuple(privs)) for name, privs in doc.get("grants", ()))
+        fields = dict(before=_fields(doc["before"]), after=_fields(doc["after"]), versions=versions)
+        return ObjectChange(**fields, files=_files(doc.get("files")), grants=grants)
     if action.is_grant:
         whole = doc["object_held"]
         object_held = None if whole is None else tuple((name, tuple(privs)) for name, privs in whole)
@@ -168,6 +184,17 @@ _FIELDS = {
         "comment": {"type": ["string", "null"]},
         "properties": {"type": ["object", "null"], "additionalProperties": {"type": "string"}},
     },
+}
+
+_GRANTS = {
+    "type": "array",
+    "items": {"type": "array", "prefixItems": [{"type": "string"}, _STRINGS], "minItems": 2, "maxItems": 2},
+}
+_FILES = {
+    "type": "object",
+    "required": ["location", "removed", "why_kept"],
+    "additionalProperties": False,
+    "properties": {"location": {"type": "string"}, "removed": {"type": "boolean"}, "why_kept": {"type": "string"}},
 }
 
 
@@ -227,13 +254,18 @@ _SCHEMA: dict[str, Any] = {
                                                 "before": _FIELDS,
                                                 "after": {"type": "null"},
                                                 "versions": {"type": "array", "items": {"type": "integer"}},
+                                                "grants": _GRANTS,
+                                                "files": _FILES,
                                             },
                                         },
                                         {
                                             "type": "object",
                                             "required": ["version"],
                                             "additionalProperties": False,
-                                            "properties": {"version": {"type": "integer", "minimum": 1}},
+                                            "properties": {
+                                                "version": {"type": "integer", "minimum": 1},
+                                                "files": _FILES,
+                                            },
                                         },
                                     ]
                                 }

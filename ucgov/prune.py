@@ -5,12 +5,15 @@ schema for what is inside it, the nearest setting winning) and apply is given ``
 Prune only reaches inside declared catalogs and schemas: an undeclared catalog is never deleted.
 Versions go only where a model's approval says ``keep_versions: K`` and prune applies to it:
 the newest K stay, and so do the approved version and any version from the approved run.
+Each delete also says what goes with it that the server keeps quiet about: the grants made on
+the object, and whether apply removes the files the server leaves behind.
 """
 
 from __future__ import annotations
 
-from ucgov.plan import Action, Address, Change, Fields, ObjectChange, VersionDeletion
+from ucgov.plan import Action, Address, Change, Fields, Files, ObjectChange, VersionDeletion, grants_snapshot
 from ucgov.state import DesiredState, Kind, LiveState, Securable
+from ucgov.storage import why_files_stay
 
 
 def prunes(desired: DesiredState, parent: str) -> bool:
@@ -43,7 +46,13 @@ def delete_changes(desired: DesiredState, live: LiveState) -> list[Change]:
 def _delete(obj: Securable, live: LiveState) -> Change:
     versions = tuple(v.version for v in obj.versions)
     before = Fields(comment=obj.comment, properties=dict(obj.properties or {}) if obj.kind is not Kind.MODEL else None)
-    payload = ObjectChange(before=before, after=None, versions=versions if obj.kind is Kind.MODEL else ())
+    payload = ObjectChange(
+        before=before,
+        after=None,
+        versions=versions if obj.kind is Kind.MODEL else (),
+        files=files_of(obj.storage_location) if obj.kind is Kind.MODEL else None,
+        grants=grants_snapshot(obj.grants),
+    )
     return Change(Action.DELETE, Address(obj.kind, obj.full_name), payload, reason=_why(obj, live))
 
 
@@ -71,8 +80,20 @@ def version_changes(desired: DesiredState, live: LiveState) -> list[Change]:
             continue
         address = Address(Kind.MODEL, obj.full_name)
         reason = f"older than the newest {obj.approved.keep_versions} and not approved (keep_versions)"
-        changes += [Change(Action.DELETE, address, VersionDeletion(v), reason=reason) for v in dropped(obj, have)]
+        where = {v.version: v.storage_location for v in have.versions}
+        changes += [
+            Change(Action.DELETE, address, VersionDeletion(v, files=files_of(where.get(v))), reason=reason)
+            for v in dropped(obj, have)
+        ]
     return changes
+
+
+def files_of(location: str | None) -> Files | None:
+    """What apply does with the files at ``location`` (the server leaves them when it deletes)."""
+    if not location:
+        return None
+    why = why_files_stay(location)
+    return Files(location, removed=why is None, why_kept=why or "")
 
 
 def dropped(want: Securable, have: Securable) -> list[int]:

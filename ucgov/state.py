@@ -103,6 +103,8 @@ class ModelVersion:
     run_id: str | None
     status: str
     source: str | None = None
+    storage_location: str | None = None
+    """Where the server keeps the version's files; it leaves them there when the version is deleted."""
 
     @property
     def ready(self) -> bool:
@@ -148,6 +150,8 @@ class Securable:
     approved: Approval | None = None
     versions: tuple[ModelVersion, ...] = ()
     """Live models only, and only when an approval needs them."""
+    storage_location: str | None = None
+    """Live models only: the folder or prefix holding its versions' files (which outlive a delete)."""
 
 
 @dataclass(frozen=True)

@@ -66,6 +66,46 @@ def at(location: str, *, vend: Vend) -> Storage:
     )
 
 
+def why_files_stay(location: str) -> str | None:
+    """Why apply leaves the files of a deleted model or READY version at ``location``; None when it removes them.
+
+    ``file:`` folders are removed as registration's clean-up removes them. For ``s3://`` the
+    server vends only read credentials once a version is READY (``READ_WRITE_MODEL_VERSION``
+    answers 400), and ucgov never falls back on the user's own keys while the server vends.
+    """
+    scheme = urlparse(location).scheme
+    if scheme in ("file", ""):
+        shallow = not _removable(FileStorage(location).path)
+        return "ucgov removes only a folder at least two levels deep" if shallow else None
+    if scheme in ("s3", "s3a"):
+        return (
+            "the server vends only read credentials for a READY version, so ucgov cannot remove them; "
+            "remove them with your own credentials"
+        )
+    return "ucgov removes files only in file: storage; remove them yourself"
+
+
+def remove_deleted(location: str) -> str:
+    """Remove the files of a model or version the server has just deleted: what happened, in words.
+
+    Never an error: the delete is done, so the next plan would not see them; the words say
+    plainly where they stay and why.
+    """
+    why = why_files_stay(location)
+    if why is not None:
+        return f"its files stay at {location}: {why}"
+    try:
+        FileStorage(location).remove()
+    except StorageError as exc:
+        return f"its files could not be removed and stay at {location} ({exc}); remove them by hand"
+    return f"its files at {location} were removed"
+
+
+def _removable(path: Path) -> bool:
+    # a server naming "file:///" or "file:///tmp" must not get a whole tree removed
+    return path.is_absolute() and len(path.parts) > 2 and ".." not in path.parts
+
+
 class FileStorage:
     """A folder this machine shares with the server (``file:`` locations)."""
 

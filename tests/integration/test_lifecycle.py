@@ -4,6 +4,8 @@ and retire what the specs drop."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
+from urllib.parse import unquote, urlparse
 
 import pytest
 
@@ -273,3 +275,184 @@ def test_export_streams_more_than_a_page_of_models(ucgov, rest, tmp_path, catalo
     assert exported.exit_code == 0, exported.output
     assert "1 schema, 230 models" in exported.output
     assert "No changes" in ucgov("plan", str(out)).output
+
+
+def add_stored_version(rest, model: str) -> tuple[int, Path]:
+    """A READY version whose files are in its storage folder, as a registration leaves them; and that folder."""
+    catalog, schema, name = model.split(".")
+    body = {"model_name": name, "catalog_name": catalog, "schema_name": schema, "source": "runs:/0/model"}
+    made = rest.post("/models/versions", {**body, "run_id": "0" * 32})
+    folder = Path(unquote(urlparse(made["storage_location"]).path))
+    (folder / "data").mkdir(parents=True)
+    (folder / "MLmodel").write_text("flavors: {}\n")
+    (folder / "data" / "model.pkl").write_bytes(b"\x80\x04weights")
+    version = made["version"]
+    rest.http.patch(
+        f"/models/{model}/versions/{version}/finalize", json={"full_name": model, "version": version}
+    ).raise_for_status()
+    return version, folder
+
+
+def test_the_server_leaves_the_files_of_a_deleted_version_and_of_a_deleted_model(rest, catalog_name):
+    rest.post("/catalogs", {"name": catalog_name})
+    rest.post("/schemas", {"name": "s", "catalog_name": catalog_name})
+    rest.post("/models", {"name": "m", "catalog_name": catalog_name, "schema_name": "s"})
+    model = f"{catalog_name}.s.m"
+    _, first = add_stored_version(rest, model)
+    _, second = add_stored_version(rest, model)
+
+    rest.http.delete(f"/models/{model}/versions/1").raise_for_status()
+    assert (first / "MLmodel").is_file()
+    rest.http.delete(f"/models/{model}", params={"force": "true"}).raise_for_status()
+    assert (second / "MLmodel").is_file()
+
+
+def test_keep_versions_deletes_old_versions_and_their_folders(ucgov, rest, write_spec, catalog_name):
+    rest.post("/catalogs", {"name": catalog_name})
+    rest.post("/schemas", {"name": "fraud", "catalog_name": catalog_name})
+    rest.post("/models", {"name": "scorer", "catalog_name": catalog_name, "schema_name": "fraud"})
+    scorer = f"{catalog_name}.fraud.scorer"
+    folders = dict(add_stored_version(rest, scorer) for _ in range(4))
+    rest.http.patch(f"/models/{scorer}", json={"comment": "ucgov: approved version 2"}).raise_for_status()
+    specs = write_spec(pruning_spec(catalog_name, keep=", keep_versions: 1"))
+
+    planned = ucgov("plan", str(specs))
+    for version in (1, 3):
+        assert f"- delete version {version}  (" in planned.output
+        assert f"its files at {folders[version].as_uri()} are removed)" in planned.output
+    markdown = ucgov("plan", str(specs), "--format", "markdown").output
+    assert f"its files at `{folders[1].as_uri()}` are removed" in markdown
+    document = json.loads(ucgov("plan", str(specs), "--format", "json").output)
+    assert [c["files"]["removed"] for c in document["changes"] if c["action"] == "delete"] == [True, True]
+
+    applied = ucgov("apply", str(specs), "--auto-approve", "--allow-destroy")
+    assert applied.exit_code == 0, applied.output
+    removed = f"done: delete version 1 of model {scorer} (its files at {folders[1].as_uri()} were removed)"
+    assert removed in applied.output
+    assert versions_of(rest, scorer) == [2, 4]
+    assert [v for v, folder in folders.items() if folder.exists()] == [2, 4]
+    assert (folders[2] / "MLmodel").is_file() and (folders[4] / "data" / "model.pkl").is_file()
+
+
+def test_pruning_a_model_removes_its_folder_with_every_versions_files(ucgov, rest, write_spec, catalog_name):
+    make_by_hand(rest, catalog_name)
+    legacy = f"{catalog_name}.fraud.@legacy"
+    _, folder = add_stored_version(rest, legacy)
+    model_folder = Path(unquote(urlparse(rest.get(f"/models/{legacy}")["storage_location"]).path))
+    assert folder.is_relative_to(model_folder)
+    specs = write_spec(pruning_spec(catalog_name))
+
+    assert f"(its files at {model_folder.as_uri()} are removed)" in ucgov("plan", str(specs)).output
+    applied = ucgov("apply", str(specs), "--auto-approve", "--allow-destroy")
+    assert applied.exit_code == 0, applied.output
+    assert f"done: delete model {legacy} (its files at {model_folder.as_uri()} were removed)" in applied.output
+    assert rest.status(f"/models/{legacy}") == 404
+    assert not model_folder.exists()
+
+
+def test_the_review_shows_who_loses_the_grants_made_by_hand_on_a_schema_prune_deletes(
+    ucgov, rest, write_spec, catalog_name
+):
+    make_by_hand(rest, catalog_name)  # bob holds USE SCHEMA on the undeclared schema `true`, carol EXECUTE on @legacy
+    rest.patch_grants("schema", f"{catalog_name}.true", "carol@example.com", add=["USE SCHEMA", "CREATE MODEL"])
+    rest.patch_grants("registered_model", f"{catalog_name}.true.ranker", "bob@example.com", add=["EXECUTE"])
+    specs = write_spec(pruning_spec(catalog_name))
+
+    markdown = ucgov("plan", str(specs), "--format", "markdown").output
+    permissions = markdown[markdown.index("### Permission changes") :]
+    bob = permissions[permissions.index("**bob@example.com**") :].split("\n\n")[0]
+    assert bob.splitlines() == [
+        "**bob@example.com** — 0 gains, 2 losses",
+        f"- :wastebasket: **loses EXECUTE** on `{catalog_name}.true.ranker` (model) — goes with the delete",
+        f"- :wastebasket: **loses USE SCHEMA** on `{catalog_name}.true` (schema) — goes with the delete",
+    ]
+    carol = permissions[permissions.index("**carol@example.com**") :].split("\n\n")[0]
+    assert f"**loses EXECUTE** on `{catalog_name}.fraud.@legacy` (model) — goes with the delete" in carol
+    assert f"**loses CREATE MODEL, USE SCHEMA** on `{catalog_name}.true` (schema) — goes with the delete" in carol
+    text = ucgov("plan", str(specs)).output
+    assert "      - carol@example.com loses CREATE MODEL, USE SCHEMA (goes with the delete)" in text
+
+    assert ucgov("apply", str(specs), "--auto-approve", "--allow-destroy").exit_code == 0
+    assert rest.status(f"/schemas/{catalog_name}.true") == 404
+
+
+def test_apply_removes_only_the_folder_the_server_names_never_one_from_a_plan_file(
+    ucgov, rest, write_spec, catalog_name, tmp_path
+):
+    from ucgov.planfile import _checksum
+
+    rest.post("/catalogs", {"name": catalog_name})
+    rest.post("/schemas", {"name": "fraud", "catalog_name": catalog_name})
+    rest.post("/models", {"name": "scorer", "catalog_name": catalog_name, "schema_name": "fraud"})
+    scorer = f"{catalog_name}.fraud.scorer"
+    folders = dict(add_stored_version(rest, scorer) for _ in range(2))
+    rest.http.patch(f"/models/{scorer}", json={"comment": "ucgov: approved version 2"}).raise_for_status()
+    specs = write_spec(pruning_spec(catalog_name, keep=", keep_versions: 1"))
+    saved = tmp_path / "plan.json"
+    assert ucgov("plan", str(specs), "--out", str(saved)).exit_code == 0
+    decoy = tmp_path / "precious"
+    decoy.mkdir()
+    (decoy / "keep.txt").write_text("not ucgov's")
+    document = json.loads(saved.read_text())
+    document.pop("checksum")
+    [deletion] = [c for c in document["changes"] if c["action"] == "delete"]
+    deletion["payload"]["files"]["location"] = decoy.as_uri()  # a checksum is no signature: recomputed
+    saved.write_text(json.dumps({**document, "checksum": _checksum(document)}))
+
+    applied = ucgov("apply", "--plan", str(saved), "--auto-approve", "--allow-destroy")
+    assert applied.exit_code == 0, applied.output
+    assert (decoy / "keep.txt").is_file()
+    assert not folders[1].exists() and folders[2].exists()
+
+
+def test_a_version_delete_whose_answer_is_lost_still_removes_its_folder(
+    server, ucgov, rest, write_spec, catalog_name
+):
+    from faultproxy import Fault, FaultProxy
+
+    rest.post("/catalogs", {"name": catalog_name})
+    rest.post("/schemas", {"name": "fraud", "catalog_name": catalog_name})
+    rest.post("/models", {"name": "scorer", "catalog_name": catalog_name, "schema_name": "fraud"})
+    scorer = f"{catalog_name}.fraud.scorer"
+    folders = dict(add_stored_version(rest, scorer) for _ in range(2))
+    rest.http.patch(f"/models/{scorer}", json={"comment": "ucgov: approved version 2"}).raise_for_status()
+    specs = write_spec(pruning_spec(catalog_name, keep=", keep_versions: 1"))
+    proxy = FaultProxy(server.url)
+    try:
+        proxy.inject("DELETE", r"/versions/1$", Fault(reset_after=True))
+        applied = ucgov("apply", str(specs), "--auto-approve", "--allow-destroy", env={"UCGOV_URL": proxy.url})
+    finally:
+        proxy.close()
+
+    assert applied.exit_code == 0, applied.output
+    assert [e.fault for e in proxy.log if e.fault] == [Fault(reset_after=True)]
+    assert versions_of(rest, scorer) == [2]
+    assert not folders[1].exists() and folders[2].exists()
+
+
+def test_a_prune_plan_reads_each_object_it_deletes_with_one_request_for_its_grants(server, rest, catalog_name):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from test_client import CountingTransport
+
+    from ucgov.client import UCClient
+    from ucgov.live import read_live
+    from ucgov.spec import load_texts
+
+    rest.post("/catalogs", {"name": catalog_name})
+    rest.post("/schemas", {"name": "s", "catalog_name": catalog_name})
+    names = [f"m{i:02d}" for i in range(30)]
+    body = {"catalog_name": catalog_name, "schema_name": "s"}
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda n: rest.post("/models", {"name": n, **body}), names))
+    spec = f"settings: {{prune: true}}\ncatalogs:\n  {catalog_name}:\n    schemas:\n      s: {{}}\n"
+    desired = load_texts([("s.yaml", spec)], variables={})
+    counting = CountingTransport()
+
+    with UCClient(server.url, token=server.token, transport=counting) as client:
+        live = read_live(client, desired)
+
+    assert len(live.undeclared) == 30
+    grants = [r for r in counting.sent if r.startswith("GET /api/2.1/unity-catalog/permissions/registered_model/")]
+    assert len(grants) == 30
+    assert len(counting.sent) <= 2 * 30 + 6, counting.sent

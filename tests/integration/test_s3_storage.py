@@ -168,3 +168,38 @@ def test_removing_a_versions_files_leaves_a_neighbour_whose_name_starts_the_same
     assert not one.has("MLmodel")
     assert ten.has("MLmodel")
     assert keys_under(s3_server, "neighbours/") == ["versions/10/MLmodel", "versions/10/data/weights.bin"]
+
+
+def test_keep_versions_in_s3_deletes_old_versions_and_says_their_files_stay(
+    s3_server, s3_ucgov, s3_rest, write_spec, tmp_path, catalog_name
+):
+    from ucgov import storage
+
+    s3_rest.post("/catalogs", {"name": catalog_name})
+    s3_rest.post("/schemas", {"name": "s", "catalog_name": catalog_name})
+    s3_rest.post("/models", {"name": "m", "catalog_name": catalog_name, "schema_name": "s"})
+    model = f"{catalog_name}.s.m"
+    (tmp_path / "MLmodel").write_text("flavors: {}\n")
+    with s3_server.client() as client:
+        for _ in range(2):
+            version = int(client.create_version(model, source="runs:/0/model", run_id="0")["version"])
+            location = client.get_version(model, version)["storage_location"]
+            storage.at(location, vend=lambda: client.model_version_credentials(model, version, write=True)).put_folder(
+                tmp_path
+            )
+            client.finalize_version(model, version)
+    old = s3_rest.get(f"/models/{model}/versions/1")["storage_location"]
+    s3_rest.http.patch(f"/models/{model}", json={"comment": "ucgov: approved version 2"}).raise_for_status()
+    specs = write_spec(
+        f"settings: {{prune: true}}\ncatalogs:\n  {catalog_name}:\n    schemas:\n      s:\n        models:\n"
+        "          m: {approved: {version: 2, keep_versions: 1}}\n"
+    )
+
+    planned = s3_ucgov("plan", str(specs))
+    assert f"its files stay at {old}: the server vends only read credentials for a READY version" in planned.output
+    applied = s3_ucgov("apply", str(specs), "--auto-approve", "--allow-destroy")
+
+    assert applied.exit_code == 0, applied.output
+    assert f"done: delete version 1 of model {model} (its files stay at {old}: " in applied.output
+    assert [v for v, *_ in versions(s3_rest, model)] == [2]
+    assert keys_under(s3_server, old.removeprefix(f"s3://{S3_BUCKET}/") + "/") == ["MLmodel"]

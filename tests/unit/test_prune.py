@@ -199,3 +199,20 @@ def test_a_review_calls_out_prune_turned_on_and_is_not_fooled_by_keep_versions(l
     assert any("prune is turned on inside schema ml.fraud" in w for w in reviewed.warnings)
     assert any("keep_versions: 2" in w and "ml.fraud.scorer" in w for w in reviewed.warnings)
     assert diff_specs(head, head).warnings == ()
+
+
+def test_a_saved_plan_keeps_what_goes_with_each_delete(load_spec):
+    from ucgov.planfile import SavedPlan, dumps, loads
+
+    def stored(v: int) -> ModelVersion:
+        return ModelVersion(v, "r", "READY", storage_location=f"file:///srv/uc/models/scorer/versions/{v}")
+
+    scorer = replace(obj("ml.fraud.scorer", approved=2), versions=tuple(stored(v) for v in (1, 2, 3, 4)))
+    old = replace(STRAYS[0], grants={"bob@example.com": frozenset({"EXECUTE"})}, storage_location="s3://b/old")
+    state = live(obj("ml"), obj("ml.fraud"), scorer, undeclared=(old,))
+    saved = SavedPlan(plan=diff(load_spec(KEEP.format(prune="true")), state), url="http://uc.example.com")
+    [model] = [c.payload for c in saved.plan.changes if isinstance(c.payload, ObjectChange)]
+    assert model.grants == (("bob@example.com", ("EXECUTE",)),) and model.files and not model.files.removed
+    assert all(c.payload.files.removed for c in saved.plan.changes if isinstance(c.payload, VersionDeletion))
+
+    assert loads(dumps(saved), source="plan.json").plan.changes == saved.plan.changes

@@ -98,3 +98,113 @@ def test_without_the_flag_nothing_about_unmanaged_objects_is_shown(load_spec):
     plan = diff(load_spec(SPEC), server())
     assert "unmanaged" not in json.loads(render(plan, "json"))
     assert "Not declared" not in render(plan, "text")
+
+
+SCRATCH = "file:///srv/uc/models/__unitystorage/models/"
+
+
+def retiring_server() -> LiveState:
+    """A schema made by hand, with grants, holding a model with a version in file: storage."""
+    live = server()
+    scratch = replace(
+        live.undeclared["ml.scratch"],
+        grants={
+            "bob@example.com": frozenset({"USE SCHEMA", "CREATE MODEL"}),
+            "carol@example.com": frozenset({"USE SCHEMA"}),
+        },
+    )
+    tmp = replace(
+        live.undeclared["ml.scratch.tmp"],
+        grants={"carol@example.com": frozenset({"EXECUTE"})},
+        storage_location=SCRATCH + "tmp-id",
+    )
+    old = replace(live.undeclared["ml.fraud.old"], storage_location="s3://bucket/models/old-id")
+    undeclared = {**live.undeclared, "ml.scratch": scratch, "ml.scratch.tmp": tmp, "ml.fraud.old": old}
+    return replace(live, undeclared=undeclared)
+
+
+def test_markdown_shows_who_loses_which_grants_when_a_schema_with_grants_goes(load_spec):
+    markdown = render(diff(load_spec(SPEC), retiring_server()), "markdown")
+    permissions = markdown[markdown.index("### Permission changes") :]
+    bob = permissions[permissions.index("**bob@example.com**") :]
+    assert bob.startswith("**bob@example.com** — 0 gains, 1 loss")
+    assert "**loses CREATE MODEL, USE SCHEMA** on `ml.scratch` (schema) — goes with the delete" in bob
+    carol = permissions[permissions.index("**carol@example.com**") :]
+    assert carol.startswith("**carol@example.com** — 0 gains, 2 losses")
+    assert "**loses EXECUTE** on `ml.scratch.tmp` (model) — goes with the delete" in carol
+    assert "**loses USE SCHEMA** on `ml.scratch` (schema) — goes with the delete" in carol
+    assert markdown.index("### Deletes") < markdown.index("### Permission changes")
+
+
+def test_text_and_json_say_who_loses_grants_with_a_deleted_object(load_spec):
+    plan = diff(load_spec(SPEC), retiring_server())
+    text = render(plan, "text", color=False)
+    assert "      - bob@example.com loses CREATE MODEL, USE SCHEMA (goes with the delete)" in text
+    document = json.loads(render(plan, "json"))
+    schema = next(c for c in document["changes"] if c["address"] == "ml.scratch")
+    assert schema["grants"] == {"bob@example.com": ["CREATE MODEL", "USE SCHEMA"], "carol@example.com": ["USE SCHEMA"]}
+
+
+def test_every_format_says_whether_a_deleted_models_files_are_removed_or_stay(load_spec):
+    plan = diff(load_spec(SPEC), retiring_server())
+    text = render(plan, "text", color=False)
+    assert f"(its files at {SCRATCH}tmp-id are removed)" in text
+    assert "(its files stay at s3://bucket/models/old-id: the server vends only read credentials" in text
+    markdown = render(plan, "markdown")
+    assert f"its files at `{SCRATCH}tmp-id` are removed" in markdown
+    assert ":warning: its files **stay** at `s3://bucket/models/old-id`" in markdown
+    files = {c["address"]: c.get("files") for c in json.loads(render(plan, "json"))["changes"]}
+    assert files["ml.scratch.tmp"] == {"location": SCRATCH + "tmp-id", "removed": True, "why_kept": None}
+    assert files["ml.fraud.old"]["removed"] is False
+    assert "ml.scratch" not in {a for a, f in files.items() if f}  # a schema holds no files of its own
+
+
+KEEP = """
+settings: {prune: true}
+catalogs:
+  ml:
+    schemas:
+      fraud:
+        models:
+          scorer:
+            approved: {version: 3, keep_versions: 1}
+"""
+
+
+def test_every_format_says_whether_each_deleted_versions_files_are_removed(load_spec):
+    where = {1: SCRATCH + "scorer/versions/1", 2: "s3://bucket/scorer/versions/2", 3: SCRATCH + "scorer/versions/3"}
+    scorer = Securable(
+        Kind.MODEL,
+        "ml.fraud.scorer",
+        properties={},
+        versions=tuple(ModelVersion(v, "r", "READY", storage_location=where[v]) for v in (1, 2, 3)),
+        approved=Approval(version=3),
+    )
+    live = LiveState(
+        objects={"ml": obj("ml"), "ml.fraud": obj("ml.fraud"), scorer.full_name: scorer},
+        children={"ml": ("ml.fraud",), "ml.fraud": ("ml.fraud.scorer",)},
+    )
+    plan = diff(load_spec(KEEP), live)
+    why = "older than the newest 1 and not approved (keep_versions)"
+    text = render(plan, "text", color=False)
+    assert f"- delete version 1  ({why}; its files at {where[1]} are removed)" in text
+    assert f"- delete version 2  ({why}; its files stay at {where[2]}:" in text
+    markdown = render(plan, "markdown")
+    assert f"version 1 of `ml.fraud.scorer` (model) — {why}; its files at `{where[1]}` are removed" in markdown
+    assert f"its files **stay** at `{where[2]}`" in markdown
+    files = [c["files"] for c in json.loads(render(plan, "json"))["changes"] if c["action"] == "delete"]
+    assert [(f["location"], f["removed"]) for f in files] == [(where[1], True), (where[2], False)]
+
+
+def test_names_from_the_server_on_a_delete_cannot_break_the_review(load_spec):
+    live = retiring_server()
+    tmp = replace(
+        live.undeclared["ml.scratch.tmp"],
+        grants={"<!--x@example.com": frozenset({"EXECUTE"})},
+        storage_location="file:///srv/uc/`](x)\n# owned",
+    )
+    hostile = replace(live, undeclared={**live.undeclared, "ml.scratch.tmp": tmp})
+    markdown = render(diff(load_spec(SPEC), hostile), "markdown")
+    assert "<!--" not in markdown and "\n# owned" not in markdown
+    assert "**&lt;\\!--x@example.com** — 0 gains, 1 loss" in markdown
+    assert "its files at `file:///srv/uc/'](x)?# owned` are removed" in markdown

@@ -89,3 +89,44 @@ def test_s3_locations_ask_the_server_for_credentials_once(monkeypatch):
     assert (stored.bucket, stored.prefix) == ("bucket", "root/models/1/versions/2")
     frozen = stored._s3._request_signer._credentials.get_frozen_credentials()
     assert (frozen.access_key, frozen.secret_key, frozen.token) == ("k", "s", "t")
+
+
+@pytest.mark.parametrize(
+    ("location", "stays"),
+    [
+        ("file:///srv/uc/models/m1/versions/v1", None),
+        ("file:///", "ucgov removes only a folder at least two levels deep"),
+        ("file:///tmp", "ucgov removes only a folder at least two levels deep"),
+        ("file:///srv/uc/../..", "ucgov removes only a folder at least two levels deep"),
+        ("s3://bucket/models/m1", "the server vends only read credentials for a READY version"),
+        ("gs://bucket/models/m1", "ucgov removes files only in file: storage"),
+    ],
+)
+def test_which_deleted_files_apply_removes_and_why_others_stay(location, stays):
+    why = storage.why_files_stay(location)
+    assert (why is None) if stays is None else why.startswith(stays)
+
+
+def test_removing_a_deleted_versions_files_says_what_happened(tmp_path):
+    folder = tmp_path / "models" / "m1" / "versions" / "v1"
+    (folder / "data").mkdir(parents=True)
+    (folder / "MLmodel").write_text("flavors: {}\n")
+    (tmp_path / "models" / "m1" / "versions" / "v10").mkdir()
+
+    said = storage.remove_deleted(folder.as_uri())
+
+    assert said == f"its files at {folder.as_uri()} were removed"
+    assert not folder.exists() and (tmp_path / "models" / "m1" / "versions" / "v10").exists()
+    assert storage.remove_deleted("s3://bucket/m1").startswith("its files stay at s3://bucket/m1: ")
+
+
+def test_a_deleted_versions_files_that_cannot_be_removed_are_said_to_stay(tmp_path):
+    not_a_folder = tmp_path / "versions" / "v1"
+    not_a_folder.parent.mkdir()
+    not_a_folder.write_text("a file where the server's folder should be")
+
+    said = storage.remove_deleted(not_a_folder.as_uri())
+
+    assert said.startswith(f"its files could not be removed and stay at {not_a_folder.as_uri()} (cannot remove ")
+    assert said.endswith("; remove them by hand")
+    assert not_a_folder.exists()

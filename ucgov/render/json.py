@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ucgov.plan import Change, Plan
+from ucgov.plan import Action, Change, ObjectChange, Payload, Plan, VersionDeletion
 from ucgov.policies import rule
 from ucgov.state import Policy
 from ucgov.unmanaged import undeclared_children
@@ -40,7 +40,8 @@ def plan_document(plan: Plan) -> dict[str, Any]:
 
 
 def change_document(change: Change) -> dict[str, Any]:
-    return {
+    """A change; a delete adds ``files`` (a model's or version's) and ``grants`` (lost with the object)."""
+    document = {
         "action": change.action.value,
         "address": change.address.full_name,
         "kind": change.address.kind.label,
@@ -49,6 +50,19 @@ def change_document(change: Change) -> dict[str, Any]:
         "after": _plain(change.after),
         "reason": change.reason,
     }
+    if change.action is Action.DELETE:
+        document.update(_delete_extras(change.payload))
+    return document
+
+
+def _delete_extras(p: Payload) -> dict[str, Any]:
+    extras: dict[str, Any] = {}
+    files = p.files if isinstance(p, ObjectChange | VersionDeletion) else None
+    if files is not None:
+        extras["files"] = {"location": files.location, "removed": files.removed, "why_kept": files.why_kept or None}
+    if isinstance(p, ObjectChange):
+        extras["grants"] = {principal: list(privileges) for principal, privileges in p.grants}
+    return extras
 
 
 def render_json(plan: Plan) -> str:

@@ -1,8 +1,10 @@
 """The plan for a pull-request comment: deletes, who gains and who loses what, then object changes.
 
 Deletes come first, with what goes with them (a schema's models, a model's versions and
-approval). For ucgov diff, policy changes come first, and objects no longer declared follow
-the permissions; with plan --show-unmanaged, what no spec declares comes last.
+approval, and whether apply removes the files the server leaves behind); the grants made on a
+deleted object show in the permission changes, as lost with it. For ucgov diff, policy changes
+come first, and objects no longer declared follow the permissions; with plan --show-unmanaged,
+what no spec declares comes last.
 
 A grant on a catalog or schema is inherited by everything inside it (the server enforces
 this), so each permission line says what the grant reaches: the declared objects inside, and
@@ -17,7 +19,7 @@ import json
 import re
 from collections import defaultdict
 
-from ucgov.plan import Action, Change, GrantChange, ObjectChange, Plan, VersionDeletion
+from ucgov.plan import Action, Change, Files, GrantChange, ObjectChange, Plan, VersionDeletion
 from ucgov.policies import rule
 from ucgov.privileges import acts_on
 from ucgov.reach import reached
@@ -92,25 +94,42 @@ def _undeclared_section(plan: Plan) -> list[str]:
 
 
 def _permission_section(plan: Plan) -> list[str]:
+    """Per principal: grants gained and lost, including those lost because their object is deleted."""
     per_principal: dict[str, list[Change]] = defaultdict(list)
     for change in plan.changes:
         if change.action.is_grant:
             per_principal[change.address.principal or ""].append(change)
-    if not per_principal:
+    deleted = _lost_with_deletes(plan)
+    if not per_principal and not deleted:
         return []
     lines = ["### Permission changes", ""]
     known = plan.objects + plan.live_children  # offline (ucgov diff) there are no live children
-    for principal in sorted(per_principal):
+    for principal in sorted(per_principal.keys() | deleted.keys()):
         changes = per_principal[principal]
         gains = sum(c.action is Action.GRANT for c in changes)
-        losses = len(changes) - gains
+        losses = len(changes) - gains + len(deleted.get(principal, ()))
         heading = f"**{_plain(principal)}** — {_count(gains, 'gain')}, {_count(losses, 'loss', 'losses')}"
         items = [_Item(_permission_line(c, known, plan.grants_modes.get(c.address.full_name))) for c in changes]
+        items += [_Item(line) for line in deleted.get(principal, ())]
         if len(items) > _FOLD_OVER:
             lines += [f"<details><summary>{heading}</summary>", ""] + items + ["", "</details>", ""]
         else:
             lines += [heading] + items + [""]
     return lines
+
+
+def _lost_with_deletes(plan: Plan) -> dict[str, list[str]]:
+    """Per principal, a line for each object deleted with grants of theirs on it: they lose them with it."""
+    found: dict[str, list[str]] = defaultdict(list)
+    for change in plan.changes:
+        p = change.payload
+        if change.action is Action.DELETE and isinstance(p, ObjectChange):
+            where = f"`{change.address.full_name}` ({change.address.kind.label})"
+            for principal, privileges in p.grants:
+                found[principal].append(
+                    f"- :wastebasket: **loses {_plain(', '.join(privileges))}** on {where} — goes with the delete"
+                )
+    return found
 
 
 def _permission_line(change: Change, known: tuple[str, ...], mode: GrantsMode | None) -> str:
@@ -164,8 +183,19 @@ def _delete_section(plan: Plan) -> list[str]:
             inside = sorted(n for n in deleted if n.startswith(name + "."))
             if inside:
                 what += f", with {_names(inside)}"
-        lines.append(_Item(f"- :wastebasket: {what} — {_escape(change.reason)}"))
+        files = change.payload.files if isinstance(change.payload, ObjectChange | VersionDeletion) else None
+        lines.append(_Item(f"- :wastebasket: {what} — {_escape(change.reason)}{_files(files)}"))
     return lines + [""]
+
+
+def _files(files: Files | None) -> str:
+    """What becomes of the files the server leaves behind when it deletes."""
+    if files is None:
+        return ""
+    where = f"`{_escape(_CONTROL.sub('?', files.location))}`"
+    if files.removed:
+        return f"; its files at {where} are removed"
+    return f"; :warning: its files **stay** at {where}: {_no_html(files.why_kept)}"
 
 
 def _unmanaged_section(plan: Plan) -> list[str]:
@@ -217,6 +247,7 @@ def _escape(text: str) -> str:
     return text.replace("|", "\\|").replace("`", "'")
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~])")
 
 

@@ -10,7 +10,7 @@ from itertools import groupby
 
 import click
 
-from ucgov.plan import Action, ApprovalChange, Change, GrantChange, Plan, Registration, VersionDeletion
+from ucgov.plan import Action, ApprovalChange, Change, GrantChange, ObjectChange, Plan, Registration, VersionDeletion
 from ucgov.policies import rule
 from ucgov.render.summary import summary_line
 from ucgov.state import GrantsMode, Kind
@@ -107,10 +107,19 @@ def _field_lines(change: Change) -> list[str]:
     if change.action is Action.UPDATE:
         return [f"      {k}: {_show(change.before.get(k))} -> {_show(v)}" for k, v in change.after.items()]
     if isinstance(p, VersionDeletion):
-        return [f"      - delete version {p.version}  ({change.reason})"]
+        files = f"; {p.files.sentence()}" if p.files else ""
+        return [f"      - delete version {p.version}  ({change.reason}{files})"]
     if change.action is Action.DELETE:
-        return [f"      ({change.reason})"]
+        return [f"      ({change.reason})"] + _goes_with(p)
     return []
+
+
+def _goes_with(p: object) -> list[str]:
+    """What a deleted object takes with it: its files, and the grants made on it."""
+    assert isinstance(p, ObjectChange)
+    lines = [f"      ({p.files.sentence()})"] if p.files else []
+    lines += [f"      - {who} loses {', '.join(privileges)} (goes with the delete)" for who, privileges in p.grants]
+    return lines
 
 
 def _grant_line(change: Change) -> str:
