@@ -209,13 +209,13 @@ def test_a_policy_name_must_follow_the_name_rule():
         pytest.param(
             "catalogs:\n  ml:\n    properties: {\"k\\u200e\": v}\n", "3:18", "U+200E", id="lrm-in-property-key"
         ),
-        pytest.param("catalogs:\n  ml:\n    properties: {k: \"\\u200f\"}\n", "3:22", "U+200F", id="rlm-in-property"),
+        pytest.param("catalogs:\n  ml:\n    properties: {k: \"\\u200f\"}\n", "3:21", "U+200F", id="rlm-in-property"),
         pytest.param(
             "catalogs:\n  ml:\n    grants: {\"a\\u202e@example.com\": [USE CATALOG]}\n", "3:14", "U+202E", id="principal"
         ),
         pytest.param("catalogs:\n  ml:\n    comment: ${var.EVIL}\n", "3:14", "U+202E", id="from-a-variable"),
         pytest.param(
-            "policies:\n  - name: p\n    deny: {principal: \"*\\u2067\"}\n", "3:24", "U+2067", id="policy-pattern"
+            "policies:\n  - name: p\n    deny: {principal: \"*\\u2067\"}\n", "3:23", "U+2067", id="policy-pattern"
         ),
     ],
 )
