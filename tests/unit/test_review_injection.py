@@ -66,7 +66,7 @@ HOSTILE = [
 
 ALLOWED_TAGS = re.compile(r"</?(details|summary|code)>")
 COLOURS = re.compile(r"\x1b\[(3[0-7]|9[0-7]|0)m")  # what click.style adds, and nothing else
-SUMMARY = re.compile(r"^\**(Plan:|No changes)")
+SUMMARY = re.compile(r"^(\*\*)?(Plan: |No changes\.).*\.(\*\*)?$")  # a whole line shaped like the summary
 
 
 def hostile_plan(s: str) -> Plan:

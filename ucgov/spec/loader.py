@@ -22,6 +22,7 @@ from ucgov import approval, gates, privileges
 from ucgov.errors import Location, SpecError, SpecProblem
 from ucgov.policies import violations
 from ucgov.render.escape import UNSAFE
+from ucgov.render.escape import text as escape_text
 from ucgov.spec.source import SourceDoc, read_source, read_spec_files
 from ucgov.state import Approval, DesiredState, Gate, GrantsMode, Kind, Policy, Securable
 
@@ -396,8 +397,8 @@ def _name_message(name: Any) -> str:
 
 
 def visible(text: str) -> str:
-    """Control characters written as escapes, so a message cannot fake a line of output."""
-    return re.sub(r"[\x00-\x1f\x7f]", lambda m: repr(m.group())[1:-1], text)
+    """Control and bidi characters written as escapes, so a message cannot fake a line of output."""
+    return escape_text(text)
 
 
 def _describe(path: tuple) -> str:
