@@ -264,10 +264,11 @@ def test_diff_of_a_hostile_principal_and_comment_is_escaped_in_text_and_markdown
 
 
 def test_a_spec_error_about_a_hostile_value_is_one_line_per_problem(tmp_path):
-    (tmp_path / "ml.yaml").write_text('catalogs:\n  ml:\n    comment: "x\\e[2K\\u202e"\n')
+    (tmp_path / "ml.yaml").write_text('catalogs:\n  ml:\n    comment: "x\\e[2K\\u202e ${\\e[1A}"\n')
 
     result = CliRunner().invoke(cli, ["validate", str(tmp_path)])
 
     assert result.exit_code == 1
     assert not escape.UNSAFE.search(result.output.replace("\n", ""))
     assert f"{tmp_path / 'ml.yaml'}:3:14: character U+001B" in result.output
+    assert "'${\\x1b[1A}' is not a variable reference" in result.output
