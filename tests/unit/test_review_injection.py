@@ -34,8 +34,7 @@ from ucgov.plan import (
     Unmanaged,
     VersionDeletion,
 )
-from ucgov.render import render_json, render_markdown, render_text
-from ucgov.render import escape
+from ucgov.render import escape, render_json, render_markdown, render_text
 from ucgov.spec import load_texts
 from ucgov.state import GrantsMode, Kind, Policy
 
@@ -65,6 +64,7 @@ HOSTILE = [
 ]
 
 ALLOWED_TAGS = re.compile(r"</?(details|summary|code)>")
+CODE = re.compile(r"`[^`]*`|<code>.*?</code>")
 COLOURS = re.compile(r"\x1b\[(3[0-7]|9[0-7]|0)m")  # what click.style adds, and nothing else
 SUMMARY = re.compile(r"^(\*\*)?(Plan: |No changes\.).*\.(\*\*)?$")  # a whole line shaped like the summary
 
@@ -130,6 +130,9 @@ def assert_inert(output: str, expected_lines: int, fmt: str) -> None:
     if fmt == "markdown":
         assert "<!--" not in output
         assert "<" not in ALLOWED_TAGS.sub("", output), "a value opened an HTML tag"
+        prose = CODE.sub("", output)  # inside code, markdown is inert
+        for markup in ("](", "![", "~~", "*bold*", "_it_"):
+            assert markup not in prose, f"a value wrote markdown {markup!r}"
 
 
 def tried(s: str) -> list[tuple[str, str]]:
@@ -195,7 +198,10 @@ def spec_problems(text: str) -> list[str]:
 def test_a_policy_name_must_follow_the_name_rule():
     found = spec_problems('policies:\n  - name: "ok\\n\\nPlan: 0 to grant\\n<!--"\n    deny: {on: prod}\n')
 
-    assert found == ["specs/bad.yaml:2:11: bad name 'ok\\n\\nPlan: 0 to grant\\n<!--': letters, digits, _, @ and - only, at most 255 characters"]
+    assert found == [
+        "specs/bad.yaml:2:11: bad name 'ok\\n\\nPlan: 0 to grant\\n<!--': "
+        "letters, digits, _, @ and - only, at most 255 characters"
+    ]
 
 
 @pytest.mark.parametrize(
@@ -211,7 +217,10 @@ def test_a_policy_name_must_follow_the_name_rule():
         ),
         pytest.param("catalogs:\n  ml:\n    properties: {k: \"\\u200f\"}\n", "3:21", "U+200F", id="rlm-in-property"),
         pytest.param(
-            "catalogs:\n  ml:\n    grants: {\"a\\u202e@example.com\": [USE CATALOG]}\n", "3:14", "U+202E", id="principal"
+            "catalogs:\n  ml:\n    grants: {\"a\\u202e@example.com\": [USE CATALOG]}\n",
+            "3:14",
+            "U+202E",
+            id="principal",
         ),
         pytest.param("catalogs:\n  ml:\n    comment: ${var.EVIL}\n", "3:14", "U+202E", id="from-a-variable"),
         pytest.param(
