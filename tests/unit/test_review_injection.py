@@ -281,3 +281,34 @@ def test_a_spec_error_about_a_hostile_value_is_one_line_per_problem(tmp_path):
     assert not escape.UNSAFE.search(result.output.replace("\n", ""))
     assert f"{tmp_path / 'ml.yaml'}:3:14: character U+001B" in result.output
     assert "'${\\x1b[1A}' is not a variable reference" in result.output
+
+
+SPEC_PLACES = {
+    "policy name": "policies:\n  - name: {q}\n    deny: {{on: prod}}\n",
+    "policy principal": "policies:\n  - name: p\n    deny: {{principal: {q}}}\n",
+    "policy on": "policies:\n  - name: p\n    deny: {{on: {q}}}\n",
+    "comment": "catalogs:\n  ml:\n    comment: {q}\n",
+    "property key": "catalogs:\n  ml:\n    properties: {{{q}: v}}\n",
+    "property value": "catalogs:\n  ml:\n    properties: {{k: {q}}}\n",
+    "principal": "catalogs:\n  ml:\n    grants: {{{q}: [USE CATALOG]}}\n",
+    "run": "catalogs:\n  ml:\n    schemas:\n      s:\n        models:\n          m: {{approved: {{run: {q}}}}}\n",
+    "artifact path": (
+        "catalogs:\n  ml:\n    schemas:\n      s:\n        models:\n"
+        "          m: {{approved: {{run: r, artifact_path: {q}}}}}\n"
+    ),
+    "variable": "catalogs:\n  ml:\n    comment: ${{var.V}}\n",
+}
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(sorted(SPEC_PLACES)), st.text(alphabet=st.characters(codec="utf-8"), min_size=1, max_size=12))
+def test_a_spec_string_that_could_act_is_refused_wherever_it_is_written(place, s):
+    # a JSON string is a YAML double-quoted string, escapes and all
+    text = SPEC_PLACES[place].format(q=json.dumps(s))
+    try:
+        load_texts([("specs/x.yaml", text)], variables={"V": s})
+    except SpecError as exc:
+        assert all(str(p).startswith("specs/x.yaml:") for p in exc.problems)
+        return
+    acting = {c for c in escape.UNSAFE.findall(s) if c not in "\n\t"}
+    assert not acting, f"{s!r} was accepted as the {place}"
