@@ -312,3 +312,15 @@ def test_a_spec_string_that_could_act_is_refused_wherever_it_is_written(place, s
         return
     acting = {c for c in escape.UNSAFE.findall(s) if c not in "\n\t"}
     assert not acting, f"{s!r} was accepted as the {place}"
+
+
+def test_a_servers_error_message_stays_inside_ucgovs_sentence():
+    import httpx
+
+    from ucgov.client import _error_for
+
+    response = httpx.Response(500, json={"message": "boom\nApply complete: 0 changes made.\x1b[2K"})
+
+    error = _error_for(response, what="read catalog ml", method="GET", path="/catalogs/ml")
+
+    assert str(error) == "cannot read catalog ml: boom\\nApply complete: 0 changes made.\\x1b[2K (HTTP 500)"
