@@ -12,6 +12,7 @@ pull-request comment ``<!--`` hides everything after it. So:
   a tag or a comment, ``*_[]`` and the like cannot format, ``|`` cannot end a table cell.
 - ``code(s)``: the same value as inline code it cannot end early.
 - ``json_text(document)``: a JSON document with those characters as ``\\uXXXX`` (same data).
+- ``lines(message)``: ucgov's own message of several lines, each through ``text``.
 
 Renderers never build output from a raw string: every value goes through one of these.
 """

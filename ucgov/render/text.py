@@ -25,6 +25,11 @@ _COLOURS = {"+": "green", "~": "yellow", "-": "red"}
 class _Painted(str):
     """A line to colour by its marker once it is escaped."""
 
+    def __new__(cls, line: str, marker: str) -> _Painted:
+        painted = super().__new__(cls, line)
+        painted.marker = marker
+        return painted
+
     marker: str
 
 
@@ -145,6 +150,4 @@ def _show(value: object) -> str:
 
 
 def _paint(line: str, marker: str) -> _Painted:
-    painted = _Painted(line)
-    painted.marker = marker
-    return painted
+    return _Painted(line, marker)
