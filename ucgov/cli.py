@@ -44,7 +44,7 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except UcgovError as exc:
-            click.echo(f"Error: {exc.format_message()}", err=True)
+            click.echo(f"Error: {_shown(exc.format_message(), lines=True)}", err=True)
             ctx.exit(exc.exit_code)
 
 
@@ -221,7 +221,7 @@ def apply(
             checked = check(computed, live)
         click.echo(render_text(computed, color=_color()))
         for line in (c.describe() for c in checked.done):
-            click.echo(f"  already done: {line}")
+            click.echo(f"  already done: {_shown(line)}")
         if not checked.pending:
             return
         refuse_destroy(checked, allow_destroy=allow_destroy)
@@ -232,7 +232,7 @@ def apply(
                 checked,
                 client,
                 allow_destroy=allow_destroy,
-                progress=lambda line: click.echo(f"  done: {line}"),
+                progress=lambda line: click.echo(f"  done: {_shown(line)}"),
                 stop_requested=stop_requested,
                 parallelism=parallelism,
             )
@@ -257,9 +257,9 @@ def unlock(url: str, force: bool) -> None:
         if not found:
             click.echo(f"Nobody holds the lock on {client.url}.")
             return
-        click.echo(f"The lock is held by {found[0].describe()}.")
+        click.echo(f"The lock is held by {_shown(found[0].describe())}.")
         for waiting in found[1:]:
-            click.echo(f"Also claimed by {waiting.describe()}.")
+            click.echo(f"Also claimed by {_shown(waiting.describe())}.")
         if not force:
             _confirm("Break it?")
         break_lock(client)
@@ -338,11 +338,11 @@ def export(url: str, catalogs: tuple[str, ...], out: str, force: bool) -> None:
     for written in done.files:
         schemas = f"{written.schemas} schema{'' if written.schemas == 1 else 's'}"
         models = f"{written.models} model{'' if written.models == 1 else 's'}"
-        click.echo(f"Wrote {written.path}: catalog {written.catalog}, {schemas}, {models}.")
+        click.echo(f"Wrote {_shown(written.path)}: catalog {_shown(written.catalog)}, {schemas}, {models}.")
     if done.notes:
         click.echo(f"Left out ({len(done.notes)}), so that plan on these files changes nothing:", err=True)
         for note in done.notes:
-            click.echo(f"  {note}", err=True)
+            click.echo(f"  {_shown(note)}", err=True)
     if not done.files:
         click.echo("No catalogs to export.", err=True)
 
@@ -504,6 +504,14 @@ def _split_ref(args: tuple[str, ...]) -> tuple[str | None, list[str]]:
     if args and not Path(args[0]).exists():
         return args[0], list(args[1:]) or ["specs"]
     return None, list(args) or ["specs"]
+
+
+def _shown(value: object, *, lines: bool = False) -> str:
+    """What may quote server data (principals, comments, lock holders) as one line, control and
+    bidi characters shown as escapes; with ``lines``, a message's own line breaks are kept."""
+    from ucgov.render import escape
+
+    return escape.lines(str(value)) if lines else escape.text(value)
 
 
 def _token() -> str | None:

@@ -12,6 +12,7 @@ from urllib.parse import quote, urlsplit
 import httpx
 
 from ucgov.errors import ApiError, AuthError
+from ucgov.render.escape import text as one_line
 from ucgov.state import Grants, Kind, ModelVersion
 from ucgov.transport import Repeat, Transport, checked_token, retry_seconds, without_userinfo
 
@@ -266,6 +267,7 @@ def _error_for(response: httpx.Response, *, what: str, method: str, path: str) -
     body = body if isinstance(body, dict) else {}
     code = body.get("error_code") or body.get("scimType")
     detail = body.get("message") or body.get("detail") or response.text[:200] or response.reason_phrase
+    detail = one_line(detail)  # the server's words, quoted in ucgov's sentence: they cannot start a line
     status = response.status_code
     context = dict(method=method, path=path, status=status, error_code=code)
     if status == 401:

@@ -7,6 +7,7 @@ from dataclasses import replace
 
 from ucgov.planner import diff
 from ucgov.render import render
+from ucgov.render.escape import markdown as markdown_escaped
 from ucgov.state import Approval, Kind, LiveState, ModelVersion, Securable
 from ucgov.unmanaged import unmanaged
 
@@ -190,7 +191,8 @@ def test_every_format_says_whether_each_deleted_versions_files_are_removed(load_
     assert f"- delete version 1  ({why}; its files at {where[1]} are removed)" in text
     assert f"- delete version 2  ({why}; its files stay at {where[2]}:" in text
     markdown = render(plan, "markdown")
-    assert f"version 1 of `ml.fraud.scorer` (model) — {why}; its files at `{where[1]}` are removed" in markdown
+    shown = markdown_escaped(why)
+    assert f"version 1 of `ml.fraud.scorer` (model) — {shown}; its files at `{where[1]}` are removed" in markdown
     assert f"its files **stay** at `{where[2]}`" in markdown
     files = [c["files"] for c in json.loads(render(plan, "json"))["changes"] if c["action"] == "delete"]
     assert [(f["location"], f["removed"]) for f in files] == [(where[1], True), (where[2], False)]
@@ -207,4 +209,4 @@ def test_names_from_the_server_on_a_delete_cannot_break_the_review(load_spec):
     markdown = render(diff(load_spec(SPEC), hostile), "markdown")
     assert "<!--" not in markdown and "\n# owned" not in markdown
     assert "**&lt;\\!--x@example.com** — 0 gains, 1 loss" in markdown
-    assert "its files at `file:///srv/uc/'](x)?# owned` are removed" in markdown
+    assert "its files at <code>file:///srv/uc/\\`\\]\\(x\\)\\\\n\\# owned</code> are removed" in markdown

@@ -7,6 +7,7 @@ from typing import Any
 
 from ucgov.plan import Action, Change, ObjectChange, Payload, Plan, VersionDeletion
 from ucgov.policies import rule
+from ucgov.render.escape import json_text
 from ucgov.state import Policy
 from ucgov.unmanaged import undeclared_children
 
@@ -66,7 +67,8 @@ def _delete_extras(p: Payload) -> dict[str, Any]:
 
 
 def render_json(plan: Plan) -> str:
-    return json.dumps(plan_document(plan), indent=2, sort_keys=False, ensure_ascii=False)
+    """The same strings, with characters that act at a terminal (escapes, bidi controls) as \\u escapes."""
+    return json_text(json.dumps(plan_document(plan), indent=2, sort_keys=False, ensure_ascii=False))
 
 
 def _rule(policy: Policy | None) -> str | None:

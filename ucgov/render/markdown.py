@@ -10,19 +10,23 @@ A grant on a catalog or schema is inherited by everything inside it (the server 
 this), so each permission line says what the grant reaches: the declared objects inside, and
 during `ucgov plan` the live ones too.
 GitHub refuses comments over 65,536 characters: long plans fold details and summarise.
+
+Every value from specs or the server goes in through ``escape.markdown`` (running text) or
+``escape.code`` (a code span), never as it is; each finished line also passes ``escape.text``,
+so no control or bidi character reaches the comment even from a line built by mistake.
 """
 
 from __future__ import annotations
 
-import html
 import json
-import re
 from collections import defaultdict
 
 from ucgov.plan import Action, Change, Files, GrantChange, ObjectChange, Plan, VersionDeletion
 from ucgov.policies import rule
 from ucgov.privileges import acts_on
 from ucgov.reach import reached
+from ucgov.render import escape
+from ucgov.render.escape import code, markdown
 from ucgov.render.summary import summary_line
 from ucgov.state import GrantsMode, Kind, Policy
 from ucgov.unmanaged import child_noun, undeclared_children
@@ -36,8 +40,8 @@ _NOTICE_ROOM = 500  # for closing a fold and saying what was left out
 
 def render_markdown(plan: Plan, *, title: str = "ucgov plan") -> str:
     """Permission changes per principal (with inherited reach), object changes, summary line."""
-    warnings = [f"> **Warning:** {_no_html(w)}" for w in plan.warnings]
-    head = [f"## {_plain(title)}", ""] + warnings + ([""] if plan.warnings else [])
+    warnings = [f"> **Warning:** {_sentence(w)}" for w in plan.warnings]
+    head = [f"## {markdown(title)}", ""] + warnings + ([""] if plan.warnings else [])
     tail = [f"**{summary_line(plan)}**", ""]
     body = (
         _policy_section(plan)
@@ -51,7 +55,16 @@ def render_markdown(plan: Plan, *, title: str = "ucgov plan") -> str:
     if len(text) > _BUDGET:
         room = _BUDGET - len("\n".join(head + tail)) - _NOTICE_ROOM
         text = "\n".join(head + _shortened(body, room) + tail)
-    return text
+    return escape.lines(text)
+
+
+def _sentence(words: str) -> str:
+    """One of ucgov's sentences, its `quoted` parts as code: every part escaped, so a name in it
+    holding a backtick can at most move which parts look like code, never add markup."""
+    parts = words.split("`")
+    if len(parts) % 2 == 0:
+        return markdown(words)
+    return "".join(code(part) if i % 2 else markdown(part) for i, part in enumerate(parts))
 
 
 class _Item(str):
@@ -65,16 +78,19 @@ def _policy_section(plan: Plan) -> list[str]:
     lines = ["### Policy changes", ""]
     for change in plan.policy_changes:
         if change.before is None:
-            lines.append(_Item(f"- added **{change.name}**: {_rule(change.after)}"))
+            lines.append(_Item(f"- added **{markdown(change.name)}**: {_rule(change.after)}"))
         elif change.after is None:
-            lines.append(_Item(f"- :warning: removed **{change.name}**: was {_rule(change.before)}"))
+            lines.append(_Item(f"- :warning: removed **{markdown(change.name)}**: was {_rule(change.before)}"))
         else:
-            lines.append(_Item(f"- changed **{change.name}**: {_rule(change.before)} → {_rule(change.after)}"))
+            lines.append(
+                _Item(f"- changed **{markdown(change.name)}**: {_rule(change.before)} → {_rule(change.after)}")
+            )
     return lines + [""]
 
 
 def _rule(policy: Policy | None) -> str:
-    return rule(policy, quote=lambda pattern: f"`{_escape(pattern)}`") if policy else ""
+    # the rest of the rule is ucgov's words and known privilege names
+    return rule(policy, quote=code) if policy else ""
 
 
 def _undeclared_section(plan: Plan) -> list[str]:
@@ -88,8 +104,8 @@ def _undeclared_section(plan: Plan) -> list[str]:
         "",
     ]
     for obj in plan.undeclared:
-        held = "; ".join(f"**{_plain(p)}** keeps {', '.join(privileges)}" for p, privileges in obj.grants)
-        lines.append(_Item(f"- `{obj.full_name}` ({obj.kind.label}) — {held or 'no grants declared'}"))
+        held = "; ".join(f"**{markdown(p)}** keeps {_listed(privileges)}" for p, privileges in obj.grants)
+        lines.append(_Item(f"- {code(obj.full_name)} ({obj.kind.label}) — {held or 'no grants declared'}"))
     return lines + [""]
 
 
@@ -108,7 +124,7 @@ def _permission_section(plan: Plan) -> list[str]:
         changes = per_principal[principal]
         gains = sum(c.action is Action.GRANT for c in changes)
         losses = len(changes) - gains + len(deleted.get(principal, ()))
-        heading = f"**{_plain(principal)}** — {_count(gains, 'gain')}, {_count(losses, 'loss', 'losses')}"
+        heading = f"**{markdown(principal)}** — {_count(gains, 'gain')}, {_count(losses, 'loss', 'losses')}"
         items = [_Item(_permission_line(c, known, plan.grants_modes.get(c.address.full_name))) for c in changes]
         items += [_Item(line) for line in deleted.get(principal, ())]
         if len(items) > _FOLD_OVER:
@@ -124,10 +140,10 @@ def _lost_with_deletes(plan: Plan) -> dict[str, list[str]]:
     for change in plan.changes:
         p = change.payload
         if change.action is Action.DELETE and isinstance(p, ObjectChange):
-            where = f"`{change.address.full_name}` ({change.address.kind.label})"
+            where = f"{code(change.address.full_name)} ({change.address.kind.label})"
             for principal, privileges in p.grants:
                 found[principal].append(
-                    f"- :wastebasket: **loses {_plain(', '.join(privileges))}** on {where} — goes with the delete"
+                    f"- :wastebasket: **loses {_listed(privileges)}** on {where} — goes with the delete"
                 )
     return found
 
@@ -137,12 +153,12 @@ def _permission_line(change: Change, known: tuple[str, ...], mode: GrantsMode | 
     assert isinstance(p, GrantChange)
     privileges = p.privileges
     label = change.address.kind.label + (f", grants {mode.value}" if mode else "")
-    where = f"`{change.address.full_name}` ({label})"
+    where = f"{code(change.address.full_name)} ({label})"
     reach = _reach(change.address.kind, change.address.full_name, privileges, known)
     if change.action is Action.GRANT:
-        return f"- gains **{', '.join(privileges)}** on {where}{reach}"
+        return f"- gains **{_listed(privileges)}** on {where}{reach}"
     flag = " — :no_entry: **left with no privilege on it**" if p.removes_all else ""
-    return f"- :warning: **loses {', '.join(privileges)}** on {where}{reach} — {change.reason}{flag}"
+    return f"- :warning: **loses {_listed(privileges)}** on {where}{reach} — {markdown(change.reason)}{flag}"
 
 
 def _reach(kind: Kind, name: str, privileges: tuple[str, ...], known: tuple[str, ...]) -> str:
@@ -153,12 +169,12 @@ def _reach(kind: Kind, name: str, privileges: tuple[str, ...], known: tuple[str,
         inside = sorted({o for p in acting for o in reached(name, p, known) if Kind.of(o) is target})
         if inside:
             noun = f"{target.label}s" if len(inside) != 1 else target.label
-            parts.append(f"{', '.join(acting)} reaches {len(inside)} {noun}: {_names(inside)}")
+            parts.append(f"{_listed(acting)} reaches {len(inside)} {noun}: {_names(inside)}")
     return " — " + "; ".join(parts) if parts else ""
 
 
 def _names(names: list[str]) -> str:
-    shown = ", ".join(f"`{n}`" for n in names[:_NAMES_SHOWN])
+    shown = ", ".join(code(n) for n in names[:_NAMES_SHOWN])
     return shown + (f" and {len(names) - _NAMES_SHOWN} more" if len(names) > _NAMES_SHOWN else "")
 
 
@@ -177,14 +193,14 @@ def _delete_section(plan: Plan) -> list[str]:
     for change in deletes:
         name = change.address.full_name
         if isinstance(change.payload, VersionDeletion):
-            what = f"version {change.payload.version} of `{name}` (model)"
+            what = f"version {change.payload.version} of {code(name)} (model)"
         else:
-            what = f"`{name}` ({change.address.kind.label})"
+            what = f"{code(name)} ({change.address.kind.label})"
             inside = sorted(n for n in deleted if n.startswith(name + "."))
             if inside:
                 what += f", with {_names(inside)}"
         files = change.payload.files if isinstance(change.payload, ObjectChange | VersionDeletion) else None
-        lines.append(_Item(f"- :wastebasket: {what} — {_escape(change.reason)}{_files(files)}"))
+        lines.append(_Item(f"- :wastebasket: {what} — {markdown(change.reason)}{_files(files)}"))
     return lines + [""]
 
 
@@ -192,10 +208,10 @@ def _files(files: Files | None) -> str:
     """What becomes of the files the server leaves behind when it deletes."""
     if files is None:
         return ""
-    where = f"`{_escape(_CONTROL.sub('?', files.location))}`"
+    where = code(files.location)
     if files.removed:
         return f"; its files at {where} are removed"
-    return f"; :warning: its files **stay** at {where}: {_no_html(files.why_kept)}"
+    return f"; :warning: its files **stay** at {where}: {markdown(files.why_kept)}"
 
 
 def _unmanaged_section(plan: Plan) -> list[str]:
@@ -205,12 +221,12 @@ def _unmanaged_section(plan: Plan) -> list[str]:
     lines = ["### Not declared by any spec", ""]
     if not plan.unmanaged:
         return lines + ["Every live catalog, and every schema and model inside the declared ones, is declared.", ""]
-    lines += [_Item(f"- `{u.full_name}` ({u.kind.label})") for u in plan.unmanaged]
+    lines += [_Item(f"- {code(u.full_name)} ({u.kind.label})") for u in plan.unmanaged]
     counts = undeclared_children(plan)
     if counts:
         lines += ["", "Declared objects with live children no spec declares:", ""]
         lines += [
-            f"- `{name}` ({Kind.of(name).label}): {missing} of {total} {child_noun(name, total)} not declared"
+            f"- {code(name)} ({Kind.of(name).label}): {missing} of {total} {child_noun(name, total)} not declared"
             for name, (missing, total) in counts.items()
         ]
     return lines + [""]
@@ -228,11 +244,11 @@ def _object_section(plan: Plan) -> list[str]:
 
 
 def _object_row(change: Change) -> str:
-    name = f"`{change.address.full_name}` ({change.address.kind.label})"
+    name = f"{code(change.address.full_name)} ({change.address.kind.label})"
     if change.action is Action.UPDATE:
         detail = "; ".join(f"{k}: {_code(change.before.get(k))} → {_code(v)}" for k, v in change.after.items())
     elif change.action in (Action.REGISTER, Action.APPROVE):
-        return f"| {change.action.marker} | {name} | {_escape(change.describe())} |"
+        return f"| {change.action.marker} | {name} | {markdown(change.describe())} |"
     else:
         detail = ", ".join(f"{k} {_code(v)}" for k, v in (change.after or {}).items())
     return f"| {change.action.marker} | {name} | {change.action.value} {detail} |".replace("  |", " |")
@@ -240,29 +256,12 @@ def _object_row(change: Change) -> str:
 
 def _code(value: object) -> str:
     """A value as inline code that cannot break out of a table cell."""
-    return f"`{_escape(json.dumps(value, ensure_ascii=False, sort_keys=True))}`"
+    return code(json.dumps(value, ensure_ascii=False, sort_keys=True))
 
 
-def _escape(text: str) -> str:
-    return text.replace("|", "\\|").replace("`", "'")
-
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~])")
-
-
-def _plain(text: str) -> str:
-    """Text from specs or the server shown as itself: no markdown, HTML or line breaks of its own.
-
-    A principal named ``<!--`` would otherwise hide the rest of the review comment.
-    """
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", _no_html(text))
-
-
-def _no_html(text: str) -> str:
-    """ucgov's own sentences keep their markdown; names inside them cannot open HTML or a new line."""
-    text = html.escape(text, quote=False)
-    return re.sub(r"[\x00-\x1f\x7f]", lambda m: repr(m.group())[1:-1], text)
+def _listed(privileges: tuple[str, ...] | list[str]) -> str:
+    """Privileges as running text: the server's may be any string."""
+    return markdown(", ".join(privileges))
 
 
 def _shortened(body: list[str], room: int) -> list[str]:

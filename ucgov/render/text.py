@@ -1,6 +1,8 @@
 """The plan for people at a terminal: grouped by object, with + ~ - markers.
 
 For ucgov diff, policy changes and objects no longer declared follow the changes.
+Lines are built uncoloured, each one through ``escape.text`` (a name holding a newline or an
+escape sequence cannot fake or erase a line), and only then coloured by their marker.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import click
 
 from ucgov.plan import Action, ApprovalChange, Change, GrantChange, ObjectChange, Plan, Registration, VersionDeletion
 from ucgov.policies import rule
+from ucgov.render import escape
 from ucgov.render.summary import summary_line
 from ucgov.state import GrantsMode, Kind
 from ucgov.unmanaged import child_noun, undeclared_children
@@ -19,20 +22,39 @@ from ucgov.unmanaged import child_noun, undeclared_children
 _COLOURS = {"+": "green", "~": "yellow", "-": "red"}
 
 
+class _Painted(str):
+    """A line to colour by its marker once it is escaped."""
+
+    def __new__(cls, line: str, marker: str) -> _Painted:
+        painted = super().__new__(cls, line)
+        painted.marker = marker
+        return painted
+
+    marker: str
+
+
 def render_text(plan: Plan, *, color: bool = False) -> str:
     """Changes grouped under their object, parents first, then the summary line."""
     lines: list[str] = []
     for warning in plan.warnings:
-        lines.append(_paint(f"Warning: {warning}", "~", color))
+        lines.append(_paint(f"Warning: {warning}", "~"))
     if plan.changes:
         lines.append("ucgov will make these changes:")
         lines.append("")
     for name, group in groupby(_by_object(plan), key=lambda c: c.address.full_name):
-        lines += _object_block(list(group), plan.grants_modes.get(name), color)
+        lines += _object_block(list(group), plan.grants_modes.get(name))
         lines.append("")
-    lines += _policy_lines(plan, color) + _undeclared_lines(plan, color) + _unmanaged_lines(plan)
+    lines += _policy_lines(plan) + _undeclared_lines(plan) + _unmanaged_lines(plan)
     lines.append(summary_line(plan))
-    return "\n".join(lines)
+    return "\n".join(_finished(line, color) for line in lines)
+
+
+def _finished(line: str, color: bool) -> str:
+    """One line of output: every character visible, coloured only after escaping."""
+    shown = escape.text(line)
+    if color and isinstance(line, _Painted):
+        return click.style(shown, fg=_COLOURS[line.marker])
+    return shown
 
 
 def _by_object(plan: Plan) -> list[Change]:
@@ -40,39 +62,39 @@ def _by_object(plan: Plan) -> list[Change]:
     return sorted(plan.changes, key=lambda c: (order.get(c.address.full_name, len(order)), c.address.full_name))
 
 
-def _object_block(changes: list[Change], mode: GrantsMode | None, color: bool) -> list[str]:
+def _object_block(changes: list[Change], mode: GrantsMode | None) -> list[str]:
     first = changes[0]
     own = [c for c in changes if not c.action.is_grant]
     # deleting some of a model's versions changes the model; it does not delete it
     marker = own[0].action.marker if own and not isinstance(own[0].payload, VersionDeletion) else "~"
     header = f"{first.address.kind.label} {first.address.full_name}" + (f"  (grants: {mode.value})" if mode else "")
-    lines = [_paint(f"  {marker} {header}", marker, color)]
+    lines = [_paint(f"  {marker} {header}", marker)]
     for change in own:
         field_lines = _field_lines(change)
-        lines += [_paint(line, "-", color) for line in field_lines] if change.action is Action.DELETE else field_lines
+        lines += [_paint(line, "-") for line in field_lines] if change.action is Action.DELETE else field_lines
     for change in changes:
         if change.action.is_grant:
-            lines.append(_paint(f"      {_grant_line(change)}", change.action.marker, color))
+            lines.append(_paint(f"      {_grant_line(change)}", change.action.marker))
     return lines
 
 
-def _policy_lines(plan: Plan, color: bool) -> list[str]:
+def _policy_lines(plan: Plan) -> list[str]:
     if not plan.policy_changes:
         return []
     lines = ["Policy changes:"]
     for change in plan.policy_changes:
         rules = " -> ".join(rule(p) for p in (change.before, change.after) if p is not None)
-        lines.append(_paint(f"  {change.marker} policy {change.name}: {rules}", change.marker, color))
+        lines.append(_paint(f"  {change.marker} policy {change.name}: {rules}", change.marker))
     return lines + [""]
 
 
-def _undeclared_lines(plan: Plan, color: bool) -> list[str]:
+def _undeclared_lines(plan: Plan) -> list[str]:
     if not plan.undeclared:
         return []
     lines = ["No longer declared: left on the server as they are, their grants no longer governed:"]
     for obj in plan.undeclared:
         held = "; ".join(f"{p} keeps {', '.join(privileges)}" for p, privileges in obj.grants) or "no grants declared"
-        lines.append(_paint(f"  - {obj.kind.label} {obj.full_name}: {held}", "~", color))
+        lines.append(_paint(f"  - {obj.kind.label} {obj.full_name}: {held}", "~"))
     return lines + [""]
 
 
@@ -136,5 +158,5 @@ def _show(value: object) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False)
 
 
-def _paint(line: str, marker: str, color: bool) -> str:
-    return click.style(line, fg=_COLOURS[marker]) if color else line
+def _paint(line: str, marker: str) -> _Painted:
+    return _Painted(line, marker)

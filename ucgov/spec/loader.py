@@ -8,6 +8,7 @@ import gc
 import hashlib
 import json
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import fields, is_dataclass, replace
 from enum import Enum
@@ -20,6 +21,8 @@ import jsonschema
 from ucgov import approval, gates, privileges
 from ucgov.errors import Location, SpecError, SpecProblem
 from ucgov.policies import violations
+from ucgov.render.escape import UNSAFE
+from ucgov.render.escape import text as escape_text
 from ucgov.spec.source import SourceDoc, read_source, read_spec_files
 from ucgov.state import Approval, DesiredState, Gate, GrantsMode, Kind, Policy, Securable
 
@@ -93,6 +96,8 @@ def _load_texts(
         doc.data = _substitute(doc, doc.data, (), variables, problems)
         schema_problems = checks.problems(doc, text)
         problems += schema_problems + _privilege_problems(doc) + _policy_privilege_problems(doc)
+        if _may_act(text, variables):
+            problems += _character_problems(doc)
         if not schema_problems:
             merger.add(doc)
     desired = merger.desired_state()
@@ -231,6 +236,51 @@ def _substitute(doc: SourceDoc, value: Any, path: tuple, variables: Mapping[str,
     return _REFERENCE.sub(replace, value)
 
 
+_LINE_BREAKS = frozenset("\n\t")
+"""What a value may hold of the characters that act: a comment may span lines."""
+
+
+def _may_act(text: str, variables: Mapping[str, str]) -> bool:
+    """Whether any string can hold a character that acts: written raw (YAML turns line breaks
+    into \\n itself), as a backslash escape, or from a variable. Most files need no closer look."""
+    if "\\" in text or any(UNSAFE.search(v) for v in variables.values()):
+        return True
+    return UNSAFE.search(text.replace("\n", "").replace("\r", "")) is not None
+
+
+def _character_problems(doc: SourceDoc) -> list[SpecProblem]:
+    """Control characters and characters that reorder text, in any key or string, after variables.
+
+    YAML refuses them written raw, but "\\e", "\\u202e" or a variable puts them in a string;
+    shown in a review they could fake a line, erase one at a terminal, or turn text around.
+    """
+    problems = []
+    stack: list[tuple[tuple, Any]] = [((), doc.data)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, dict):
+            for key, child in value.items():
+                found = UNSAFE.search(str(key))
+                if found:
+                    problems.append(SpecProblem(doc.where_key(path + (key,)), _character_message(found.group())))
+                stack.append((path + (key,), child))
+        elif isinstance(value, list):
+            stack += [(path + (i,), child) for i, child in enumerate(value)]
+        elif isinstance(value, str):
+            found = next((c for c in UNSAFE.findall(value) if c not in _LINE_BREAKS), None)
+            if found:
+                problems.append(SpecProblem(doc.where(path), _character_message(found)))
+    return problems
+
+
+def _character_message(char: str) -> str:
+    name = unicodedata.name(char, "a control character")
+    return (
+        f"character U+{ord(char):04X} ({name}) is not allowed: control characters and characters "
+        "that reorder text could fake or hide lines of a review"
+    )
+
+
 def _schema_problem(doc: SourceDoc, error: jsonschema.ValidationError) -> SpecProblem:
     path = tuple(error.absolute_path)
     if error.validator == "additionalProperties":
@@ -347,8 +397,8 @@ def _name_message(name: Any) -> str:
 
 
 def visible(text: str) -> str:
-    """Control characters written as escapes, so a message cannot fake a line of output."""
-    return re.sub(r"[\x00-\x1f\x7f]", lambda m: repr(m.group())[1:-1], text)
+    """Control and bidi characters written as escapes, so a message cannot fake a line of output."""
+    return escape_text(text)
 
 
 def _describe(path: tuple) -> str:
