@@ -113,6 +113,15 @@ def read_objects(
     return read_live(client, State(objects=stubs), concurrency=concurrency)
 
 
+def read_children(client: UCClient, full_name: str) -> tuple[str, ...]:
+    """The full names of the live schemas of a catalog, or models of a schema, for a delete's check."""
+    if Kind.of(full_name) is Kind.CATALOG:
+        listed = client.list_schemas(full_name)
+    else:
+        listed = client.list_models(*full_name.split("."))
+    return tuple(sorted(f"{full_name}.{item['name']}" for item in listed))
+
+
 def read_catalog_names(client: UCClient) -> tuple[str, ...]:
     """Every live catalog's name, for plan --show-unmanaged."""
     return tuple(c["name"] for c in client.iter_catalogs())
@@ -138,7 +147,13 @@ def _undeclared(
     found = [(n, bodies[n]) for n in names if n in bodies]
     models = [n for n, _ in found if Kind.of(n) is Kind.MODEL]
     versions = dict(zip(models, _in_parallel(pool, client.list_versions, models), strict=True))
-    return {n: _securable(Securable(Kind.of(n), n), b, {}, versions.get(n, ())) for n, b in found}
+    return {
+        n: replace(
+            _securable(Securable(Kind.of(n), n), b, {}, versions.get(n, ())),
+            children=None if Kind.of(n) is Kind.MODEL else children.get(n, ()),
+        )
+        for n, b in found
+    }
 
 
 def _known_users(client: UCClient) -> frozenset[str] | None:

@@ -35,7 +35,8 @@ from ucgov.plan import (
 from ucgov.state import GrantsMode, Kind
 
 FORMAT = "ucgov-plan"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
+"""3: fields list only those a change is about (null is a value); deletes record what goes with them."""
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,13 @@ def dumps(saved: SavedPlan) -> str:
 
 def loads(text: str, *, source: str) -> SavedPlan:
     """The saved plan, or PlanFileError if the file is not one, is from another version, or was edited."""
+    try:
+        return _loads(text, source)
+    except RecursionError as exc:  # parsing, checksumming or checking a hostile, deeply nested file
+        raise PlanFileError(f"{source} is not a ucgov plan file: it is nested too deeply") from exc
+
+
+def _loads(text: str, source: str) -> SavedPlan:
     try:
         document = json.loads(text)
     except ValueError as exc:
@@ -106,7 +114,9 @@ def _change_document(change: Change) -> dict[str, Any]:
 def _payload_document(p: Payload) -> dict[str, Any]:
     if isinstance(p, ObjectChange):
         found = {"before": _fields_document(p.before), "after": _fields_document(p.after)}
-        return found | ({"versions": list(p.versions)} if p.versions else {})
+        if p.after is None:  # a delete: what goes with it
+            found |= {"versions": list(p.versions), "approved": p.approved, "children": list(p.children)}
+        return found
     if isinstance(p, VersionDeletion):
         return {"version": p.version}
     if isinstance(p, GrantChange):
@@ -118,7 +128,8 @@ def _payload_document(p: Payload) -> dict[str, Any]:
 
 
 def _fields_document(fields: Fields | None) -> dict[str, Any] | None:
-    return None if fields is None else {"comment": fields.comment, "properties": fields.properties}
+    """Only the fields the change is about; a key with null means "managed, and holds nothing"."""
+    return None if fields is None else fields.as_dict()
 
 
 def _change(doc: dict[str, Any]) -> Change:
@@ -131,8 +142,13 @@ def _payload(action: Action, doc: dict[str, Any]) -> Payload:
     if action is Action.DELETE and "version" in doc:
         return VersionDeletion(doc["version"])
     if action in (Action.CREATE, Action.UPDATE, Action.DELETE):
-        versions = tuple(doc.get("versions", ()))
-        return ObjectChange(before=_fields(doc["before"]), after=_fields(doc["after"]), versions=versions)
+        return ObjectChange(
+            before=_fields(doc["before"]),
+            after=_fields(doc["after"]),
+            versions=tuple(doc.get("versions", ())),
+            approved=doc.get("approved"),
+            children=tuple(doc.get("children", ())),
+        )
     if action.is_grant:
         whole = doc["object_held"]
         object_held = None if whole is None else tuple((name, tuple(privs)) for name, privs in whole)
@@ -143,7 +159,7 @@ def _payload(action: Action, doc: dict[str, Any]) -> Payload:
 
 
 def _fields(doc: dict[str, Any] | None) -> Fields | None:
-    return None if doc is None else Fields(comment=doc["comment"], properties=doc["properties"])
+    return None if doc is None else Fields(**doc)
 
 
 def _check_shape(document: dict, source: str) -> None:
@@ -162,7 +178,6 @@ _STRINGS = {"type": "array", "items": {"type": "string"}}
 _VERSION = {"type": ["integer", "null"], "minimum": 1}
 _FIELDS = {
     "type": ["object", "null"],
-    "required": ["comment", "properties"],
     "additionalProperties": False,
     "properties": {
         "comment": {"type": ["string", "null"]},
@@ -222,11 +237,14 @@ _SCHEMA: dict[str, Any] = {
                                     "oneOf": [
                                         {
                                             "type": "object",
-                                            "required": ["before", "after"],
+                                            "required": ["before", "after", "versions", "approved", "children"],
+                                            "additionalProperties": False,
                                             "properties": {
                                                 "before": _FIELDS,
                                                 "after": {"type": "null"},
                                                 "versions": {"type": "array", "items": {"type": "integer"}},
+                                                "approved": _VERSION,
+                                                "children": {"type": "array", "items": _NAME},
                                             },
                                         },
                                         {

@@ -41,9 +41,15 @@ def delete_changes(desired: DesiredState, live: LiveState) -> list[Change]:
 
 
 def _delete(obj: Securable, live: LiveState) -> Change:
-    versions = tuple(v.version for v in obj.versions)
-    before = Fields(comment=obj.comment, properties=dict(obj.properties or {}) if obj.kind is not Kind.MODEL else None)
-    payload = ObjectChange(before=before, after=None, versions=versions if obj.kind is Kind.MODEL else ())
+    """The delete, recording everything its reason shows goes with the object, for apply to check again."""
+    model = obj.kind is Kind.MODEL
+    payload = ObjectChange(
+        before=Fields(comment=obj.comment) if model else Fields(comment=obj.comment, properties=dict(obj.properties or {})),
+        after=None,
+        versions=tuple(v.version for v in obj.versions) if model else (),
+        approved=obj.approved.version if obj.approved else None,
+        children=() if model else tuple(live.children.get(obj.full_name, ())),
+    )
     return Change(Action.DELETE, Address(obj.kind, obj.full_name), payload, reason=_why(obj, live))
 
 

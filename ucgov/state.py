@@ -147,7 +147,9 @@ class Securable:
     """Desired objects only; a spec without ``grants:`` makes them UNMANAGED."""
     approved: Approval | None = None
     versions: tuple[ModelVersion, ...] = ()
-    """Live models only, and only when an approval needs them."""
+    """Live models only, and only when an approval or a delete needs them."""
+    children: tuple[str, ...] | None = None
+    """Live schemas and catalogs to delete only: the full names inside them (None: not read)."""
 
 
 @dataclass(frozen=True)
