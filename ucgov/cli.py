@@ -197,8 +197,9 @@ def apply(
 
     Without a terminal to ask at, apply refuses unless --auto-approve is given. A saved plan
     is applied exactly as reviewed; it is refused (nothing applied) if an object it changes
-    was changed by someone else since, and with PATHS also if the specs differ from those it
-    was made from. Changes already in place are skipped. If a request fails, apply stops,
+    was changed by someone else since, and with PATHS also if it was made from other specs,
+    grants what their policies deny, or differs from what they plan now (the file's checksum
+    is no signature: give PATHS to check it). Changes already in place are skipped. If a request fails, apply stops,
     lists what was and wasn't applied, and exits 1; running it again (with the same plan file
     too) finishes the job. A plan that deletes anything (specs with prune) is refused, before
     any change, unless --allow-destroy is given. SIGINT or SIGTERM ends it after the requests
@@ -491,11 +492,11 @@ def _saved(plan_file: str, url: str, paths: tuple[str, ...], variables: dict[str
     """The saved plan, refused if made against another server or (when PATHS are given) from other specs,
     or granting what their policies deny."""
     from ucgov.errors import PlanFileError
-    from ucgov.planfile import loads
+    from ucgov.planfile import read
     from ucgov.provenance import policy_problems
     from ucgov.transport import without_userinfo
 
-    saved = loads(_read_plan_file(plan_file), source=plan_file)
+    saved = read(plan_file)
     here = without_userinfo(url)
     if saved.url.rstrip("/") != here.rstrip("/"):
         raise PlanFileError(f"{plan_file} was planned against {saved.url}, not {here}: apply it there, or plan again")
@@ -516,21 +517,6 @@ def _saved(plan_file: str, url: str, paths: tuple[str, ...], variables: dict[str
     return saved
 
 
-def _read_plan_file(plan_file: str) -> str:
-    """The file's text; only a regular file is read (a FIFO or device would block or never end)."""
-    import stat
-
-    from ucgov.errors import PlanFileError
-
-    try:
-        with open(plan_file, "rb", opener=lambda path, flags: os.open(path, flags | os.O_NONBLOCK)) as opened:
-            if not stat.S_ISREG(os.fstat(opened.fileno()).st_mode):
-                raise PlanFileError(f"cannot read the plan file {plan_file}: it is not a regular file")
-            return opened.read().decode("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PlanFileError(f"cannot read the plan file {plan_file}: {exc}") from exc
-
-
 def _as_the_specs_plan(plan_file: str, checked, computed, paths, variables, client, parallelism: int) -> None:
     """PlanFileError unless the file's changes are those the specs plan against the server now."""
     from ucgov.errors import PlanFileError
@@ -545,7 +531,8 @@ def _as_the_specs_plan(plan_file: str, checked, computed, paths, variables, clie
         listed = "\n".join(f"  {line}" for line in differing)
         raise PlanFileError(
             f"{plan_file} is not what these specs plan against the server now (edited, or the server "
-            f"changed elsewhere since):\n{listed}\nNothing was applied. Plan these specs again, review that plan, and apply it"
+            f"changed elsewhere since):\n{listed}\n"
+            "Nothing was applied. Plan these specs again, review that plan, and apply it"
         )
 
 

@@ -3,7 +3,9 @@
 A plan file holds the changes exactly as planned, each with the live value it expects (so
 apply can tell a step still to do from one already done, or a stale one), the server they
 were planned against, a digest of the specs they came from and the ucgov that made them. A
-checksum over the content catches a file edited by hand (it is not a signature). The file is
+checksum over the content catches accidental edits and corruption; it is not a signature
+(anyone can recompute it), so apply given the specs plans them again (``ucgov.provenance``)
+rather than trusting what the file says it does. The file is
 checked against a JSON Schema before anything in it is trusted, so a malformed file is one
 clean error, never a traceback.
 """
@@ -12,6 +14,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import stat
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,6 +64,18 @@ def dumps(saved: SavedPlan) -> str:
         "changes": [_change_document(c) for c in plan.changes],
     }
     return json.dumps({**content, "checksum": _checksum(content)}, indent=2, ensure_ascii=False) + "\n"
+
+
+def read(path: str) -> SavedPlan:
+    """The saved plan in the file at ``path``; only a regular file is read (a FIFO would block, a device never end)."""
+    try:
+        with open(path, "rb", opener=lambda name, flags: os.open(name, flags | os.O_NONBLOCK)) as opened:
+            if not stat.S_ISREG(os.fstat(opened.fileno()).st_mode):
+                raise PlanFileError(f"cannot read the plan file {path}: it is not a regular file")
+            text = opened.read().decode("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PlanFileError(f"cannot read the plan file {path}: {exc}") from exc
+    return loads(text, source=path)
 
 
 def loads(text: str, *, source: str) -> SavedPlan:

@@ -42,9 +42,10 @@ def delete_changes(desired: DesiredState, live: LiveState) -> list[Change]:
 
 def _delete(obj: Securable, live: LiveState) -> Change:
     """The delete, recording everything its reason shows goes with the object, for apply to check again."""
-    model = obj.kind is Kind.MODEL
+    model = obj.kind is Kind.MODEL  # a model's properties are not something specs manage
+    fields = Fields(comment=obj.comment) if model else Fields(obj.comment, dict(obj.properties or {}))
     payload = ObjectChange(
-        before=Fields(comment=obj.comment) if model else Fields(comment=obj.comment, properties=dict(obj.properties or {})),
+        before=fields,
         after=None,
         versions=tuple(v.version for v in obj.versions) if model else (),
         approved=obj.approved.version if obj.approved else None,

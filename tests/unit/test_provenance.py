@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from ucgov.plan import Action, Address, ApprovalChange, Change, Fields, GrantChange, ObjectChange, Registration
+from ucgov.plan import (
+    Action,
+    Address,
+    ApprovalChange,
+    Change,
+    Fields,
+    GrantChange,
+    ObjectChange,
+    Registration,
+    VersionDeletion,
+)
 from ucgov.planner import diff
 from ucgov.provenance import differences, policy_problems
 from ucgov.state import Kind, LiveState, Securable
@@ -90,3 +100,120 @@ def test_the_files_grants_are_checked_against_the_specs_policies(load_spec):
     assert problem.message == (
         f"policy 'no-contractor-execute' denies EXECUTE to {MALLORY} on ml (catalog)"
     )
+
+
+RICH = """
+settings: {prune: true}
+policies:
+  - name: no-contractor-execute
+    deny: {principal: "*@contractors.example.com", privileges: [EXECUTE]}
+catalogs:
+  ml:
+    comment: ML
+    properties: {team: ml}
+    grants: {alice@example.com: [USE CATALOG]}
+    schemas:
+      prod:
+        models:
+          churn:
+            comment: Churn
+            grants: {serving-app@example.com: [EXECUTE]}
+            approved: {version: 2}
+"""
+PEOPLE = frozenset({"alice@example.com", "bob@example.com", "serving-app@example.com", MALLORY})
+
+
+def rich_live() -> LiveState:
+    from ucgov.state import Approval, ModelVersion
+
+    versions = tuple(ModelVersion(v, None, "READY") for v in (1, 2))
+    objects = {
+        "ml": Securable(Kind.CATALOG, "ml", "old", {"team": "x"}, {"bob@example.com": frozenset({"USE CATALOG"})}),
+        "ml.prod": Securable(Kind.SCHEMA, "ml.prod", None, {}),
+        "ml.prod.churn": Securable(Kind.MODEL, "ml.prod.churn", None, {}, {}, approved=Approval(1), versions=versions),
+    }
+    scorer = Securable(Kind.MODEL, "ml.prod.scorer", None, {}, versions=versions, approved=Approval(2))
+    return LiveState(
+        objects=objects,
+        known_principals=PEOPLE,
+        children={"ml": ("ml.prod",), "ml.prod": ("ml.prod.churn", "ml.prod.scorer")},
+        undeclared={"ml.prod.scorer": scorer},
+    )
+
+
+def _edit(changes: tuple, action: Action, fn) -> tuple:
+    found = next(i for i, c in enumerate(changes) if c.action is action)
+    return (*changes[:found], *fn(changes[found]), *changes[found + 1 :])
+
+
+def _principal(change, who):
+    return [replace(change, address=replace(change.address, principal=who))]
+
+
+EDITS = {
+    "grant to another principal": (Action.GRANT, lambda c: _principal(c, MALLORY)),
+    "grant more privileges": (
+        Action.GRANT,
+        lambda c: [replace(c, payload=replace(c.payload, privileges=(*c.payload.privileges, "CREATE SCHEMA")))],
+    ),
+    "grant on another object": (
+        Action.GRANT,
+        lambda c: [replace(c, address=Address(Kind.SCHEMA, "ml.prod", c.address.principal))],
+    ),
+    "revoke dropped": (Action.REVOKE, lambda c: []),
+    "revoke turned into a grant": (Action.REVOKE, lambda c: [replace(c, action=Action.GRANT)]),
+    "update writes another comment": (
+        Action.UPDATE,
+        lambda c: [replace(c, payload=replace(c.payload, after=Fields(comment="pwned", properties={"team": "ml"})))],
+    ),
+    "update dropped": (Action.UPDATE, lambda c: []),
+    "approval of another version": (
+        Action.APPROVE,
+        lambda c: [replace(c, payload=replace(c.payload, version=1, replaces=1))],
+    ),
+    "approval turned into one of a run": (
+        Action.APPROVE,
+        lambda c: [replace(c, payload=ApprovalChange(None, "f" * 32, replaces=1))],
+    ),
+    "delete of a declared model added": (
+        Action.DELETE,
+        lambda c: [c, replace(c, address=Address(Kind.MODEL, "ml.prod.churn"))],
+    ),
+    "delete of a schema added": (
+        Action.DELETE,
+        lambda c: [c, replace(c, address=Address(Kind.SCHEMA, "ml.prod"), payload=ObjectChange(Fields(comment=None)))],
+    ),
+    "delete dropped": (Action.DELETE, lambda c: []),
+    "a version delete added": (
+        Action.DELETE,
+        lambda c: [c, Change(Action.DELETE, Address(Kind.MODEL, "ml.prod.churn"), VersionDeletion(2))],
+    ),
+    "a registration added": (
+        Action.DELETE,
+        lambda c: [c, Change(Action.REGISTER, Address(Kind.MODEL, "ml.prod.churn"), Registration("e" * 32))],
+    ),
+}
+
+
+def test_every_kind_of_edit_to_what_a_plan_does_is_named(load_spec):
+    """Counted for the record: each edit a hostile hand could make to what a saved plan does."""
+    desired = load_spec(RICH)
+    planned = diff(desired, rich_live()).changes
+    assert {c.action for c in planned} >= {Action.UPDATE, Action.GRANT, Action.REVOKE, Action.APPROVE, Action.DELETE}
+
+    unnamed = []
+    for name, (action, fn) in EDITS.items():
+        edited = _edit(planned, action, fn)
+        found = differences(edited, edited, planned) or policy_problems(edited, desired)
+        if not found:
+            unnamed.append(name)
+
+    assert unnamed == []
+    assert len(EDITS) == 14
+
+
+def test_what_only_people_read_may_differ(load_spec):
+    planned = diff(load_spec(RICH), rich_live()).changes
+    reworded = tuple(replace(c, reason="looks harmless") for c in planned)
+
+    assert differences(reworded, reworded, planned) == []
