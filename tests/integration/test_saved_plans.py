@@ -285,3 +285,39 @@ def test_an_edited_plan_that_deletes_an_undeclared_model_is_refused_with_the_spe
     assert f"delete model {scorer}" in refused.stderr and "not what these specs plan" in refused.stderr
     assert "Traceback" not in refused.output
     assert rest.status(f"/models/{scorer}") == 200
+
+
+def test_empty_values_and_properties_where_none_exist_are_reached_and_stay_reached(
+    ucgov, write_spec, rest, catalog_name, tmp_path
+):
+    rest.post("/catalogs", {"name": catalog_name})
+    rest.post("/schemas", {"name": "default", "catalog_name": catalog_name})
+    rest.post("/models", {"name": "iris", "catalog_name": catalog_name, "schema_name": "default"})
+    add_version(rest, f"{catalog_name}.default.iris")
+    rest.http.patch(
+        f"/models/{catalog_name}.default.iris", json={"comment": "ucgov: approved version 1"}
+    ).raise_for_status()
+    specs = write_spec(f"""
+catalogs:
+  {catalog_name}:
+    comment: ""
+    schemas:
+      default:
+        properties: {{tier: gold}}
+        models:
+          iris:
+            comment: ""
+            approved: {{version: 1}}
+""")
+    plan_file = tmp_path / "reviewed.plan.json"
+    assert ucgov("plan", str(specs), "--out", str(plan_file)).exit_code == 0
+    planned = {(c["action"], c["address"]) for c in json.loads(plan_file.read_text())["changes"]}
+    assert planned == {("update", catalog_name), ("update", f"{catalog_name}.default")}  # the model's "" is there
+
+    applied = ucgov("apply", "--plan", str(plan_file), str(specs), "--auto-approve")
+
+    assert applied.exit_code == 0, applied.output
+    assert rest.get(f"/catalogs/{catalog_name}")["comment"] == ""
+    assert rest.get(f"/schemas/{catalog_name}.default")["properties"] == {"tier": "gold"}
+    assert rest.get(f"/models/{catalog_name}.default.iris")["comment"] == "ucgov: approved version 1"
+    assert ucgov("plan", str(specs), "--detailed-exitcode").exit_code == 0
