@@ -13,7 +13,7 @@ from typing import TypeVar
 
 from ucgov import approval, prune
 from ucgov.client import UCClient
-from ucgov.errors import AuthError
+from ucgov.errors import ApiError, AuthError
 from ucgov.state import Approval, DesiredState, Grants, GrantsMode, Kind, LiveState, ModelVersion, Securable, State
 
 T = TypeVar("T")
@@ -115,10 +115,15 @@ def read_objects(
 
 def read_children(client: UCClient, full_name: str) -> tuple[str, ...]:
     """The full names of the live schemas of a catalog, or models of a schema, for a delete's check."""
-    if Kind.of(full_name) is Kind.CATALOG:
-        listed = client.list_schemas(full_name)
-    else:
-        listed = client.list_models(*full_name.split("."))
+    try:
+        if Kind.of(full_name) is Kind.CATALOG:
+            listed = client.list_schemas(full_name)
+        else:
+            listed = client.list_models(*full_name.split("."))
+    except ApiError as exc:
+        if not exc.not_found:
+            raise
+        listed = []  # the parent went meanwhile: nothing inside it goes with it
     return tuple(sorted(f"{full_name}.{item['name']}" for item in listed))
 
 
