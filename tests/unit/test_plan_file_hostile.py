@@ -12,6 +12,8 @@ import subprocess
 import sys
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from ucgov.errors import PlanFileError
 from ucgov.plan import Action, Address, Change, Fields, GrantChange, ObjectChange, Plan
@@ -127,3 +129,51 @@ def test_a_plan_file_from_format_2_is_one_sentence():
 
     with pytest.raises(PlanFileError, match="has plan format version 2, but this ucgov reads version 3: make the plan"):
         loads(resealed(document), source="plan.json")
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
+    max_leaves=30,
+)
+CHANGE_KEYS = ["action", "address", "principal", "payload", "reason"]
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.fixed_dictionaries(
+            {
+                "action": st.sampled_from([a.value for a in Action]) | JSON,
+                "address": st.sampled_from(["ml", "ml.prod", "ml.prod.churn"]) | JSON,
+                "principal": st.none() | st.just(ALICE) | JSON,
+                "payload": JSON,
+                "reason": st.just(""),
+            }
+        ),
+        max_size=3,
+    )
+)
+def test_any_resealed_list_of_changes_is_refused_or_read_cleanly(changes):
+    text = resealed({**DOCUMENT, "changes": changes})
+    try:
+        saved = loads(text, source="plan.json")
+    except PlanFileError as exc:
+        assert "\n" not in str(exc)
+        return
+    for change in saved.plan.changes:
+        for live in LIVE:
+            status(change, live)
+
+
+def test_a_delete_reads_back_with_everything_that_goes_with_it():
+    schema_delete = Change(
+        Action.DELETE,
+        Address(Kind.SCHEMA, "ml.tmp"),
+        ObjectChange(before=Fields(comment="", properties={"a": "1"}), children=("ml.tmp.a", "ml.tmp.b")),
+    )
+    plan = Plan(changes=(*PLAN.changes, schema_delete))
+
+    back = loads(dumps(SavedPlan(plan=plan, url="http://uc.example.com")), source="plan.json").plan
+
+    assert back.changes == plan.changes
