@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
+
+from click.testing import CliRunner
 
 from ucgov.plan import (
     Action,
@@ -15,9 +18,11 @@ from ucgov.plan import (
     Registration,
     VersionDeletion,
 )
+from ucgov.cli import cli
+from ucgov.planfile import SavedPlan, _checksum, dumps
 from ucgov.planner import diff
 from ucgov.provenance import differences, policy_problems
-from ucgov.state import Kind, LiveState, Securable
+from ucgov.state import Approval, Kind, LiveState, ModelVersion, Securable
 
 MALLORY = "mallory@contractors.example.com"
 SPEC = """
@@ -124,8 +129,6 @@ PEOPLE = frozenset({"alice@example.com", "bob@example.com", "serving-app@example
 
 
 def rich_live() -> LiveState:
-    from ucgov.state import Approval, ModelVersion
-
     versions = tuple(ModelVersion(v, None, "READY") for v in (1, 2))
     objects = {
         "ml": Securable(Kind.CATALOG, "ml", "old", {"team": "x"}, {"bob@example.com": frozenset({"USE CATALOG"})}),
@@ -217,3 +220,22 @@ def test_what_only_people_read_may_differ(load_spec):
     reworded = tuple(replace(c, reason="looks harmless") for c in planned)
 
     assert differences(reworded, reworded, planned) == []
+
+
+def test_apply_refuses_a_resealed_file_granting_what_the_specs_policies_deny_before_asking_the_server(
+    load_spec, tmp_path
+):
+    (tmp_path / "specs").mkdir()
+    (tmp_path / "specs" / "ml.yaml").write_text(SPEC)
+    document = json.loads(dumps(SavedPlan(plan=diff(load_spec(SPEC), NOTHING), url="http://127.0.0.1:9")))
+    grant = next(c for c in document["changes"] if c["action"] == "grant")
+    document["changes"].append({**grant, "principal": MALLORY})
+    document.pop("checksum")
+    (tmp_path / "plan.json").write_text(json.dumps({**document, "checksum": _checksum(document)}))
+
+    args = ["apply", "--plan", str(tmp_path / "plan.json"), str(tmp_path / "specs"), "--url", "http://127.0.0.1:9"]
+    result = CliRunner().invoke(cli, [*args, "--auto-approve"])
+
+    assert result.exit_code == 1
+    assert f"policy 'no-contractor-execute' denies EXECUTE to {MALLORY} on ml.prod.churn (model)" in result.output
+    assert "Traceback" not in result.output and len(result.output.strip().splitlines()) == 1
