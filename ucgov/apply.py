@@ -13,12 +13,12 @@ import signal
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ucgov import approval, preconditions, storage, versions
 from ucgov.client import UCClient
 from ucgov.errors import ApiError, ApplyError, DestroyNotAllowed, StalePlanError, UcgovError
-from ucgov.live import read_objects
+from ucgov.live import read_children, read_objects
 from ucgov.plan import Action, ApprovalChange, Change, GrantChange, ObjectChange, Plan, Registration, VersionDeletion
 from ucgov.preconditions import Status
 from ucgov.state import Approval, Kind, LiveState, Securable
@@ -242,7 +242,17 @@ def read_touched(client: UCClient, plan: Plan, *, parallelism: int = PARALLELISM
         if c.action in (Action.REGISTER, Action.APPROVE)
         or (c.action is Action.DELETE and c.address.kind is Kind.MODEL)  # deletes check the versions
     }
-    return read_objects(client, names, with_versions=with_versions, concurrency=parallelism)
+    live = read_objects(client, names, with_versions=with_versions, concurrency=parallelism)
+    parents = [
+        c.address.full_name
+        for c in plan.changes
+        if c.action is Action.DELETE and c.address.kind is not Kind.MODEL and c.address.full_name in live.objects
+    ]
+    if not parents:
+        return live
+    # a delete checks what is inside too: something made there since was not reviewed going with it
+    found = {n: replace(live.objects[n], children=read_children(client, n)) for n in parents}
+    return replace(live, objects={**live.objects, **found})
 
 
 def _still_to_do(changes: tuple[Change, ...], live: Securable | None) -> list[Change]:
@@ -326,15 +336,20 @@ def _with_files(done: str, location: str | None) -> str:
 
 
 def _live_for_delete(kind: Kind, name: str, client: UCClient) -> Securable | None:
+    """The object as a delete checks it: its fields and what goes with it (versions, approval, children, grants)."""
     body = client.get_securable(kind, name)
     if body is None:
         return None
+    grants = client.get_grants(kind, name)
     if kind is not Kind.MODEL:
-        return Securable(kind, name)
-    _, approved = approval.read(body.get("comment"))
+        properties = body.get("properties") or {}
+        return Securable(kind, name, body.get("comment"), properties, grants, children=read_children(client, name))
+    comment, approved = approval.read(body.get("comment"))
     return Securable(
         kind,
         name,
+        comment=comment,
+        grants=grants,
         versions=tuple(client.list_versions(name)),
         approved=Approval(version=approved) if approved else None,
         storage_location=body.get("storage_location") or None,

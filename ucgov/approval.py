@@ -39,8 +39,8 @@ def read(comment: str | None) -> tuple[str | None, int | None]:
     match = _MARKER.search(comment)
     if not match:
         return comment, None
-    human = comment[: match.start()]
-    return (human or None), int(match.group(1))
+    # the line alone: the person's text is empty (""), not absent, so `comment: ""` stays reached
+    return comment[: match.start()], int(match.group(1))
 
 
 def write(human: str | None, version: int | None) -> str:

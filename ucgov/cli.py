@@ -197,8 +197,9 @@ def apply(
 
     Without a terminal to ask at, apply refuses unless --auto-approve is given. A saved plan
     is applied exactly as reviewed; it is refused (nothing applied) if an object it changes
-    was changed by someone else since, and with PATHS also if the specs differ from those it
-    was made from. Changes already in place are skipped. If a request fails, apply stops,
+    was changed by someone else since, and with PATHS also if it was made from other specs,
+    grants what their policies deny, or differs from what they plan now (the file's checksum
+    is no signature: give PATHS to check it). Changes already in place are skipped. If a request fails, apply stops,
     lists what was and wasn't applied, and exits 1; running it again (with the same plan file
     too) finishes the job. A plan that deletes anything (specs with prune) is refused, before
     any change, unless --allow-destroy is given. SIGINT or SIGTERM ends it after the requests
@@ -216,6 +217,10 @@ def apply(
         if plan_file:
             computed = _saved(plan_file, url, paths, variables).plan
             checked = check(computed, read_touched(client, computed, parallelism=parallelism))
+            if paths:
+                _as_the_specs_plan(plan_file, checked, computed, paths, variables, client, parallelism)
+            else:
+                click.echo(_UNCHECKED.format(plan_file=plan_file), err=True)
         else:
             computed, live = _plan(paths, variables, client, parallelism)
             checked = check(computed, live)
@@ -477,26 +482,58 @@ def _save(computed, url: str, out: str) -> None:
         raise PlanFileError(f"cannot save the plan to {out}: {exc.strerror}") from exc
 
 
+_UNCHECKED = (
+    "Applying {plan_file} as saved, checked against the server only: its checksum catches accidental edits, "
+    "not deliberate ones; give the specs it was made from (apply --plan {plan_file} PATHS) to check it against them."
+)
+
+
 def _saved(plan_file: str, url: str, paths: tuple[str, ...], variables: dict[str, str]):
-    """The saved plan, refused if made against another server or (when PATHS are given) from other specs."""
+    """The saved plan, refused if made against another server or (when PATHS are given) from other specs,
+    or granting what their policies deny."""
     from ucgov.errors import PlanFileError
-    from ucgov.planfile import loads
+    from ucgov.planfile import read
+    from ucgov.provenance import policy_problems
     from ucgov.transport import without_userinfo
 
-    try:
-        text = Path(plan_file).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PlanFileError(f"cannot read the plan file {plan_file}: {exc}") from exc
-    saved = loads(text, source=plan_file)
+    saved = read(plan_file)
     here = without_userinfo(url)
     if saved.url.rstrip("/") != here.rstrip("/"):
         raise PlanFileError(f"{plan_file} was planned against {saved.url}, not {here}: apply it there, or plan again")
-    if paths and _load(paths, variables).digest != saved.plan.specs_digest:
+    if not paths:
+        return saved
+    desired = _load(paths, variables)
+    if desired.digest != saved.plan.specs_digest:
         raise PlanFileError(
             f"{plan_file} was made from other specs than those in {', '.join(paths)}: "
             "plan these specs again, review that plan, and apply it"
         )
+    denied = policy_problems(saved.plan.changes, desired)
+    if denied:
+        raise PlanFileError(
+            f"{plan_file} grants what the policies in {', '.join(paths)} deny, so it was edited after planning: "
+            + "; ".join(p.message for p in denied)
+        )
     return saved
+
+
+def _as_the_specs_plan(plan_file: str, checked, computed, paths, variables, client, parallelism: int) -> None:
+    """PlanFileError unless the file's changes are those the specs plan against the server now."""
+    from ucgov.errors import PlanFileError
+    from ucgov.live import read_state
+    from ucgov.planner import diff
+    from ucgov.provenance import differences
+
+    desired = _load(paths, variables)
+    rederived = diff(desired, read_state(client, desired, concurrency=parallelism))
+    differing = differences(checked.pending, computed.changes, rederived.changes)
+    if differing:
+        listed = "\n".join(f"  {line}" for line in differing)
+        raise PlanFileError(
+            f"{plan_file} is not what these specs plan against the server now (edited, or the server "
+            f"changed elsewhere since):\n{listed}\n"
+            "Nothing was applied. Plan these specs again, review that plan, and apply it"
+        )
 
 
 def _split_ref(args: tuple[str, ...]) -> tuple[str | None, list[str]]:

@@ -13,7 +13,7 @@ from typing import TypeVar
 
 from ucgov import approval, prune
 from ucgov.client import UCClient
-from ucgov.errors import AuthError
+from ucgov.errors import ApiError, AuthError
 from ucgov.state import Approval, DesiredState, Grants, GrantsMode, Kind, LiveState, ModelVersion, Securable, State
 
 T = TypeVar("T")
@@ -113,6 +113,20 @@ def read_objects(
     return read_live(client, State(objects=stubs), concurrency=concurrency)
 
 
+def read_children(client: UCClient, full_name: str) -> tuple[str, ...]:
+    """The full names of the live schemas of a catalog, or models of a schema, for a delete's check."""
+    try:
+        if Kind.of(full_name) is Kind.CATALOG:
+            listed = client.list_schemas(full_name)
+        else:
+            listed = client.list_models(*full_name.split("."))
+    except ApiError as exc:
+        if not exc.not_found:
+            raise
+        listed = []  # the parent went meanwhile: nothing inside it goes with it
+    return tuple(sorted(f"{full_name}.{item['name']}" for item in listed))
+
+
 def read_catalog_names(client: UCClient) -> tuple[str, ...]:
     """Every live catalog's name, for plan --show-unmanaged."""
     return tuple(c["name"] for c in client.iter_catalogs())
@@ -143,7 +157,10 @@ def _undeclared(
     stubs = [Securable(Kind.of(n), n) for n, _ in found]
     grants = _in_parallel(pool, _grants_of(client), stubs)
     return {
-        s.full_name: _securable(s, b, g, versions.get(s.full_name, ()))
+        s.full_name: replace(
+            _securable(s, b, g, versions.get(s.full_name, ())),
+            children=None if s.kind is Kind.MODEL else children.get(s.full_name, ()),
+        )
         for s, (_, b), g in zip(stubs, found, grants, strict=True)
     }
 

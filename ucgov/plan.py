@@ -6,8 +6,9 @@ apply can tell a step still to do from one already done or one whose object move
 
     action            payload          precondition it carries
     create, update,   ObjectChange     before: the live values of the changed fields
-      delete                           (None for create: the object is absent); a model's
-                                       delete also lists the versions that go with it
+      delete                           (None for create: the object is absent); a delete
+                                       also what goes with it: a model's versions and
+                                       approved version, a schema's children
     grant, revoke     GrantChange      held: the principal's privileges on the object, and
                                        in authoritative mode every principal's (object_held)
     register          Registration     (none: a READY version from the run means done)
@@ -62,20 +63,35 @@ class Address:
         return f"{self.full_name} ({self.principal})" if self.principal else self.full_name
 
 
+class _Unmanaged:
+    """The value of a field a change is not about (None is a real value: "no comment")."""
+
+    def __repr__(self) -> str:
+        return "UNMANAGED"
+
+    def __reduce__(self) -> str:  # copies stay the one sentinel
+        return "UNMANAGED"
+
+
+UNMANAGED = _Unmanaged()
+"""A field left out of a change; a field set to None is managed and holds no value."""
+
+
 @dataclass(frozen=True)
 class Fields:
-    """An object's managed fields; a field left None is not part of the change."""
+    """An object's fields as one change is about them: a field left UNMANAGED is not part of it,
+    and None is a value (the object has no comment), so "add a comment where none is" round-trips."""
 
-    comment: str | None = None
-    properties: Mapping[str, str] | None = None
+    comment: str | None | _Unmanaged = UNMANAGED
+    properties: Mapping[str, str] | None | _Unmanaged = UNMANAGED
 
     def as_dict(self) -> dict[str, Any]:
-        """The fields that are set, comment first, as plain values."""
+        """The fields the change is about, comment first, as plain values (None included)."""
         found: dict[str, Any] = {}
-        if self.comment is not None:
+        if self.comment is not UNMANAGED:
             found["comment"] = self.comment
-        if self.properties is not None:
-            found["properties"] = dict(self.properties)
+        if self.properties is not UNMANAGED:
+            found["properties"] = None if self.properties is None else dict(self.properties)  # type: ignore[arg-type]
         return found
 
 
@@ -101,12 +117,20 @@ class Files:
 @dataclass(frozen=True)
 class ObjectChange:
     """Create, update or delete an object. ``before`` holds the live values of the fields that
-    change (None when creating); ``after`` the values to write (None when deleting)."""
+    change (None when creating); ``after`` the values to write (None when deleting).
+
+    A delete also records what the plan showed goes with the object; apply refuses (stale) if
+    any of it is different on the server by then.
+    """
 
     before: Fields | None = None
     after: Fields | None = None
     versions: tuple[int, ...] = ()
-    """Deleting a model: the versions that go with it. Apply refuses if the server holds others."""
+    """Deleting a model: the versions that go with it."""
+    approved: int | None = None
+    """Deleting a model: the approved version it held when planned (None: none)."""
+    children: tuple[str, ...] = ()
+    """Deleting a schema or catalog: the full names of the live objects inside it when planned."""
     files: Files | None = None
     """Deleting a model: its files (every version's), for display."""
     grants: tuple[tuple[str, tuple[str, ...]], ...] = ()

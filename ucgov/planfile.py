@@ -3,7 +3,9 @@
 A plan file holds the changes exactly as planned, each with the live value it expects (so
 apply can tell a step still to do from one already done, or a stale one), the server they
 were planned against, a digest of the specs they came from and the ucgov that made them. A
-checksum over the content catches a file edited by hand (it is not a signature). The file is
+checksum over the content catches accidental edits and corruption; it is not a signature
+(anyone can recompute it), so apply given the specs plans them again (``ucgov.provenance``)
+rather than trusting what the file says it does. The file is
 checked against a JSON Schema before anything in it is trusted, so a malformed file is one
 clean error, never a traceback.
 """
@@ -12,6 +14,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import stat
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,7 +40,8 @@ from ucgov.plan import (
 from ucgov.state import GrantsMode, Kind
 
 FORMAT = "ucgov-plan"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
+"""3: fields list only those a change is about (null is a value); deletes record what goes with them."""
 
 
 @dataclass(frozen=True)
@@ -62,8 +67,27 @@ def dumps(saved: SavedPlan) -> str:
     return json.dumps({**content, "checksum": _checksum(content)}, indent=2, ensure_ascii=False) + "\n"
 
 
+def read(path: str) -> SavedPlan:
+    """The saved plan in the file at ``path``; only a regular file is read (a FIFO would block, a device never end)."""
+    try:
+        with open(path, "rb", opener=lambda name, flags: os.open(name, flags | os.O_NONBLOCK)) as opened:
+            if not stat.S_ISREG(os.fstat(opened.fileno()).st_mode):
+                raise PlanFileError(f"cannot read the plan file {path}: it is not a regular file")
+            text = opened.read().decode("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PlanFileError(f"cannot read the plan file {path}: {exc}") from exc
+    return loads(text, source=path)
+
+
 def loads(text: str, *, source: str) -> SavedPlan:
     """The saved plan, or PlanFileError if the file is not one, is from another version, or was edited."""
+    try:
+        return _loads(text, source)
+    except RecursionError as exc:  # parsing, checksumming or checking a hostile, deeply nested file
+        raise PlanFileError(f"{source} is not a ucgov plan file: it is nested too deeply") from exc
+
+
+def _loads(text: str, source: str) -> SavedPlan:
     try:
         document = json.loads(text)
     except ValueError as exc:
@@ -107,9 +131,11 @@ def _change_document(change: Change) -> dict[str, Any]:
 def _payload_document(p: Payload) -> dict[str, Any]:
     if isinstance(p, ObjectChange):
         found = {"before": _fields_document(p.before), "after": _fields_document(p.after)}
-        found |= {"versions": list(p.versions)} if p.versions else {}
-        found |= {"grants": [[name, list(privs)] for name, privs in p.grants]} if p.grants else {}
-        return found | _files_document(p.files)
+        if p.after is None:  # a delete: what goes with it
+            found |= {"versions": list(p.versions), "approved": p.approved, "children": list(p.children)}
+            found |= {"grants": [[name, list(privs)] for name, privs in p.grants]} if p.grants else {}
+            found |= _files_document(p.files)
+        return found
     if isinstance(p, VersionDeletion):
         return {"version": p.version} | _files_document(p.files)
     if isinstance(p, GrantChange):
@@ -132,7 +158,8 @@ def _files(doc: dict[str, Any] | None) -> Files | None:
 
 
 def _fields_document(fields: Fields | None) -> dict[str, Any] | None:
-    return None if fields is None else {"comment": fields.comment, "properties": fields.properties}
+    """Only the fields the change is about; a key with null means "managed, and holds nothing"."""
+    return None if fields is None else fields.as_dict()
 
 
 def _change(doc: dict[str, Any]) -> Change:
@@ -145,10 +172,15 @@ def _payload(action: Action, doc: dict[str, Any]) -> Payload:
     if action is Action.DELETE and "version" in doc:
         return VersionDeletion(doc["version"], files=_files(doc.get("files")))
     if action in (Action.CREATE, Action.UPDATE, Action.DELETE):
-        versions = tuple(doc.get("versions", ()))
-        grants = tuple((name, tuple(privs)) for name, privs in doc.get("grants", ()))
-        fields = dict(before=_fields(doc["before"]), after=_fields(doc["after"]), versions=versions)
-        return ObjectChange(**fields, files=_files(doc.get("files")), grants=grants)
+        return ObjectChange(
+            before=_fields(doc["before"]),
+            after=_fields(doc["after"]),
+            versions=tuple(doc.get("versions", ())),
+            approved=doc.get("approved"),
+            children=tuple(doc.get("children", ())),
+            files=_files(doc.get("files")),
+            grants=tuple((name, tuple(privs)) for name, privs in doc.get("grants", ())),
+        )
     if action.is_grant:
         whole = doc["object_held"]
         object_held = None if whole is None else tuple((name, tuple(privs)) for name, privs in whole)
@@ -159,7 +191,7 @@ def _payload(action: Action, doc: dict[str, Any]) -> Payload:
 
 
 def _fields(doc: dict[str, Any] | None) -> Fields | None:
-    return None if doc is None else Fields(comment=doc["comment"], properties=doc["properties"])
+    return None if doc is None else Fields(**doc)
 
 
 def _check_shape(document: dict, source: str) -> None:
@@ -178,7 +210,6 @@ _STRINGS = {"type": "array", "items": {"type": "string"}}
 _VERSION = {"type": ["integer", "null"], "minimum": 1}
 _FIELDS = {
     "type": ["object", "null"],
-    "required": ["comment", "properties"],
     "additionalProperties": False,
     "properties": {
         "comment": {"type": ["string", "null"]},
@@ -249,11 +280,14 @@ _SCHEMA: dict[str, Any] = {
                                     "oneOf": [
                                         {
                                             "type": "object",
-                                            "required": ["before", "after"],
+                                            "required": ["before", "after", "versions", "approved", "children"],
+                                            "additionalProperties": False,
                                             "properties": {
                                                 "before": _FIELDS,
                                                 "after": {"type": "null"},
                                                 "versions": {"type": "array", "items": {"type": "integer"}},
+                                                "approved": _VERSION,
+                                                "children": {"type": "array", "items": _NAME},
                                                 "grants": _GRANTS,
                                                 "files": _FILES,
                                             },

@@ -57,21 +57,43 @@ def _object_status(action: Action, p: ObjectChange, live: Securable | None) -> S
     if action is Action.DELETE:
         if live is None:
             return Status.DONE
-        # a model's versions go with it: one registered since the plan was reviewed must not
-        return Status.MOVED if {v.version for v in live.versions} - set(p.versions) else Status.PENDING
+        return Status.PENDING if not _what_goes_moved(p, live) else Status.MOVED
     if live is None:
         return Status.PENDING if action is Action.CREATE else Status.MOVED
-    now = _fields(live, p.after)
-    if now == (p.after.as_dict() if p.after else {}):
+    wanted = p.after.as_dict() if p.after else {}
+    if _values(live, wanted) == wanted:
         return Status.DONE
-    if action is Action.UPDATE and p.before is not None and now == p.before.as_dict():
+    planned = p.before.as_dict() if p.before else None
+    if action is Action.UPDATE and planned is not None and _values(live, planned) == planned:
         return Status.PENDING
     return Status.MOVED
 
 
-def _fields(live: Securable, wanted: object) -> dict:
-    """The live values of the fields a change sets."""
-    names = wanted.as_dict() if wanted is not None else {}
+def _what_goes_moved(p: ObjectChange, live: Securable) -> bool:
+    """Whether the object to delete differs from what the plan showed goes with it.
+
+    A version, child or grant gone since is fine (less goes than reviewed); a new one, another
+    approved version, or other field values than those shown is not: the review listed who loses
+    which grants with the object, and a grant made since was not among them.
+    """
+    if {v.version for v in live.versions} - set(p.versions):
+        return True
+    if (live.approved.version if live.approved else None) != p.approved:
+        return True
+    if live.children is not None and set(live.children) - set(p.children):
+        return True
+    if _grant_pairs(tuple((who, tuple(privs)) for who, privs in live.grants.items())) - _grant_pairs(p.grants):
+        return True
+    planned = p.before.as_dict() if p.before else {}
+    return _values(live, planned) != planned
+
+
+def _grant_pairs(grants: tuple[tuple[str, tuple[str, ...]], ...]) -> set[tuple[str, str]]:
+    return {(who, privilege) for who, privileges in grants for privilege in privileges}
+
+
+def _values(live: Securable, names: dict) -> dict:
+    """The live values of the fields named (a change's fields), None being a value."""
     values = {"comment": live.comment, "properties": dict(live.properties or {})}
     return {name: values[name] for name in names}
 

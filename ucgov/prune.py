@@ -44,13 +44,16 @@ def delete_changes(desired: DesiredState, live: LiveState) -> list[Change]:
 
 
 def _delete(obj: Securable, live: LiveState) -> Change:
-    versions = tuple(v.version for v in obj.versions)
-    before = Fields(comment=obj.comment, properties=dict(obj.properties or {}) if obj.kind is not Kind.MODEL else None)
+    """The delete, recording everything its reason shows goes with the object, for apply to check again."""
+    model = obj.kind is Kind.MODEL  # a model's properties are not something specs manage
+    fields = Fields(comment=obj.comment) if model else Fields(obj.comment, dict(obj.properties or {}))
     payload = ObjectChange(
-        before=before,
+        before=fields,
         after=None,
-        versions=versions if obj.kind is Kind.MODEL else (),
-        files=files_of(obj.storage_location) if obj.kind is Kind.MODEL else None,
+        versions=tuple(v.version for v in obj.versions) if model else (),
+        approved=obj.approved.version if obj.approved else None,
+        children=() if model else tuple(live.children.get(obj.full_name, ())),
+        files=files_of(obj.storage_location) if model else None,
         grants=grants_snapshot(obj.grants),
     )
     return Change(Action.DELETE, Address(obj.kind, obj.full_name), payload, reason=_why(obj, live))

@@ -149,9 +149,11 @@ class Securable:
     """Desired objects only; a spec without ``grants:`` makes them UNMANAGED."""
     approved: Approval | None = None
     versions: tuple[ModelVersion, ...] = ()
-    """Live models only, and only when an approval needs them."""
+    """Live models only, and only when an approval or a delete needs them."""
     storage_location: str | None = None
     """Live models only: the folder or prefix holding its versions' files (which outlive a delete)."""
+    children: tuple[str, ...] | None = None
+    """Live schemas and catalogs to delete only: the full names inside them (None: not read)."""
 
 
 @dataclass(frozen=True)

@@ -116,3 +116,78 @@ FROM_RUN = ModelVersion(3, RUN, "READY", source=f"runs:/{RUN}/model")
 )
 def test_where_a_change_stands_against_the_server(change, live, expected):
     assert status(change, live) is expected
+
+
+DELETE_MODEL = Change(
+    Action.DELETE,
+    Address(Kind.MODEL, "ml.prod.old"),
+    ObjectChange(before=Fields(comment="Old"), versions=(1, 2), approved=None),
+)
+DELETE_SCHEMA = Change(
+    Action.DELETE,
+    Address(Kind.SCHEMA, "ml.tmp"),
+    ObjectChange(before=Fields(comment=None, properties={}), children=("ml.tmp.a",)),
+)
+V1, V2, V3 = (ModelVersion(v, None, "READY") for v in (1, 2, 3))
+
+
+def old_model(*versions: ModelVersion, approved: int | None = None, comment: str | None = "Old") -> Securable:
+    return Securable(
+        Kind.MODEL,
+        "ml.prod.old",
+        comment=comment,
+        versions=versions,
+        approved=Approval(version=approved) if approved else None,
+    )
+
+
+def tmp_schema(*children: str) -> Securable:
+    return Securable(Kind.SCHEMA, "ml.tmp", comment=None, properties={}, children=children)
+
+
+@pytest.mark.parametrize(
+    ("change", "live", "expected"),
+    [
+        pytest.param(DELETE_MODEL, old_model(V1, V2), Status.PENDING, id="model-as-planned"),
+        pytest.param(DELETE_MODEL, None, Status.DONE, id="model-already-gone"),
+        pytest.param(DELETE_MODEL, old_model(V1), Status.PENDING, id="model-lost-a-version-since"),
+        pytest.param(DELETE_MODEL, old_model(V1, V2, V3), Status.MOVED, id="model-gained-a-version"),
+        pytest.param(DELETE_MODEL, old_model(V1, V2, approved=2), Status.MOVED, id="model-gained-an-approval"),
+        pytest.param(DELETE_MODEL, old_model(V1, V2, comment="Keep me"), Status.MOVED, id="model-comment-edited"),
+        pytest.param(
+            replace(DELETE_MODEL, payload=replace(DELETE_MODEL.payload, approved=2)),
+            old_model(V1, V2, approved=1),
+            Status.MOVED,
+            id="model-approves-another-version-now",
+        ),
+        pytest.param(DELETE_SCHEMA, tmp_schema("ml.tmp.a"), Status.PENDING, id="schema-as-planned"),
+        pytest.param(DELETE_SCHEMA, tmp_schema(), Status.PENDING, id="schema-its-model-deleted-first"),
+        pytest.param(DELETE_SCHEMA, tmp_schema("ml.tmp.a", "ml.tmp.new"), Status.MOVED, id="schema-gained-a-model"),
+        pytest.param(
+            DELETE_SCHEMA,
+            replace(tmp_schema("ml.tmp.a"), properties={"tier": "gold"}),
+            Status.MOVED,
+            id="schema-properties-set-since",
+        ),
+        pytest.param(
+            replace(DELETE_SCHEMA, payload=replace(DELETE_SCHEMA.payload, grants=(("bob@x.com", ("USE SCHEMA",)),))),
+            replace(tmp_schema("ml.tmp.a"), grants={"bob@x.com": frozenset({"USE SCHEMA"})}),
+            Status.PENDING,
+            id="schema-grants-as-reviewed",
+        ),
+        pytest.param(
+            DELETE_SCHEMA,
+            replace(tmp_schema("ml.tmp.a"), grants={"eve@x.com": frozenset({"USE SCHEMA"})}),
+            Status.MOVED,
+            id="schema-granted-to-someone-since",
+        ),
+        pytest.param(
+            replace(DELETE_MODEL, payload=replace(DELETE_MODEL.payload, grants=(("bob@x.com", ("EXECUTE",)),))),
+            old_model(V1, V2),
+            Status.PENDING,
+            id="model-lost-a-grant-since",
+        ),
+    ],
+)
+def test_a_delete_goes_ahead_only_with_what_the_plan_showed_goes_with_it(change, live, expected):
+    assert status(change, live) is expected

@@ -157,9 +157,9 @@ def test_an_edited_plan_file_is_refused():
 
 def test_a_plan_file_from_another_format_version_is_refused():
     document = json.loads(dumps(saved_plan()))
-    document["format_version"] = 1
+    document["format_version"] = 2  # before fields said which of them a change is about
 
-    with pytest.raises(PlanFileError, match="has plan format version 1, but this ucgov reads version 2"):
+    with pytest.raises(PlanFileError, match="has plan format version 2, but this ucgov reads version 3"):
         loads(json.dumps(document), source="plan.json")
 
 
