@@ -493,7 +493,7 @@ def _saved(plan_file: str, url: str, paths: tuple[str, ...], variables: dict[str
     or granting what their policies deny."""
     from ucgov.errors import PlanFileError
     from ucgov.planfile import read
-    from ucgov.provenance import policy_problems
+    from ucgov.rederive import policy_problems
     from ucgov.transport import without_userinfo
 
     saved = read(plan_file)
@@ -522,7 +522,7 @@ def _as_the_specs_plan(plan_file: str, checked, computed, paths, variables, clie
     from ucgov.errors import PlanFileError
     from ucgov.live import read_state
     from ucgov.planner import diff
-    from ucgov.provenance import differences
+    from ucgov.rederive import differences
 
     desired = _load(paths, variables)
     rederived = diff(desired, read_state(client, desired, concurrency=parallelism))

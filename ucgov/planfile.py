@@ -4,7 +4,7 @@ A plan file holds the changes exactly as planned, each with the live value it ex
 apply can tell a step still to do from one already done, or a stale one), the server they
 were planned against, a digest of the specs they came from and the ucgov that made them. A
 checksum over the content catches accidental edits and corruption; it is not a signature
-(anyone can recompute it), so apply given the specs plans them again (``ucgov.provenance``)
+(anyone can recompute it), so apply given the specs plans them again (``ucgov.rederive``)
 rather than trusting what the file says it does. The file is
 checked against a JSON Schema before anything in it is trusted, so a malformed file is one
 clean error, never a traceback.

@@ -21,7 +21,7 @@ from ucgov.plan import (
 from ucgov.cli import cli
 from ucgov.planfile import SavedPlan, _checksum, dumps
 from ucgov.planner import diff
-from ucgov.provenance import differences, policy_problems
+from ucgov.rederive import differences, policy_problems
 from ucgov.state import Approval, Kind, LiveState, ModelVersion, Securable
 
 MALLORY = "mallory@contractors.example.com"
