@@ -22,30 +22,63 @@ EXIT_CHANGES = 2
 
 
 class _Group(click.Group):
-    """Shows ucgov's own errors as one message, never a traceback, with their exit code.
+    """Shows ucgov's own errors as one message, never a traceback, with their exit code, never a secret.
 
     Usage errors exit 1 too: click's 2 would read as "changes pending" to --detailed-exitcode users.
+    Everything written to stderr during a run, errors or not, passes through ``redact``.
     """
 
     def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
         if not standalone_mode:
             return super().main(*args, standalone_mode=False, **kwargs)
-        try:
-            result = super().main(*args, standalone_mode=False, **kwargs)
-        except click.ClickException as exc:
-            exc.show()
-            sys.exit(1)
-        except click.Abort:
-            click.echo("Aborted!", err=True)
-            sys.exit(1)
-        sys.exit(result if isinstance(result, int) else 0)
+        with _redacted_stderr():
+            try:
+                result = super().main(*args, standalone_mode=False, **kwargs)
+            except click.ClickException as exc:
+                exc.show()
+                sys.exit(1)
+            except click.Abort:
+                click.echo("Aborted!", err=True)
+                sys.exit(1)
+            sys.exit(result if isinstance(result, int) else 0)
 
     def invoke(self, ctx: click.Context) -> Any:
+        from ucgov.redact import redact
+
         try:
             return super().invoke(ctx)
         except UcgovError as exc:
-            click.echo(f"Error: {exc.format_message()}", err=True)
+            click.echo(f"Error: {redact(exc.format_message())}", err=True)
             ctx.exit(exc.exit_code)
+
+
+class _Redacting:
+    """A text stream that writes to ``stream`` with every secret ucgov knows replaced by ***."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        from ucgov.redact import redact
+
+        if not isinstance(text, str):  # click probes with bytes to learn whether a stream is binary
+            raise TypeError("a text stream")
+        return self._stream.write(redact(text))
+
+    def __getattr__(self, name: str) -> Any:  # flush, isatty, encoding...; never buffer, which bypasses write
+        if name == "buffer":
+            raise AttributeError(name)
+        return getattr(self._stream, name)
+
+
+@contextmanager
+def _redacted_stderr() -> Iterator[None]:
+    original = sys.stderr
+    sys.stderr = _Redacting(original)
+    try:
+        yield
+    finally:
+        sys.stderr = original
 
 
 def _parse_vars(_ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]) -> dict[str, str]:
