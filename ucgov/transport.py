@@ -109,7 +109,7 @@ def checked_url(url: str) -> str:
 
 def _url_problem(scheme: str, host: str | None) -> str | None:
     if scheme not in ("http", "https"):
-        return f"it starts with {scheme + '://' if scheme else 'no scheme'}, not http:// or https://"
+        return "it does not start with http:// or https://"
     if not host:
         return "it names no host"
     if re.search(r"[\s\x00-\x1f\x7f]", host):
@@ -118,12 +118,17 @@ def _url_problem(scheme: str, host: str | None) -> str | None:
 
 
 def without_userinfo(url: str) -> str:
-    """The URL with any user and password taken out, for messages and plan files."""
-    parts = urlsplit(url)
+    """The URL with any user and password taken out, for messages and plan files; masked, never raising, if it will not parse."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return redact.redact(url)
     if not (parts.username or parts.password):
         return url
     host = parts.hostname or ""
-    netloc = f"{host}:{parts.port}" if parts.port else host
+    host = f"[{host}]" if ":" in host else host  # an IPv6 address keeps its brackets
+    netloc = f"{host}:{port}" if port else host
     return urlunsplit(parts._replace(netloc=netloc))
 
 
