@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -17,6 +17,7 @@ import click
 
 from ucgov import __version__
 from ucgov.errors import UcgovError
+from ucgov.redact import redact
 
 EXIT_CHANGES = 2
 
@@ -43,8 +44,6 @@ class _Group(click.Group):
             sys.exit(result if isinstance(result, int) else 0)
 
     def invoke(self, ctx: click.Context) -> Any:
-        from ucgov.redact import redact
-
         try:
             return super().invoke(ctx)
         except UcgovError as exc:
@@ -59,11 +58,13 @@ class _Redacting:
         self._stream = stream
 
     def write(self, text: str) -> int:
-        from ucgov.redact import redact
-
         if not isinstance(text, str):  # click probes with bytes to learn whether a stream is binary
             raise TypeError("a text stream")
         return self._stream.write(redact(text))
+
+    def writelines(self, lines: Iterable[str]) -> None:
+        for line in lines:
+            self.write(line)
 
     def __getattr__(self, name: str) -> Any:  # flush, isatty, encoding...; never buffer, which bypasses write
         if name == "buffer":

@@ -14,7 +14,7 @@ from urllib.parse import quote, urlsplit
 import httpx
 
 from ucgov.errors import ApiError, AuthError
-from ucgov.redact import redact
+from ucgov.redact import redact, remember
 from ucgov.state import Grants, Kind, ModelVersion
 from ucgov.transport import Repeat, Transport, checked_token, checked_url, retry_seconds, without_userinfo
 
@@ -41,6 +41,7 @@ class UCClient:
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         token = checked_token(token)
+        remember(token, url=url)  # where secrets enter ucgov: from here on, no message shows them
         url = checked_url(url)
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         parts = urlsplit(url)
@@ -55,7 +56,7 @@ class UCClient:
             transport=transport,
         )
         budget = retry_seconds() if retry_budget is None else retry_budget
-        self._transport = Transport(self._http, url=url.rstrip("/"), token=token, budget=budget)
+        self._transport = Transport(self._http, url=url.rstrip("/"), budget=budget)
         self.url = self._transport.url
         """The server's URL without any user or password in it: safe to show."""
 

@@ -1,5 +1,5 @@
 """Sending one request to Unity Catalog: what repeating it means, how long to keep trying, and
-keeping secrets out of every message (through ``ucgov.redact``, which learns them here).
+keeping secrets out of every message (through ``ucgov.redact``).
 
 Each request says what repeating it would do (``Repeat``):
 
@@ -140,9 +140,8 @@ def masked_userinfo(text: str) -> str:
 class Transport:
     """An httpx client that retries as each request's ``Repeat`` allows and masks secrets in errors."""
 
-    def __init__(self, http: httpx.Client, *, url: str, token: str | None, budget: float) -> None:
+    def __init__(self, http: httpx.Client, *, url: str, budget: float) -> None:
         self.http = http
-        redact.remember(token, url=url)
         self.url = without_userinfo(url)
         self._budget = budget
 

@@ -47,6 +47,7 @@ def assert_one_sentence(result: Result, *expected: str) -> None:
         ("http://ci:s3cret-pw@[::1", "'http://***@[::1'", "Invalid IPv6 URL"),
         ("http://127.0.0.1:99999", "'http://127.0.0.1:99999'", "Port out of range"),
         ("http://127.0.0.1:port", "'http://127.0.0.1:port'", "Port could not be cast"),
+        ("http://ci:s3cret-pw@127.0.0.1:port", "'http://***@127.0.0.1:port'", "Port could not be cast"),
         ("ftp://127.0.0.1", "'ftp://127.0.0.1'", "does not start with http:// or https://"),
         ("127.0.0.1:8080", "'127.0.0.1:8080'", "does not start with http:// or https://"),
         ("localhost:8080", "'localhost:8080'", "does not start with http:// or https://"),
