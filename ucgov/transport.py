@@ -184,7 +184,7 @@ class Transport:
         except ValueError:
             body = None
         if not isinstance(body, dict):
-            kind = response.headers.get("content-type", "unknown content type")
+            kind = self.mask(response.headers.get("content-type", "unknown content type"))
             raise ApiError(
                 f"cannot {what}: {self.url}{response.request.url.path} answered HTTP {response.status_code} with "
                 f"{kind}, not a JSON object; is --url / UCGOV_URL the Unity Catalog server itself?",
