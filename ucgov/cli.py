@@ -17,7 +17,7 @@ import click
 
 from ucgov import __version__
 from ucgov.errors import UcgovError
-from ucgov.redact import redact
+from ucgov.redact import redact, remember_environment
 
 EXIT_CHANGES = 2
 
@@ -44,6 +44,7 @@ class _Group(click.Group):
             sys.exit(result if isinstance(result, int) else 0)
 
     def invoke(self, ctx: click.Context) -> Any:
+        remember_environment(os.environ)
         try:
             return super().invoke(ctx)
         except UcgovError as exc:

@@ -1,7 +1,8 @@
 """Keeping the secrets ucgov holds out of everything it shows.
 
-A secret enters ucgov in one place: a client is made with a token, or with a URL that carries a
-user and password (``remember``). From then on ``redact`` replaces it by *** in any text, in
+Secrets are learnt where they enter ucgov: the CLI reads those of the environment at start
+(``remember_environment``), and a client is made with a token or a URL that carries a user and
+password (``remember``). From then on ``redact`` replaces it by *** in any text, in
 every form it takes on the wire or in a server's echo of our request:
 
 - as given, percent-decoded and percent-encoded, JSON- and HTML-escaped, in any letter case;
@@ -24,6 +25,7 @@ import html
 import json
 import re
 import threading
+from collections.abc import Mapping
 from urllib.parse import quote, quote_plus, unquote, urlsplit
 
 WINDOW = 12
@@ -135,6 +137,25 @@ def remember(token: str | None = None, *, url: str | None = None) -> None:
     KNOWN.add(token)
     if url:
         KNOWN.add_url(url)
+
+
+SECRET_VARIABLES = (
+    "UCGOV_TOKEN",
+    "MLFLOW_TRACKING_TOKEN",
+    "MLFLOW_TRACKING_PASSWORD",
+    "MLFLOW_UC_OSS_TOKEN",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+)
+URL_VARIABLES = ("UCGOV_URL", "MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")
+
+
+def remember_environment(environ: Mapping[str, str]) -> None:
+    """The secrets ucgov (or MLflow and boto3 under it) would read from the environment, before anything fails."""
+    for name in SECRET_VARIABLES:
+        KNOWN.add(environ.get(name, "").strip())
+    for name in URL_VARIABLES:
+        KNOWN.add_url(environ.get(name, "").strip())
 
 
 def redact(text: str) -> str:

@@ -169,3 +169,20 @@ def test_any_error_or_line_on_stderr_is_redacted_whatever_code_path_made_it():
 
     assert result.exit_code == 1
     assert result.stderr == "note: the proxy said Bearer ***\nError: something new went wrong with ***\n"
+
+
+def test_secrets_in_the_environment_are_kept_out_before_any_client_is_made(monkeypatch):
+    monkeypatch.setenv("MLFLOW_TRACKING_TOKEN", "mlflow-Tracking-Token-42")
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "https://ml:mlflow-Pass-Word-17@mlflow.example.com")
+
+    @click.group(cls=_Group)
+    def tool() -> None:
+        pass
+
+    @tool.command()
+    def fails() -> None:
+        raise UcgovError("the tracking store said: mlflow-Tracking-Token-42 / mlflow-Pass-Word-17 refused")
+
+    result = CliRunner().invoke(tool, ["fails"])
+
+    assert result.stderr == "Error: the tracking store said: *** / *** refused\n"
