@@ -99,12 +99,15 @@ def checked_url(url: str) -> str:
         problem = _url_problem(parts.scheme, parts.hostname)
     except (ValueError, httpx.InvalidURL) as exc:
         problem = str(exc).rstrip(".")
-    if problem:
-        shown = redact.redact(url)
+    if problem:  # whatever comes before an @ may be a password, parsed or not
+        shown = redact.redact(_USER_PASSWORD.sub("***@", url))
         raise UcgovError(
             f"--url / UCGOV_URL {shown!r} is not a server URL ({problem}); give one like http://127.0.0.1:8080"
         )
     return url
+
+
+_USER_PASSWORD = re.compile(r"[^\s/?#@]*:[^\s/?#@]*@")  # user:password@, wherever a broken URL has it
 
 
 def _url_problem(scheme: str, host: str | None) -> str | None:

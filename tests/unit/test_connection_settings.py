@@ -50,6 +50,7 @@ def assert_one_sentence(result: Result, *expected: str) -> None:
         ("http://ci:s3cret-pw@127.0.0.1:port", "'http://***@127.0.0.1:port'", "Port could not be cast"),
         ("ftp://127.0.0.1", "'ftp://127.0.0.1'", "does not start with http:// or https://"),
         ("127.0.0.1:8080", "'127.0.0.1:8080'", "does not start with http:// or https://"),
+        ("ci:s3cret-pw@127.0.0.1:8080", "'***@127.0.0.1:8080'", "does not start with http:// or https://"),
         ("localhost:8080", "'localhost:8080'", "does not start with http:// or https://"),
         ("", "''", "does not start with http:// or https://"),
         ("http://", "'http://'", "names no host"),
