@@ -99,8 +99,8 @@ def checked_url(url: str) -> str:
         problem = _url_problem(parts.scheme, parts.hostname)
     except (ValueError, httpx.InvalidURL) as exc:
         problem = str(exc).rstrip(".")
-    if problem:  # whatever comes before an @ may be a password, parsed or not
-        shown = redact.redact(_USER_PASSWORD.sub("***@", url))
+    if problem:
+        shown = _masked(url)
         raise UcgovError(
             f"--url / UCGOV_URL {shown!r} is not a server URL ({problem}); give one like http://127.0.0.1:8080"
         )
@@ -126,13 +126,18 @@ def without_userinfo(url: str) -> str:
         parts = urlsplit(url)
         port = parts.port
     except ValueError:
-        return redact.redact(url)
+        return _masked(url)
     if not (parts.username or parts.password):
-        return url
+        return _masked(url)  # a user:password@ that did not parse as one
     host = parts.hostname or ""
     host = f"[{host}]" if ":" in host else host  # an IPv6 address keeps its brackets
     netloc = f"{host}:{port}" if port else host
     return urlunsplit(parts._replace(netloc=netloc))
+
+
+def _masked(url: str) -> str:
+    """``url`` with every user:password@ in it masked, parsed as userinfo or not, and every known secret."""
+    return redact.redact(_USER_PASSWORD.sub("***@", url))
 
 
 def masked_userinfo(text: str) -> str:

@@ -6,8 +6,12 @@ import time
 
 import pytest
 from click.testing import CliRunner, Result
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ucgov.cli import cli
+from ucgov.client import UCClient
+from ucgov.errors import UcgovError
 from ucgov.transport import without_userinfo
 
 DEAD = "http://127.0.0.1:9"  # nothing listens on the discard port: every connection is refused
@@ -102,3 +106,20 @@ def test_a_finite_retry_budget_gives_up_on_a_dead_server_in_time(tmp_path, given
 )
 def test_a_url_shown_or_saved_keeps_its_host_and_loses_its_password(url, shown):
     assert without_userinfo(url) == shown
+
+
+URL_PIECES = st.sampled_from(
+    ["http://", "https://", "ftp://", "", "://", "ci:s3cret@", "[", "]", "::1", "[::1]", "127.0.0.1", ":", "8080"]
+    + [":99999", "/", "?x=1", "#f", " ", "\n", "\x00", "ü", "%40", "@", "localhost", "\t"]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(URL_PIECES, max_size=8).map("".join) | st.text(max_size=40))
+def test_any_url_is_taken_or_refused_in_one_sentence_without_its_password(url):
+    try:
+        UCClient(url, retry_budget=0).close()
+    except UcgovError as refused:
+        assert "s3cret" not in str(refused)
+        assert len(str(refused).splitlines()) == 1
+    assert "s3cret" not in without_userinfo(url)
