@@ -5,10 +5,10 @@ How each request is sent and repeated lives in ``ucgov.transport``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
 import html
 import re
+from collections.abc import Iterator
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 import httpx
@@ -277,7 +277,7 @@ def _error_for(response: httpx.Response, *, what: str, method: str, path: str) -
         return AuthError(_unauthorized(response.request, what, detail), **context)
     if status == 403:
         return AuthError(_forbidden(response.request, what, detail), **context)
-    label = f"{status} {code}" if code else str(status)
+    label = f"{status} {quoted(str(code))}" if code else str(status)
     return ApiError(f"cannot {what}: {detail} (HTTP {label})", **context)
 
 

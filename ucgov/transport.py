@@ -132,7 +132,7 @@ def without_userinfo(url: str) -> str:
     host = parts.hostname or ""
     host = f"[{host}]" if ":" in host else host  # an IPv6 address keeps its brackets
     netloc = f"{host}:{port}" if port else host
-    return urlunsplit(parts._replace(netloc=netloc))
+    return _masked(urlunsplit(parts._replace(netloc=netloc)))
 
 
 def _masked(url: str) -> str:
