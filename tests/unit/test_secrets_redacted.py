@@ -9,10 +9,11 @@ from __future__ import annotations
 import base64
 import html
 import json
+import textwrap
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import click
 import pytest
@@ -28,6 +29,7 @@ TOKEN = "tok3n-Secret-0123456789-abcdefghijklmnop"
 USER, PASSWORD = "ci-bot", "pa55-Word-9876543210-zyxwvu"
 STATUSES = (400, 401, 403, 404, 409, 500, 502)
 STYLES = ("json", "text", "html", "shouting")  # shouting: names in capitals, on one line
+ODD_STYLES = ("lowercase", "wrapped", "padded", "urlencoded", "python", "json-headers-only")
 SPEC = "catalogs:\n  ml:\n    schemas:\n      prod:\n        models:\n          churn: {approved: {version: 1}}\n"
 
 
@@ -82,6 +84,18 @@ class Echo:
             return page.encode(), "text/html"
         if self.style == "shouting":  # header names in capitals, values as sent, one line
             return " | ".join(f"{n.upper()}={v}" for n, v in headers.items()).encode(), "text/plain"
+        if self.style == "lowercase":
+            return seen.lower().encode(), "text/plain"
+        if self.style == "wrapped":  # folded at 64 columns, wherever that cuts the token
+            return "\n".join(textwrap.wrap(seen.replace("\n", " "), 64)).encode(), "text/plain"
+        if self.style == "padded":  # the token straddles the 200 characters an error quotes
+            return ("x" * 190 + " " + seen).encode(), "text/plain"
+        if self.style == "urlencoded":
+            return urlencode(headers).encode(), "application/x-www-form-urlencoded"
+        if self.style == "python":
+            return repr(headers).encode(), "text/plain"
+        if self.style == "json-headers-only":  # no message: the whole body is quoted
+            return json.dumps({"request": {"headers": headers}}).encode(), "application/json"
         return seen.encode(), "text/plain"
 
 
@@ -138,6 +152,20 @@ def test_an_answer_that_echoes_the_request_never_shows_a_secret(echo, specs, com
                 problems.append(f"{echo.status} {echo.style}: {result.output}")
             elif result.exit_code == 1 and echo.status != 404 and f"HTTP {echo.status}" not in result.output:
                 problems.append(f"{echo.status} {echo.style} does not say what failed: {result.output}")
+
+    assert problems == []
+
+
+@pytest.mark.parametrize("auth", ["token", "url password"])
+def test_an_echo_folded_cut_lowercased_or_encoded_never_shows_a_secret_either(echo, specs, auth):
+    netloc = f"{USER}:{quote(PASSWORD)}@" if auth != "token" else ""
+    url = f"http://{netloc}127.0.0.1:{echo.port}"
+    problems = []
+    for echo.status in STATUSES:
+        for echo.style in ODD_STYLES:
+            result = run(echo, commands(specs)["plan"], url=url, token=TOKEN if auth == "token" else None)
+            if leaked(result.output) or "Traceback" in result.output:
+                problems.append(f"{echo.status} {echo.style}: {result.output}")
 
     assert problems == []
 
