@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -17,35 +17,70 @@ import click
 
 from ucgov import __version__
 from ucgov.errors import UcgovError
+from ucgov.redact import redact, remember_environment
 
 EXIT_CHANGES = 2
 
 
 class _Group(click.Group):
-    """Shows ucgov's own errors as one message, never a traceback, with their exit code.
+    """Shows ucgov's own errors as one message, never a traceback, with their exit code, never a secret.
 
     Usage errors exit 1 too: click's 2 would read as "changes pending" to --detailed-exitcode users.
+    Everything written to stderr during a run, errors or not, passes through ``redact``.
     """
 
     def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
         if not standalone_mode:
             return super().main(*args, standalone_mode=False, **kwargs)
-        try:
-            result = super().main(*args, standalone_mode=False, **kwargs)
-        except click.ClickException as exc:
-            exc.show()
-            sys.exit(1)
-        except click.Abort:
-            click.echo("Aborted!", err=True)
-            sys.exit(1)
-        sys.exit(result if isinstance(result, int) else 0)
+        with _redacted_stderr():
+            try:
+                result = super().main(*args, standalone_mode=False, **kwargs)
+            except click.ClickException as exc:
+                exc.show()
+                sys.exit(1)
+            except click.Abort:
+                click.echo("Aborted!", err=True)
+                sys.exit(1)
+            sys.exit(result if isinstance(result, int) else 0)
 
     def invoke(self, ctx: click.Context) -> Any:
+        remember_environment(os.environ)
         try:
             return super().invoke(ctx)
         except UcgovError as exc:
-            click.echo(f"Error: {_shown(exc.format_message(), lines=True)}", err=True)
+            click.echo(f"Error: {_shown(redact(exc.format_message()), lines=True)}", err=True)
             ctx.exit(exc.exit_code)
+
+
+class _Redacting:
+    """A text stream that writes to ``stream`` with every secret ucgov knows replaced by ***."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        if not isinstance(text, str):  # click probes with bytes to learn whether a stream is binary
+            raise TypeError("a text stream")
+        return self._stream.write(redact(text))
+
+    def writelines(self, lines: Iterable[str]) -> None:
+        for line in lines:
+            self.write(line)
+
+    def __getattr__(self, name: str) -> Any:  # flush, isatty, encoding...; never buffer, which bypasses write
+        if name == "buffer":
+            raise AttributeError(name)
+        return getattr(self._stream, name)
+
+
+@contextmanager
+def _redacted_stderr() -> Iterator[None]:
+    original = sys.stderr
+    sys.stderr = _Redacting(original)
+    try:
+        yield
+    finally:
+        sys.stderr = original
 
 
 def _parse_vars(_ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]) -> dict[str, str]:

@@ -5,6 +5,8 @@ How each request is sent and repeated lives in ``ucgov.transport``.
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -12,9 +14,10 @@ from urllib.parse import quote, urlsplit
 import httpx
 
 from ucgov.errors import ApiError, AuthError
+from ucgov.redact import redact, remember
 from ucgov.render.escape import text as one_line
 from ucgov.state import Grants, Kind, ModelVersion
-from ucgov.transport import Repeat, Transport, checked_token, retry_seconds, without_userinfo
+from ucgov.transport import Repeat, Transport, checked_token, checked_url, retry_seconds, without_userinfo
 
 API = "/api/2.1/unity-catalog"
 SCIM = "/api/1.0/unity-control/scim2/Users"
@@ -22,6 +25,7 @@ DEFAULT_URL = "http://127.0.0.1:8080"
 _PAGE = 100  # the server never returns more per page, whatever max_results asks
 _COLLECTION = {Kind.CATALOG: "catalogs", Kind.SCHEMA: "schemas", Kind.MODEL: "models"}
 _VERSION_PAGE = 50  # the API's maximum for model versions
+_QUOTED = 200  # characters of a server's answer an error quotes
 
 
 class UCClient:
@@ -38,6 +42,8 @@ class UCClient:
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         token = checked_token(token)
+        remember(token, url=url)  # where secrets enter ucgov: from here on, no message shows them
+        url = checked_url(url)
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         parts = urlsplit(url)
         # httpx would send a URL's user and password as Basic auth in place of the token
@@ -51,7 +57,7 @@ class UCClient:
             transport=transport,
         )
         budget = retry_seconds() if retry_budget is None else retry_budget
-        self._transport = Transport(self._http, url=url.rstrip("/"), token=token, budget=budget)
+        self._transport = Transport(self._http, url=url.rstrip("/"), budget=budget)
         self.url = self._transport.url
         """The server's URL without any user or password in it: safe to show."""
 
@@ -266,21 +272,49 @@ def _error_for(response: httpx.Response, *, what: str, method: str, path: str) -
         body = {}
     body = body if isinstance(body, dict) else {}
     code = body.get("error_code") or body.get("scimType")
-    detail = body.get("message") or body.get("detail") or response.text[:200] or response.reason_phrase
+    detail = quoted(str(body.get("message") or body.get("detail") or response.text or response.reason_phrase))
     detail = one_line(detail)  # the server's words, quoted in ucgov's sentence: they cannot start a line
     status = response.status_code
     context = dict(method=method, path=path, status=status, error_code=code)
     if status == 401:
-        return AuthError(
-            f"the server rejected the token while trying to {what} (HTTP 401: {detail}); "
-            "set UCGOV_TOKEN to a valid token for this server",
-            **context,
-        )
+        return AuthError(_unauthorized(response.request, what, detail), **context)
     if status == 403:
-        return AuthError(
-            f"not allowed to {what} (HTTP 403: {detail}); the token's user lacks a privilege on it "
-            "or on its parent: ask an owner to grant it, or use an owner's token",
-            **context,
-        )
-    label = f"{status} {code}" if code else str(status)
+        return AuthError(_forbidden(response.request, what, detail), **context)
+    label = f"{status} {quoted(str(code))}" if code else str(status)
     return ApiError(f"cannot {what}: {detail} (HTTP {label})", **context)
+
+
+def _unauthorized(request: httpx.Request, what: str, detail: str) -> str:
+    """401, saying what was sent: nothing at all, the URL's user and password, or the token."""
+    sent = request.headers.get("authorization", "")
+    if not sent:
+        return (
+            f"the server requires a token to {what}, and UCGOV_TOKEN is not set (HTTP 401: {detail}); "
+            "set it to a token for this server"
+        )
+    who = "the user and password in --url / UCGOV_URL" if sent.lower().startswith("basic ") else "the token"
+    return (
+        f"the server rejected {who} while trying to {what} (HTTP 401: {detail}); "
+        "set UCGOV_TOKEN to a valid token for this server"
+    )
+
+
+def _forbidden(request: httpx.Request, what: str, detail: str) -> str:
+    if "authorization" not in request.headers:
+        return (
+            f"not allowed to {what} without a token, and UCGOV_TOKEN is not set (HTTP 403: {detail}); "
+            "set it to a token for this server"
+        )
+    return (
+        f"not allowed to {what} (HTTP 403: {detail}); the token's user lacks a privilege on it "
+        "or on its parent: ask an owner to grant it, or use an owner's token"
+    )
+
+
+def quoted(text: str) -> str:
+    """A server's answer as one short line fit to quote, secrets out before it is cut (so no fragment of one shows)."""
+    text = redact(text)
+    if text.lstrip().startswith("<"):  # an HTML page: its words, not its markup
+        text = html.unescape(re.sub(r"<[^>]*>", " ", text))
+    text = redact(" ".join(text.split()))
+    return text if len(text) <= _QUOTED else text[: _QUOTED - 3] + "..."

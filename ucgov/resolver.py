@@ -26,7 +26,7 @@ def resolve(
     """
     if name.count(".") != 2:
         raise UcgovError(f"'{name}' is not a model's full name: expected catalog.schema.model")
-    url = url or os.environ.get("UCGOV_URL") or DEFAULT_URL
+    url = url if url is not None else os.environ.get("UCGOV_URL") or DEFAULT_URL
     token = token if token is not None else os.environ.get("UCGOV_TOKEN")
     spec = _spec_approval(name, specs, variables or {}) if specs else None
     with UCClient(url, token=token) as client:

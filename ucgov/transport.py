@@ -1,5 +1,5 @@
 """Sending one request to Unity Catalog: what repeating it means, how long to keep trying, and
-keeping secrets out of every message.
+keeping secrets out of every message (through ``ucgov.redact``).
 
 Each request says what repeating it would do (``Repeat``):
 
@@ -19,6 +19,7 @@ exponential back-off, and honour ``Retry-After``.
 from __future__ import annotations
 
 import email.utils
+import math
 import os
 import re
 import time
@@ -29,9 +30,11 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_before_delay, wait_random_exponential
 
+from ucgov import redact
 from ucgov.errors import ApiError, UcgovError
 
 DEFAULT_RETRY_SECONDS = 60.0
+MAX_RETRY_SECONDS = 86400.0
 _RETRY_STATUSES = {429, 500, 502, 503, 504}
 _NOT_ACTED_STATUSES = {429, 503}
 _NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
@@ -57,12 +60,19 @@ class _Again(Exception):
 
 
 def retry_seconds() -> float:
-    """The retry budget: UCGOV_RETRY_SECONDS, or 60 s."""
+    """The retry budget: UCGOV_RETRY_SECONDS, or 60 s; never endless (inf or a day and more would hang on a dead server)."""
     given = os.environ.get("UCGOV_RETRY_SECONDS")
+    if not given:
+        return DEFAULT_RETRY_SECONDS
     try:
-        return max(0.0, float(given)) if given else DEFAULT_RETRY_SECONDS
-    except ValueError as exc:
-        raise UcgovError(f"UCGOV_RETRY_SECONDS must be a number of seconds, not {given!r}") from exc
+        seconds = float(given)
+    except ValueError:
+        seconds = math.nan
+    if not 0 <= seconds <= MAX_RETRY_SECONDS:  # also false for nan
+        raise UcgovError(
+            f"UCGOV_RETRY_SECONDS must be a number of seconds from 0 to {MAX_RETRY_SECONDS:.0f}, not {given!r}"
+        )
+    return seconds
 
 
 def checked_token(token: str | None) -> str | None:
@@ -79,31 +89,68 @@ def checked_token(token: str | None) -> str | None:
     return token or None
 
 
+def checked_url(url: str) -> str:
+    """The server URL without surrounding whitespace; refused in one sentence (password masked) unless http(s)://host[:port]."""
+    url = url.strip()
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - reading it checks it (a word, or past 65535, raises)
+        httpx.URL(url)
+        problem = _url_problem(parts.scheme, parts.hostname)
+    except (ValueError, httpx.InvalidURL) as exc:
+        problem = str(exc).rstrip(".")
+    if problem:
+        shown = _masked(url)
+        raise UcgovError(
+            f"--url / UCGOV_URL {shown!r} is not a server URL ({problem}); give one like http://127.0.0.1:8080"
+        )
+    return url
+
+
+_USER_PASSWORD = re.compile(r"[^\s/?#@]*:[^\s/?#@]*@")  # user:password@, wherever a broken URL has it
+
+
+def _url_problem(scheme: str, host: str | None) -> str | None:
+    if scheme not in ("http", "https"):
+        return "it does not start with http:// or https://"
+    if not host:
+        return "it names no host"
+    if re.search(r"[\s\x00-\x1f\x7f]", host):
+        return "its host has a space or a control character in it"
+    return None
+
+
 def without_userinfo(url: str) -> str:
-    """The URL with any user and password taken out, for messages and plan files."""
-    parts = urlsplit(url)
+    """The URL with any user and password taken out, for messages and plan files; masked, never raising, if it will not parse."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return _masked(url)
     if not (parts.username or parts.password):
-        return url
+        return _masked(url)  # a user:password@ that did not parse as one
     host = parts.hostname or ""
-    netloc = f"{host}:{parts.port}" if parts.port else host
-    return urlunsplit(parts._replace(netloc=netloc))
+    host = f"[{host}]" if ":" in host else host  # an IPv6 address keeps its brackets
+    netloc = f"{host}:{port}" if port else host
+    return _masked(urlunsplit(parts._replace(netloc=netloc)))
 
 
-_USERINFO = re.compile(r"(?<=://)[^/@\s:]+:[^/@\s]+@")
+def _masked(url: str) -> str:
+    """``url`` with every user:password@ in it masked, parsed as userinfo or not, and every known secret."""
+    return redact.redact(_USER_PASSWORD.sub("***@", url))
 
 
 def masked_userinfo(text: str) -> str:
-    """``text`` with the user and password of every URL in it replaced by ***."""
-    return _USERINFO.sub("***@", text)
+    """``text`` with the user and password of every URL in it (and every secret ucgov knows) replaced by ***."""
+    return redact.redact(text)
 
 
 class Transport:
     """An httpx client that retries as each request's ``Repeat`` allows and masks secrets in errors."""
 
-    def __init__(self, http: httpx.Client, *, url: str, token: str | None, budget: float) -> None:
+    def __init__(self, http: httpx.Client, *, url: str, budget: float) -> None:
         self.http = http
         self.url = without_userinfo(url)
-        self._secrets = [s for s in (token, urlsplit(url).password) if s]
         self._budget = budget
 
     def send(self, method: str, path: str, *, what: str, repeat: Repeat, **kwargs: Any) -> httpx.Response:
@@ -145,7 +192,7 @@ class Transport:
         except ValueError:
             body = None
         if not isinstance(body, dict):
-            kind = response.headers.get("content-type", "unknown content type")
+            kind = self.mask(response.headers.get("content-type", "unknown content type"))
             raise ApiError(
                 f"cannot {what}: {self.url}{response.request.url.path} answered HTTP {response.status_code} with "
                 f"{kind}, not a JSON object; is --url / UCGOV_URL the Unity Catalog server itself?",
@@ -156,10 +203,8 @@ class Transport:
         return body
 
     def mask(self, text: str) -> str:
-        """``text`` with the token and any URL password replaced by ***."""
-        for secret in self._secrets:
-            text = text.replace(secret, "***")
-        return masked_userinfo(text)
+        """``text`` with the token, any URL password and anything shaped like a credential replaced by ***."""
+        return redact.redact(text)
 
     def _worth_repeating(self, exc: BaseException, repeat: Repeat) -> bool:
         if isinstance(exc, _Again):

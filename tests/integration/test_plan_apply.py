@@ -124,6 +124,36 @@ def test_wrong_token_fails_cleanly_and_never_echoes_it(ucgov, write_spec, catalo
     assert "Traceback" not in result.output
 
 
+@pytest.mark.parametrize("command", ["plan", "export", "unlock", "resolve"])
+def test_without_a_token_the_error_says_it_is_not_set(ucgov, write_spec, tmp_path, catalog_name, command):
+    specs = write_spec(team_spec(catalog_name))
+    args = {
+        "plan": ["plan", str(specs)],
+        "export": ["export", "--out", str(tmp_path / "out")],
+        "unlock": ["unlock", "--force"],
+        "resolve": ["resolve", f"{catalog_name}.default.iris"],
+    }[command]
+
+    result = ucgov(*args, env={"UCGOV_TOKEN": None})
+
+    assert result.exit_code == 1
+    [line] = result.stderr.splitlines()
+    assert "UCGOV_TOKEN is not set" in line and "HTTP 401" in line
+    assert "rejected the token" not in line
+
+
+def test_a_url_password_the_server_refuses_is_named_and_never_shown(ucgov, write_spec, server, catalog_name):
+    specs = write_spec(team_spec(catalog_name))
+    url = server.url.replace("://", "://ci:url-pa55word-never-shown@")
+
+    result = ucgov("plan", str(specs), "--url", url, env={"UCGOV_TOKEN": None})
+
+    assert result.exit_code == 1
+    assert "the server rejected the user and password in --url / UCGOV_URL" in result.output
+    assert "url-pa55word" not in result.output
+    assert "Traceback" not in result.output
+
+
 def test_a_user_lacking_privileges_is_told_so_and_nothing_changes(ucgov, write_spec, rest, token_for, catalog_name):
     specs = write_spec(team_spec(catalog_name))
     assert ucgov("apply", str(specs), "--auto-approve").exit_code == 0

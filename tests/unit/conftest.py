@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from ucgov import redact
 from ucgov.spec import load_texts
 from ucgov.state import DesiredState
 
@@ -21,6 +22,7 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if (name.startswith("UCGOV_") and name not in KEEP) or name == "NO_COLOR":
             monkeypatch.delenv(name)
+    monkeypatch.setattr(redact, "KNOWN", redact.Secrets())  # secrets one test gave are not another's to mask
 
 
 @pytest.fixture

@@ -323,4 +323,4 @@ def test_a_servers_error_message_stays_inside_ucgovs_sentence():
 
     error = _error_for(response, what="read catalog ml", method="GET", path="/catalogs/ml")
 
-    assert str(error) == "cannot read catalog ml: boom\\nApply complete: 0 changes made.\\x1b[2K (HTTP 500)"
+    assert str(error) == "cannot read catalog ml: boom Apply complete: 0 changes made.\\x1b[2K (HTTP 500)"
