@@ -52,6 +52,7 @@ def test_a_version_mlflow_3_registered_itself_is_approved_not_registered_again(
     assert len(rest.get(f"/models/{model}/versions")["model_versions"]) == 1
     assert rest.get(f"/models/{model}")["comment"].endswith("ucgov: approved version 1")
     assert "No changes" in ucgov("plan", str(specs)).output
+    assert ucgov("resolve", model, "--spec", str(specs)).output.strip() == f"models:/{model}/1"
 
 
 def test_an_unknown_run_names_mlflows_default_store_and_creates_none(
