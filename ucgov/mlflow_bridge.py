@@ -100,9 +100,7 @@ def _logged_models(client: Any, run: Any, approval: Approval) -> dict[str, froze
     if search is None:  # MLflow 2: a model is a folder of the run's artifacts
         return {}
     try:
-        found = search(
-            experiment_ids=[run.info.experiment_id], filter_string=f"source_run_id = '{run.info.run_id}'"
-        )
+        found = search(experiment_ids=[run.info.experiment_id], filter_string=f"source_run_id = '{run.info.run_id}'")
     except MlflowException as exc:
         if exc.error_code in ("ENDPOINT_NOT_FOUND", "NOT_IMPLEMENTED", "FEATURE_DISABLED"):
             return {}  # a tracking server from before logged models
@@ -111,7 +109,9 @@ def _logged_models(client: Any, run: Any, approval: Approval) -> dict[str, froze
         raise _store_error(approval, exc) from exc
     named: dict[str, set[str]] = {}
     for model in found:
-        named.setdefault(model.name, set()).update(s for s in (f"models:/{model.model_id}", model.artifact_location) if s)
+        named.setdefault(model.name, set()).update(
+            s for s in (f"models:/{model.model_id}", model.artifact_location) if s
+        )
     return {name: frozenset(sources) for name, sources in named.items()}
 
 

@@ -59,7 +59,6 @@ def test_the_admin_token_and_signing_key_are_readable_by_their_owner_alone(serve
     assert stat.S_IMODE(Path(server.workdir).stat().st_mode) == 0o700
 
 
-
 @pytest.mark.parametrize("port", ["0", "-1", "70000"])
 def test_a_port_the_server_cannot_use_is_refused_in_one_sentence_and_nothing_is_left_listening(tmp_path, port):
     env = {**os.environ, "UCGOV_SANDBOX_DIR": str(tmp_path)}

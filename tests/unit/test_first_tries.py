@@ -56,7 +56,13 @@ def test_keep_versions_written_as_a_whole_float_plans_like_the_integer(load_spec
         versions=tuple(ModelVersion(v, "r", "READY") for v in (1, 2, 3, 4)),
         approved=Approval(version=4),
     )
-    live = LiveState(objects={"ml": Securable(Kind.CATALOG, "ml"), "ml.prod": Securable(Kind.SCHEMA, "ml.prod"), "ml.prod.churn": churn})
+    live = LiveState(
+        objects={
+            "ml": Securable(Kind.CATALOG, "ml"),
+            "ml.prod": Securable(Kind.SCHEMA, "ml.prod"),
+            "ml.prod.churn": churn,
+        }
+    )
 
     as_float = diff(load_spec(MODEL.format(keep="2.0")), live)
     as_int = diff(load_spec(MODEL.format(keep="2")), live)
@@ -205,9 +211,7 @@ def test_sandbox_help_prints_no_false(tmp_path):
 def test_eval_of_a_failed_start_fails_in_a_real_shell(tmp_path):
     import subprocess
 
-    script = (
-        f'eval "$({sys.executable} -m ucgov sandbox start --port 0 2>/dev/null)" && echo went-on; echo "status $?"'
-    )
+    script = f'eval "$({sys.executable} -m ucgov sandbox start --port 0 2>/dev/null)" && echo went-on; echo "status $?"'
     env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "UCGOV_SANDBOX_DIR": str(tmp_path)}
     done = subprocess.run(["sh", "-c", script], capture_output=True, text=True, env=env, timeout=60)
 
