@@ -86,7 +86,7 @@ def _missing_local_store(uri: str) -> bool:
     if parsed.scheme == "sqlite":
         path = uri.split("://", 1)[1].split("?", 1)[0][1:]  # sqlite:///rel.db, sqlite:////abs.db
         return bool(path) and path != ":memory:" and not Path(path).exists()
-    if parsed.scheme in ("", "file"):
+    if parsed.scheme == "file" or (not parsed.scheme and uri != "databricks"):  # a bare name that is not a path
         return not Path(parsed.path if parsed.scheme else uri).exists()
     return False
 

@@ -300,3 +300,22 @@ def test_a_version_of_another_logged_model_is_not_taken_for_the_runs(load_spec):
     plan = diff(desired, _iris_live(ModelVersion(1, None, "READY", "models:/m-other")))
 
     assert [c.action.value for c in plan.changes] == ["register", "approve"]
+
+
+@pytest.mark.parametrize(
+    ("uri", "missing"),
+    [
+        ("sqlite:///{here}/mlflow.db", True),
+        ("sqlite:///rel-missing.db", True),
+        ("file:///{here}/mlruns", True),
+        ("{here}/mlruns", True),
+        ("sqlite:///{here}", False),  # exists (a folder here, but it stands for any file that exists)
+        ("sqlite://", False),  # in memory
+        ("databricks", False),
+        ("http://127.0.0.1:5000", False),
+    ],
+)
+def test_only_a_local_store_that_does_not_exist_is_left_unopened(fresh_checkout, uri, missing):
+    from ucgov import mlflow_bridge
+
+    assert mlflow_bridge._missing_local_store(uri.format(here=fresh_checkout)) is missing
