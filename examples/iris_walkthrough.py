@@ -5,17 +5,20 @@ unity.default.iris, approve it and grant EXECUTE (specs/), then load the approve
 back through MLflow's Unity Catalog registry and predict.
 
 Needs a server in UCGOV_URL / UCGOV_TOKEN, e.g. from `eval "$(ucgov sandbox start ...)"`.
-MLflow uses MLFLOW_TRACKING_URI, or a local sqlite store in .ucgov-demo/.
+MLflow uses MLFLOW_TRACKING_URI, or a local sqlite store in .ucgov-demo/. The run and the store
+are written to .ucgov-demo/env, so `. .ucgov-demo/env && ucgov plan specs/` plans it by hand.
 """
 
 from __future__ import annotations
 
 import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+DEMO = ROOT / ".ucgov-demo"  # git ignores it
 MODEL = "unity.default.iris"
 
 
@@ -25,11 +28,18 @@ def tracking_store() -> None:
         return
     import mlflow
 
-    demo = ROOT / ".ucgov-demo"
-    demo.mkdir(exist_ok=True)
-    os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{demo / 'mlflow.db'}"
+    DEMO.mkdir(exist_ok=True)
+    os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{DEMO / 'mlflow.db'}"
     if mlflow.get_experiment_by_name("iris") is None:
-        mlflow.create_experiment("iris", artifact_location=(demo / "mlruns").as_uri())
+        mlflow.create_experiment("iris", artifact_location=(DEMO / "mlruns").as_uri())
+
+
+def remember(run_id: str) -> None:
+    """The run and its store, for a shell to plan again by hand: MLflow's store is set in this
+    process only, and ucgov would otherwise look for the run in MLflow's default store."""
+    DEMO.mkdir(exist_ok=True)
+    store, run = shlex.quote(os.environ["MLFLOW_TRACKING_URI"]), shlex.quote(run_id)
+    (DEMO / "env").write_text(f"export MLFLOW_TRACKING_URI={store} UCGOV_VAR_IRIS_RUN={run}\n")
 
 
 def train() -> str:
@@ -81,6 +91,7 @@ def load_and_predict() -> None:
 def main() -> int:
     tracking_store()
     run_id = train()
+    remember(run_id)
     var = f"IRIS_RUN={run_id}"
     for step in (
         ("plan", "specs/", "--var", var),
@@ -90,6 +101,7 @@ def main() -> int:
         if ucgov(*step) != 0:
             return 1
     load_and_predict()
+    print("\nTo plan it again by hand, with this run and MLflow store: . .ucgov-demo/env && ucgov plan specs/")
     return 0
 
 

@@ -16,6 +16,7 @@ loader, so no spec comment can imitate or crowd out the line).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Collection
 from typing import TYPE_CHECKING
 
 from ucgov.errors import UcgovError
@@ -62,11 +63,14 @@ def comment_problem(comment: str, *, approved: bool) -> str | None:
     return None
 
 
-def resolve(client: UCClient, name: str, *, spec: Approval | None = None) -> int:
+def resolve(
+    client: UCClient, name: str, *, spec: Approval | None = None, run_sources: Callable[[], Collection[str]] = tuple
+) -> int:
     """The approved version of model ``name``, checked to exist and be READY before anyone deploys it.
 
     With ``spec`` (the approval a spec declares), the version must also be the one it names, or
-    one that came from its run and artifact path.
+    one that came from its run and artifact path. ``run_sources`` gives the sources the tracking
+    store says name that model (MLflow 3 registrations carry no run id); asked only when needed.
     """
     body = client.get_securable(Kind.MODEL, name)
     if body is None:
@@ -75,19 +79,26 @@ def resolve(client: UCClient, name: str, *, spec: Approval | None = None) -> int
     if version is None:
         raise UcgovError(f"model {name} has no approved version: approve one in its spec and apply")
     found = {v.version: v for v in client.list_versions(name)}
-    problem = _version_problem(found.get(version), version, spec)
+    problem = _version_problem(found.get(version), version, spec, run_sources)
     if problem:
         raise UcgovError(f"model {name} names version {version} as approved, but {problem}; refusing to resolve it")
     return version
 
 
-def _version_problem(found: ModelVersion | None, version: int, spec: Approval | None) -> str | None:
+def _version_problem(
+    found: ModelVersion | None, version: int, spec: Approval | None, run_sources: Callable[[], Collection[str]]
+) -> str | None:
     if found is None:
         return "that version does not exist"
     if not found.ready:
         return f"that version is {found.status}, not READY"
     if spec is not None and spec.version is not None and spec.version != version:
         return f"the spec approves version {spec.version}"
-    if spec is not None and spec.run is not None and not found.came_from(spec.run, spec.artifact_path):
+    if (
+        spec is not None
+        and spec.run is not None
+        and not found.came_from(spec.run, spec.artifact_path)
+        and not found.came_from(spec.run, spec.artifact_path, sources=run_sources())
+    ):
         return f"the spec approves the model from run {spec.run} at '{spec.artifact_path}', and that version came from {found.source}"
     return None

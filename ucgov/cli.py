@@ -84,11 +84,17 @@ def _redacted_stderr() -> Iterator[None]:
 
 
 def _parse_vars(_ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]) -> dict[str, str]:
-    parsed = {}
+    parsed: dict[str, str] = {}
+    if not values:
+        return parsed
+    from ucgov.spec import VARIABLE_NAME
+
     for item in values:
         name, sep, value = item.partition("=")
         if not sep or not name:
             raise click.BadParameter(f"expected NAME=VALUE, got {item!r}")
+        if not VARIABLE_NAME.fullmatch(name):  # no ${var.NAME} could use it: a typo, not a value
+            raise click.BadParameter(f"{name!r} is not a variable name: use letters, digits and _ (not first a digit)")
         parsed[name] = value
     return parsed
 
@@ -415,10 +421,50 @@ def sandbox() -> None:
     """Run a real open-source Unity Catalog server locally, with authorization on."""
 
 
-port_option = click.option("--port", type=int, default=8080, show_default=True, help="The server also uses PORT+1.")
+port_option = click.option(
+    "--port", type=click.IntRange(1, 65534), default=8080, show_default=True, help="The server also uses PORT+1."
+)
 
 
-@sandbox.command("start")
+class _EvalCommand(click.Command):
+    """A command whose stdout is for `eval "$(...)"`: when it fails, it prints `false` there, so
+    `eval "$(ucgov sandbox start)" && next` stops instead of going on with nothing set.
+
+    Not at a terminal, where no eval reads it. The reason goes to stderr as for any error.
+    """
+
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        with _false_on_failure():  # usage errors (--port 0) are raised here
+            return super().make_context(*args, **kwargs)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        with _false_on_failure():
+            return super().invoke(ctx)
+
+
+@contextmanager
+def _false_on_failure() -> Iterator[None]:
+    try:
+        yield
+    except click.exceptions.Exit as exc:
+        if exc.exit_code:
+            _print_false()
+        raise
+    except SystemExit as exc:
+        if exc.code:
+            _print_false()
+        raise
+    except BaseException:
+        _print_false()
+        raise
+
+
+def _print_false() -> None:
+    if not sys.stdout.isatty():
+        click.echo("false")
+
+
+@sandbox.command("start", cls=_EvalCommand)
 @port_option
 @click.option("--user", "users", multiple=True, metavar="EMAIL", help="Create this user on the server (repeatable).")
 @click.option(
@@ -460,7 +506,7 @@ def sandbox_start(port: int, users: tuple[str, ...], maven_repos: tuple[str, ...
     click.echo("\n".join(started.env_lines()))
 
 
-@sandbox.command("env")
+@sandbox.command("env", cls=_EvalCommand)
 @port_option
 def sandbox_env(port: int) -> None:
     """Print the export lines for the running sandbox again."""

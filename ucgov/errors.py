@@ -35,14 +35,19 @@ class Location(NamedTuple):
     """Where something was written: file, 1-based line and column.
 
     A named tuple, not a dataclass: a large spec makes one per key, and tuples are cheap.
+    Line 0 means the path as a whole (a missing file, an unreadable folder): no position is made up.
     """
 
     path: str
     line: int
     col: int
 
+    @classmethod
+    def of_path(cls, path: str) -> Location:
+        return cls(path, 0, 0)
+
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}:{self.col}"
+        return f"{self.path}:{self.line}:{self.col}" if self.line else self.path
 
 
 @dataclass(frozen=True, order=True)

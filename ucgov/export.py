@@ -87,6 +87,7 @@ def export(
     concurrency: int = CONCURRENCY,
 ) -> Exported:
     """Write one spec file per catalog (the named ones, else every catalog but ucgov's own) into ``out``."""
+    _check_folder(out)  # before any request: a wrong --out is found in a second, not after a long read
     asked = list(dict.fromkeys(catalogs))
     notes = [
         Note(name, "not exported: ucgov's own apply lock, not a catalog to govern")
@@ -315,13 +316,27 @@ def _known_users(client: UCClient) -> frozenset[str] | None:
         return None  # only the metastore owner may list users; grants are then exported unchecked
 
 
+def _check_folder(out: Path) -> None:
+    """``out`` is a folder spec files can be written in, or one that can be made there: else one
+    sentence. Nothing is made yet: an export that fails on the server leaves no empty folder."""
+    if out.exists() and not out.is_dir():
+        raise ExportError(f"--out {out} is not a folder: name a folder for the spec files")
+    existing = next(p for p in (out, *out.absolute().parents) if p.exists())
+    if not existing.is_dir():
+        raise ExportError(f"cannot make the folder {out} for the spec files: {existing} is not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise ExportError(f"cannot write spec files in {out}: {existing} is not writable")
+
+
 def _write_atomically(path: Path, write: Callable[[IO[str]], None]) -> None:
     """The file appears whole or not at all: a failed export leaves no half-written spec behind."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.name}.partial")
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         with partial.open("w", encoding="utf-8") as f:
             write(f)
         os.replace(partial, path)
+    except OSError as exc:  # a full disk, a folder removed meanwhile
+        raise ExportError(f"cannot write {path}: {exc.strerror or exc}; nothing else was written for it") from exc
     finally:
         partial.unlink(missing_ok=True)

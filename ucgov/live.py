@@ -29,7 +29,7 @@ def read_state(client: UCClient, desired: DesiredState, *, concurrency: int = CO
         return live
     from ucgov import mlflow_bridge  # imported only when a run must be resolved
 
-    return replace(live, runs=mlflow_bridge.read_runs(approvals))
+    return replace(live, runs=mlflow_bridge.read_runs(approvals), tracking_store=mlflow_bridge.tracking_store())
 
 
 def read_live(client: UCClient, desired: State, *, concurrency: int = CONCURRENCY) -> LiveState:

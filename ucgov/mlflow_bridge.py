@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 from ucgov.errors import PlanError, UcgovError
@@ -31,6 +32,8 @@ def read_runs(approvals: list[Approval]) -> dict[str, RunInfo]:
     from mlflow.exceptions import MlflowException
     from mlflow.tracking import MlflowClient
 
+    if _missing_local_store(_tracking_uri()):
+        return {}  # opening it would create an empty store (MLflow's default: ./mlflow.db), with no run in it
     client = MlflowClient()
     runs: dict[str, RunInfo] = {}
     for approval in approvals:
@@ -52,8 +55,64 @@ def read_runs(approvals: list[Approval]) -> dict[str, RunInfo]:
             params=dict(run.data.params),
             tags=dict(run.data.tags),
             model_paths=frozenset(p for p in paths if _holds_model(run.info.run_id, p)),
+            logged_models=_logged_models(client, run, approval),
         )
     return runs
+
+
+def tracking_store() -> str:
+    """The tracking store runs are looked up in, in words for a message: which one, and why that one."""
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    uri = _tracking_uri()
+    shown = masked_userinfo(without_userinfo(uri))
+    missing = ", which does not exist" if _missing_local_store(uri) else ""
+    if os.environ.get("MLFLOW_TRACKING_URI"):
+        return f"the MLflow tracking store {shown} (MLFLOW_TRACKING_URI){missing}"
+    return (
+        f"MLflow's default tracking store {shown}{missing} (MLFLOW_TRACKING_URI is not set: "
+        "set it to the store the run was logged in)"
+    )
+
+
+def _tracking_uri() -> str:
+    import mlflow
+
+    return mlflow.get_tracking_uri()
+
+
+def _missing_local_store(uri: str) -> bool:
+    """Whether ``uri`` is a local store (a sqlite file or a folder) that does not exist yet."""
+    parsed = urlparse(uri)
+    if parsed.scheme == "sqlite":
+        path = uri.split("://", 1)[1].split("?", 1)[0][1:]  # sqlite:///rel.db, sqlite:////abs.db
+        return bool(path) and path != ":memory:" and not Path(path).exists()
+    if parsed.scheme == "file" or (not parsed.scheme and uri != "databricks"):  # a bare name that is not a path
+        return not Path(parsed.path if parsed.scheme else uri).exists()
+    return False
+
+
+def _logged_models(client: Any, run: Any, approval: Approval) -> dict[str, frozenset[str]]:
+    """MLflow 3 logs a model as a "logged model" of the run; a registration of it records
+    ``models:/m-ID`` as its source, often with no run id. Per model name: the sources naming it."""
+    from mlflow.exceptions import MlflowException
+
+    search = getattr(client, "search_logged_models", None)
+    if search is None:  # MLflow 2: a model is a folder of the run's artifacts
+        return {}
+    try:
+        found = search(experiment_ids=[run.info.experiment_id], filter_string=f"source_run_id = '{run.info.run_id}'")
+    except MlflowException as exc:
+        if exc.error_code in ("ENDPOINT_NOT_FOUND", "NOT_IMPLEMENTED", "FEATURE_DISABLED"):
+            return {}  # a tracking server from before logged models
+        raise _store_error(approval, exc) from exc
+    except OSError as exc:
+        raise _store_error(approval, exc) from exc
+    named: dict[str, set[str]] = {}
+    for model in found:
+        named.setdefault(model.name, set()).update(
+            s for s in (f"models:/{model.model_id}", model.artifact_location) if s
+        )
+    return {name: frozenset(sources) for name, sources in named.items()}
 
 
 def _holds_model(run_id: str, artifact_path: str) -> bool:

@@ -23,7 +23,7 @@ from ucgov.plan import (
     grants_snapshot,
 )
 from ucgov.privileges import in_reading_order
-from ucgov.state import DesiredState, Grants, GrantsMode, Kind, LiveState, RunInfo, Securable
+from ucgov.state import Approval, DesiredState, Grants, GrantsMode, Kind, LiveState, ModelVersion, RunInfo, Securable
 
 
 def diff(desired: DesiredState, live: LiveState) -> Plan:
@@ -36,7 +36,9 @@ def diff(desired: DesiredState, live: LiveState) -> Plan:
     """
     ordered = desired.ordered()
     problems = unknown_principals(desired, live)
-    problems += [p for obj in ordered for p in approval_problems(obj, live.get(obj.full_name), live.runs)]
+    problems += [
+        p for obj in ordered for p in approval_problems(obj, live.get(obj.full_name), live.runs, live.tracking_store)
+    ]
     problems += [p for obj in ordered for p in property_problems(desired, obj, live.get(obj.full_name))]
     if problems:
         raise SpecError(problems)
@@ -173,8 +175,12 @@ def object_changes_for(want: Securable, have: Securable | None) -> list[Change]:
     return [Change(Action.UPDATE, address, payload, reason="differs from the spec")]
 
 
-def approval_problems(want: Securable, have: Securable | None, runs: Mapping[str, RunInfo]) -> list[SpecProblem]:
-    """Why the approval cannot be planned: a missing or unready version, an unknown run, a failed gate."""
+def approval_problems(
+    want: Securable, have: Securable | None, runs: Mapping[str, RunInfo], store: str = ""
+) -> list[SpecProblem]:
+    """Why the approval cannot be planned: a missing or unready version, an unknown run, a failed gate.
+
+    ``store`` says which MLflow tracking store was searched, for the unknown-run message."""
     approval = want.approved
     if approval is None:
         return []
@@ -195,9 +201,12 @@ def approval_problems(want: Securable, have: Securable | None, runs: Mapping[str
         return []
     run = runs.get(approval.run or "")
     if run is None:
-        return [SpecProblem(where, f"unknown run {approval.run}: the MLflow tracking store has no such run")]
+        searched = store or "the MLflow tracking store"
+        return [SpecProblem(where, f"unknown run {approval.run}: no such run in {searched}")]
     problems = []
-    if approval.artifact_path not in run.model_paths:
+    registered = any(v.ready for v in _from_run(have, approval, runs))
+    # a READY version holds the model already: MLflow's own registration may have removed the run's copy
+    if approval.artifact_path not in run.model_paths and not registered:
         message = f"run {approval.run} has no MLflow model at artifact path '{approval.artifact_path}'"
         problems.append(SpecProblem(where, message))
     for gate in approval.require:
@@ -216,12 +225,11 @@ def approval_changes_for(want: Securable, have: Securable | None, runs: Mapping[
     if approval is None:
         return []
     address = Address(Kind.MODEL, want.full_name)
-    versions = have.versions if have else ()
     live_version = have.approved.version if have and have.approved else None
     changes = []
     target = approval.version
     if approval.run is not None:
-        from_run = [v for v in versions if v.came_from(approval.run, approval.artifact_path)]
+        from_run = _from_run(have, approval, runs)
         ready = [v.version for v in from_run if v.ready]
         target = max(ready) if ready else None
         if target is None:
@@ -238,6 +246,14 @@ def approval_changes_for(want: Securable, have: Securable | None, runs: Mapping[
         reason = "the spec approves another version" if live_version else "no version is approved yet"
         changes.append(Change(Action.APPROVE, address, payload, reason=reason))
     return changes
+
+
+def _from_run(have: Securable | None, approval: Approval, runs: Mapping[str, RunInfo]) -> list[ModelVersion]:
+    """The live versions holding the model the approval's run logged at its artifact path."""
+    run = runs.get(approval.run or "")
+    sources = run.sources(approval.artifact_path) if run else ()
+    versions = have.versions if have else ()
+    return [v for v in versions if v.came_from(approval.run or "", approval.artifact_path, sources=sources)]
 
 
 def grant_changes_for(want: Securable, have: Securable | None) -> list[Change]:

@@ -30,8 +30,19 @@ def resolve(
     token = token if token is not None else os.environ.get("UCGOV_TOKEN")
     spec = _spec_approval(name, specs, variables or {}) if specs else None
     with UCClient(url, token=token) as client:
-        version = approval.resolve(client, name, spec=spec)
+        version = approval.resolve(client, name, spec=spec, run_sources=lambda: _run_sources(spec))
     return f"models:/{name}/{version}"
+
+
+def _run_sources(spec: Approval | None) -> frozenset[str]:
+    """What the tracking store says names the spec's run's model: read only for a version whose
+    own run id and source do not show it (MLflow 3 registered it), as a deploy job may have no store."""
+    if spec is None or spec.run is None:
+        return frozenset()
+    from ucgov import mlflow_bridge
+
+    run = mlflow_bridge.read_runs([spec]).get(spec.run)
+    return run.sources(spec.artifact_path) if run else frozenset()
 
 
 def _spec_approval(name: str, specs: Sequence[str], variables: dict[str, str]) -> Approval:

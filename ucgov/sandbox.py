@@ -36,6 +36,8 @@ __all__ = ["SERVER_VERSION", "Sandbox", "current", "java_command", "start", "sta
 
 MAIN_CLASS = "io.unitycatalog.server.UnityCatalogServer"
 DEFAULT_PORT = 8080
+MAX_PORT = 65534
+"""The highest PORT a sandbox can have: it also listens on PORT+1."""
 START_TIMEOUT = 180.0
 STORAGES = ("file", "s3")
 S3_BUCKET = "ucgov-sandbox"
@@ -137,6 +139,8 @@ def start(
     """
     if storage not in STORAGES:
         raise SandboxError(f"storage {storage!r} is not one of {', '.join(STORAGES)}")
+    if not 1 <= port <= MAX_PORT:  # 0 would let the server pick a port no one could find again
+        raise SandboxError(f"port {port} cannot be used: the server needs PORT and PORT+1, from 1 to {MAX_PORT + 1}")
     if storage == "s3":
         _check_s3_server_installed()
     base = base or state_dir()

@@ -6,7 +6,7 @@ A field set to ``None`` in desired state means "not managed": the live value is 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from fnmatch import fnmatchcase
@@ -110,16 +110,22 @@ class ModelVersion:
     def ready(self) -> bool:
         return self.status == "READY"
 
-    def came_from(self, run: str, artifact_path: str) -> bool:
+    def came_from(self, run: str, artifact_path: str, *, sources: Collection[str] = ()) -> bool:
         """Whether this version holds the model that ``run`` logged at ``artifact_path``.
 
-        ucgov registers with source ``runs:/RUN/PATH``; MLflow's own registration records the
-        run's artifact folder, ending in ``/artifacts/PATH``.
+        ucgov registers with source ``runs:/RUN/PATH``; MLflow 2's own registration records the
+        run's artifact folder, ending in ``/artifacts/PATH``. MLflow 3 records the logged model
+        (``models:/m-ID``) and, registering through ``uc:``, often no run id at all: ``sources``
+        (what the tracking store says names that model, see RunInfo.sources) are matched alone.
         """
-        if self.run_id != run or not self.source:
+        if not self.source:
+            return False
+        source = self.source.rstrip("/")
+        if source in {s.rstrip("/") for s in sources}:
+            return True
+        if self.run_id != run:
             return False
         path = artifact_path.strip("/")
-        source = self.source.rstrip("/")
         return source == f"runs:/{run}/{path}" or source.endswith(f"/artifacts/{path}")
 
 
@@ -134,6 +140,16 @@ class RunInfo:
     tags: Mapping[str, str] = field(default_factory=dict)
     model_paths: frozenset[str] = frozenset()
     """Artifact paths in the run that hold an MLflow model (an MLmodel file)."""
+    logged_models: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    """MLflow 3: per artifact path (the logged model's name), the model's ``models:/m-ID`` URI
+    and artifact location, as a registration may record them."""
+
+    def sources(self, artifact_path: str) -> frozenset[str]:
+        """Every source a version registered from this run's model at ``artifact_path`` may carry:
+        each names this run's own artifacts, so it matches whatever run id the server lists."""
+        path = artifact_path.strip("/")
+        found = {f"runs:/{self.run_id}/{path}", f"{self.artifact_uri.rstrip('/')}/{path}"}
+        return frozenset(found | self.logged_models.get(path, frozenset()))
 
 
 @dataclass(frozen=True)
@@ -204,6 +220,8 @@ class LiveState(State):
     """Users the server knows, or None when the server could not list them."""
     runs: Mapping[str, RunInfo] = field(default_factory=dict)
     """MLflow runs that approvals name, as the tracking store has them."""
+    tracking_store: str = ""
+    """Which MLflow tracking store the runs were looked up in, in words, for messages."""
     children: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     """Full names of the live schemas inside each declared catalog that exists, and of the live
     models inside those schemas, declared or not: what a grant on the parent reaches."""

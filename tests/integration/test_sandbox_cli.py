@@ -57,3 +57,30 @@ def test_the_admin_token_and_signing_key_are_readable_by_their_owner_alone(serve
     for secret in (conf / "token.txt", conf / "private_key.der"):
         assert stat.S_IMODE(secret.stat().st_mode) & 0o077 == 0, f"{secret} is {oct(secret.stat().st_mode)}"
     assert stat.S_IMODE(Path(server.workdir).stat().st_mode) == 0o700
+
+
+@pytest.mark.parametrize("port", ["0", "-1", "70000"])
+def test_a_port_the_server_cannot_use_is_refused_in_one_sentence_and_nothing_is_left_listening(tmp_path, port):
+    env = {**os.environ, "UCGOV_SANDBOX_DIR": str(tmp_path)}
+
+    result = ucgov("sandbox", "start", "--port", port, env=env)
+
+    assert result.returncode == 1
+    [error] = [line for line in result.stderr.splitlines() if line.startswith("Error: ")]
+    assert error == f"Error: Invalid value for '--port': {port} is not in the range 1<=x<=65534."
+    assert "Traceback" not in result.stderr
+    assert result.stdout == "false\n"  # so `eval "$(ucgov sandbox start ...)" && ...` stops
+    assert list(tmp_path.iterdir()) == []  # no working directory: no server was started
+    assert _processes_under(tmp_path) == []
+
+
+def _processes_under(folder: Path) -> list[int]:
+    """Processes whose working directory is inside ``folder``: a sandbox's servers run in theirs."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and Path(os.readlink(proc / "cwd")).is_relative_to(folder):
+                found.append(int(proc.name))
+        except OSError:
+            continue
+    return found

@@ -1,8 +1,10 @@
-"""README's main job, end to end: train iris with MLflow, apply specs/, plan again, load and predict."""
+"""README's main job, end to end: train iris with MLflow, apply specs/, plan again, load and predict;
+then README's next step, planning by hand in the same shell, as written."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -11,17 +13,22 @@ import pytest
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
+NEXT_STEP = ". .ucgov-demo/env && ucgov plan specs/"
 
 
-def test_the_iris_walkthrough_registers_approves_and_predicts(server, rest, tracking_store, tmp_path):
-    env = {**os.environ, "UCGOV_URL": server.url, "UCGOV_TOKEN": server.token, "MLFLOW_TRACKING_URI": tracking_store}
+def test_the_iris_walkthrough_registers_approves_and_predicts_and_readmes_next_step_works(server, rest, tmp_path):
+    checkout = tmp_path / "checkout"  # a copy, so the walkthrough's own store lands there, not in this checkout
+    for part in ("examples", "specs"):
+        shutil.copytree(ROOT / part, checkout / part)
+    env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}  # a new user's shell
+    env.update(UCGOV_URL=server.url, UCGOV_TOKEN=server.token, PYTHONPATH=str(ROOT))
 
     result = subprocess.run(
-        [sys.executable, str(ROOT / "examples" / "iris_walkthrough.py")],
+        [sys.executable, "examples/iris_walkthrough.py"],
         capture_output=True,
         text=True,
         env=env,
-        cwd=tmp_path,
+        cwd=checkout,
         timeout=600,
     )
 
@@ -33,3 +40,12 @@ def test_the_iris_walkthrough_registers_approves_and_predicts(server, rest, trac
     assert "actual_class predicted_class" in out and "setosa          setosa" in out
     assert float(out.rsplit("accuracy on all of iris: ", 1)[1].split()[0]) >= 0.9
     assert rest.grants("registered_model", "unity.default.iris") == {"serving-app@example.com": {"EXECUTE"}}
+    assert NEXT_STEP in out
+
+    assert NEXT_STEP in (ROOT / "README.md").read_text()
+    shell = f'ucgov() {{ "{sys.executable}" -m ucgov "$@"; }}\n{NEXT_STEP}\n'
+    by_hand = subprocess.run(["sh", "-c", shell], capture_output=True, text=True, env=env, cwd=checkout, timeout=300)
+
+    assert by_hand.returncode == 0, by_hand.stdout + by_hand.stderr
+    assert "No changes. Unity Catalog matches the specs." in by_hand.stdout
+    assert sorted(p.name for p in checkout.iterdir()) == [".ucgov-demo", "examples", "specs"]  # no stray mlflow.db

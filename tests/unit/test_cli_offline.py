@@ -116,7 +116,7 @@ def test_validate_reports_a_missing_path(tmp_path):
 
     assert result.exit_code == 1
     assert_clean_failure(result)
-    assert f"{tmp_path / 'specz'}:1:1: no such file or directory" in result.stderr
+    assert f"{tmp_path / 'specz'}: does not exist" in result.stderr
 
 
 def test_a_var_without_equals_is_a_usage_error(write_specs):

@@ -187,7 +187,7 @@ def test_every_planning_problem_is_reported_at_once_with_its_file_and_line(load_
 
     assert [str(p) for p in raised.value.problems] == [
         "specs/team.yaml:4:14: unknown principal 'mallory@example.com': no active user by that name on the server (names are exact and case-sensitive)",
-        f"specs/team.yaml:9:29: unknown run {RUN}: the MLflow tracking store has no such run",
+        f"specs/team.yaml:9:29: unknown run {RUN}: no such run in the MLflow tracking store",
     ]
 
 

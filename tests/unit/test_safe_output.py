@@ -82,7 +82,7 @@ def test_diff_of_a_binary_spec_at_a_revision_is_a_located_error(tmp_path, monkey
     result = CliRunner().invoke(cli, ["diff", "HEAD", "HEAD", "specs"])
 
     assert result.exit_code == 1
-    assert "HEAD:specs/ml.yaml:1:1: cannot read file: not UTF-8 text" in result.output
+    assert "HEAD:specs/ml.yaml: cannot read file: not UTF-8 text" in result.output
     assert "Traceback" not in result.output
 
 

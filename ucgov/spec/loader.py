@@ -28,7 +28,9 @@ from ucgov.state import Approval, DesiredState, Gate, GrantsMode, Kind, Policy, 
 
 _REFERENCE = re.compile(r"\$(\$?)\{([^}]*)(\}?)")
 """``${...}`` (``$${`` is a literal ``${``); what is inside must be ``var.NAME``."""
-_VAR_NAME = re.compile(r"var\.([A-Za-z_][A-Za-z0-9_]*)")
+VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+"""What NAME in ``${var.NAME}`` may be, and so what ``--var NAME=VALUE`` may name."""
+_VAR_NAME = re.compile(rf"var\.({VARIABLE_NAME.pattern})")
 _CHILDREN: dict[Kind, tuple[str, Kind]] = {Kind.CATALOG: ("schemas", Kind.SCHEMA), Kind.SCHEMA: ("models", Kind.MODEL)}
 _NAME_RULE = "letters, digits, _, @ and - only, at most 255 characters"
 _PRINCIPAL_PATTERN = "^[^\\u0000-\\u001f\\u007f]+$"
@@ -317,11 +319,17 @@ def _schema_problem(doc: SourceDoc, error: jsonschema.ValidationError) -> SpecPr
             f"{_describe(path)} '{error.instance}' must be 1 to 3 non-empty parts joined by dots "
             "(catalog, catalog.schema or catalog.schema.model)",
         )
+    if error.validator == "type" and len(path) >= 2 and path[-2] == "grants" and path[-1] in _OBJECT_KEYS:
+        owner = ".".join(str(p) for p in path[1:-2:2])
+        return SpecProblem(
+            doc.where_key(path),
+            f"'{path[-1]}' is inside grants: of {owner}, where it would be a principal; "
+            "it looks like a misplaced key: indent it as deep as grants:",
+        )
     if error.validator == "type":
         wanted = error.validator_value
-        return SpecProblem(
-            doc.where(path), f"{_describe(path)} must be {_article(wanted)}, not {_kind_of(error.instance)}"
-        )
+        got = _kind_of(error.instance) if not isinstance(error.instance, float) else repr(error.instance)
+        return SpecProblem(doc.where(path), f"{_describe(path)} must be {_article(wanted)}, not {got}")
     if error.validator == "maxLength":
         return SpecProblem(
             doc.where(path),
@@ -332,6 +340,10 @@ def _schema_problem(doc: SourceDoc, error: jsonschema.ValidationError) -> SpecPr
         options = ", ".join(map(str, error.validator_value))
         return SpecProblem(doc.where(path), f"{_describe(path)} must be one of: {options}")
     return SpecProblem(doc.where(path), f"{_describe(path)}: {error.message}")
+
+
+_OBJECT_KEYS = frozenset({"comment", "properties", "grants", "grants_mode", "prune", "schemas", "models", "approved"})
+"""Keys of a catalog, schema or model: written under grants: by an indentation slip."""
 
 
 def _is_name(error: jsonschema.ValidationError) -> bool:
@@ -578,13 +590,18 @@ def _approval(doc: SourceDoc, body: dict, path: tuple) -> Approval:
     version = body.get("version")
     key = "run" if "run" in body else "version"
     return Approval(
-        version=int(version) if version is not None else None,
+        version=_whole(version),
         run=body.get("run"),
         artifact_path=body.get("artifact_path", "model"),
         require=tuple(_gates(doc, body.get("require") or {}, path + ("require",))),
-        keep_versions=body.get("keep_versions"),
+        keep_versions=_whole(body.get("keep_versions")),
         where=doc.where(path + (key,)),
     )
+
+
+def _whole(value: Any) -> int | None:
+    """A whole number the schema let through as written: ``2.0`` is one (JSON Schema's integer), and "3" for a version."""
+    return None if value is None else int(value)
 
 
 def _gates(doc: SourceDoc, require: dict, path: tuple) -> Iterator[Gate]:

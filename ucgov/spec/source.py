@@ -76,14 +76,14 @@ def spec_files(paths: Iterable[str | Path]) -> tuple[list[Path], list[SpecProble
         elif p.exists():
             problem = _not_a_file(p)
             if problem:
-                problems.append(SpecProblem(Location(str(p), 1, 1), problem))
+                problems.append(SpecProblem(Location.of_path(str(p)), problem))
             else:
                 found.append(p)
         else:
-            problems.append(SpecProblem(Location(str(p), 1, 1), "no such file or directory"))
+            problems.append(SpecProblem(Location.of_path(str(p)), "does not exist"))
     unique = sorted(set(found), key=lambda f: str(f))
     if not unique and not problems:
-        where = Location(str(next(iter(paths), ".")), 1, 1)
+        where = Location.of_path(str(next(iter(paths), ".")))
         problems.append(SpecProblem(where, "no *.yaml or *.yml spec files found here"))
     return unique, problems
 
@@ -96,7 +96,7 @@ def read_spec_files(paths: Iterable[str | Path]) -> tuple[list[tuple[str, str]],
         try:
             texts.append((str(f), f.read_text(encoding="utf-8")))
         except (OSError, UnicodeDecodeError) as exc:
-            problems.append(SpecProblem(Location(str(f), 1, 1), f"cannot read file: {exc}"))
+            problems.append(SpecProblem(Location.of_path(str(f)), f"cannot read file: {exc}"))
     return texts, problems
 
 
@@ -106,7 +106,7 @@ def decoded(path: str, data: bytes) -> tuple[str, list[SpecProblem]]:
         return data.decode("utf-8"), []
     except UnicodeDecodeError as exc:
         return "", [
-            SpecProblem(Location(path, 1, 1), f"cannot read file: not UTF-8 text ({exc.reason} at byte {exc.start})")
+            SpecProblem(Location.of_path(path), f"cannot read file: not UTF-8 text ({exc.reason} at byte {exc.start})")
         ]
 
 
@@ -117,13 +117,13 @@ def _walk_folder(root: Path) -> tuple[list[Path], list[SpecProblem]]:
 
     def unreadable(error: OSError) -> None:
         problems.append(
-            SpecProblem(Location(str(error.filename or root), 1, 1), f"cannot read folder: {error.strerror}")
+            SpecProblem(Location.of_path(str(error.filename or root)), f"cannot read folder: {error.strerror}")
         )
 
     for folder, subfolders, names in os.walk(root, onerror=unreadable, followlinks=True):
         info = os.stat(folder)
         if (info.st_dev, info.st_ino) in seen:  # a symlink back up the tree
-            problems.append(SpecProblem(Location(folder, 1, 1), "symlink loop: this folder is already being read"))
+            problems.append(SpecProblem(Location.of_path(folder), "symlink loop: this folder is already being read"))
             subfolders[:] = []
             continue
         seen.add((info.st_dev, info.st_ino))
@@ -134,7 +134,7 @@ def _walk_folder(root: Path) -> tuple[list[Path], list[SpecProblem]]:
                 continue
             problem = _not_a_file(path)
             if problem:
-                problems.append(SpecProblem(Location(str(path), 1, 1), problem))
+                problems.append(SpecProblem(Location.of_path(str(path)), problem))
             else:
                 files.append(path)
     return files, problems
@@ -423,9 +423,22 @@ def _yaml_problem(path: str, text: str, exc: yaml.YAMLError) -> SpecProblem:
     if isinstance(exc, yaml.reader.ReaderError):
         code = exc.character if isinstance(exc.character, int) else ord(exc.character)
         message = f"character U+{code:04X} is not allowed in YAML ({exc.reason})"
+    elif _tab_indents(text, where):
+        message = "a tab indents this line: YAML indents with spaces only"
     else:
         message = " ".join(filter(None, [getattr(exc, "context", None), getattr(exc, "problem", None)])) or str(exc)
     return SpecProblem(where, f"YAML syntax: {message}")
+
+
+def _tab_indents(text: str, where: Location) -> bool:
+    """Whether the line the parser stopped at has a tab in its indentation: the parser only says
+    that some character "cannot start any token", or that a mapping is not allowed there."""
+    lines = text.splitlines()
+    if not 0 < where.line <= len(lines):
+        return False
+    line = lines[where.line - 1]
+    indent = line[: len(line) - len(line.lstrip(" \t"))]
+    return "\t" in indent
 
 
 def _position(path: str, text: str, position: int) -> Location:
