@@ -265,6 +265,8 @@ def test_an_edited_plan_that_deletes_an_undeclared_model_is_refused_with_the_spe
     assert ucgov("plan", str(specs), "--out", str(plan_file)).exit_code == 0
     scorer = f"{catalog_name}.fraud.scorer"  # undeclared, and it holds the approved version 2
 
+    held = rest.grants("registered_model", scorer)  # copied as they are, so the server's checks all pass
+
     def delete_scorer(document: dict) -> None:
         payload = {
             "before": {"comment": "Scores card payments"},
@@ -272,6 +274,7 @@ def test_an_edited_plan_that_deletes_an_undeclared_model_is_refused_with_the_spe
             "versions": [1, 2, 3],
             "approved": 2,
             "children": [],
+            "grants": [[who, sorted(privileges)] for who, privileges in sorted(held.items())],
         }
         document["changes"].append(
             {"action": "delete", "address": scorer, "principal": None, "payload": payload, "reason": ""}
