@@ -20,6 +20,7 @@ import jsonschema
 from ucgov import approval, gates, privileges
 from ucgov.errors import Location, SpecError, SpecProblem
 from ucgov.policies import violations
+from ucgov.reserved import reserved_by
 from ucgov.spec.source import SourceDoc, read_source, read_spec_files
 from ucgov.state import Approval, DesiredState, Gate, GrantsMode, Kind, Policy, Securable
 
@@ -92,7 +93,7 @@ def _load_texts(
             continue
         doc.data = _substitute(doc, doc.data, (), variables, problems)
         schema_problems = checks.problems(doc, text)
-        problems += schema_problems + _privilege_problems(doc) + _policy_privilege_problems(doc)
+        problems += schema_problems + _privilege_problems(doc) + _policy_privilege_problems(doc) + _reserved_problems(doc)
         if not schema_problems:
             merger.add(doc)
     desired = merger.desired_state()
@@ -173,6 +174,20 @@ def _privilege_problems(doc: SourceDoc) -> list[SpecProblem]:
                 if problem:
                     where = doc.where(path + ("grants", principal, i))
                     problems.append(SpecProblem(where, f"{problem}, on {full_name}"))
+    return problems
+
+
+def _reserved_problems(doc: SourceDoc) -> list[SpecProblem]:
+    """Catalogs named in the apply lock's namespace: ucgov keeps those names for its own claims."""
+    problems = []
+    for kind, full_name, _body, path in _declared(doc.data):
+        stem = reserved_by(full_name) if kind is Kind.CATALOG else None
+        if stem:
+            message = (
+                f"catalog name '{visible(full_name)}' is kept for ucgov's apply lock "
+                f"({stem} and {stem}_<12 hex digits>): choose another name"
+            )
+            problems.append(SpecProblem(doc.where_key(path), message))
     return problems
 
 
