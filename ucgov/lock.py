@@ -32,6 +32,7 @@ import getpass
 import json
 import math
 import os
+import re
 import socket
 import threading
 import time
@@ -53,7 +54,8 @@ DEFAULT_SETTLE = 1.0
 MAX_SETTLE = 600.0
 _COMMENT_MAX = 255  # the server refuses longer comments
 _MARK = "ucgov_lock"
-_POLL = 0.1  # how often a wait looks for a signal
+_POLL = 0.1
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # how often a wait looks for a signal
 
 StopRequested = Callable[[], int | None]
 """The number of a signal received (SIGINT, SIGTERM), or None: waits end early when it gives one."""
@@ -84,7 +86,8 @@ class Holder:
     id: str
 
     def describe(self) -> str:
-        return f"{self.who} on {self.host} (pid {self.pid}) since {self.since}, until {self.expires}"
+        text = f"{self.who} on {self.host} (pid {self.pid}) since {self.since}, until {self.expires}"
+        return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)  # a comment cannot fake a line of output
 
     @property
     def catalog(self) -> str:
@@ -174,7 +177,7 @@ def apply_lock(
         with _renewing(client, mine) as renewal:
             waited = _create(client, mine)
             try:
-                first = _settled(client, mine, max(settle, 4 * waited), stop_requested, note)
+                first = _settled(client, mine, max(settle, min(4 * waited, MAX_SETTLE)), stop_requested, note)
             except BaseException as exc:
                 _withdraw_after(client, mine, exc)
                 raise
@@ -205,6 +208,7 @@ def claims(client: UCClient) -> list[Claim]:
 def survey(client: UCClient) -> Claims:
     """Every catalog in the lock's namespace: ucgov's claims, oldest first, and the rest by name."""
     found, foreign = [], []
+    lock_stem()  # a UCGOV_LOCK that names no catalogs is an error even where the server has none
     for body in client.iter_catalogs():
         name = body.get("name") or ""
         if not is_reserved_catalog(name):
@@ -220,7 +224,11 @@ def survey(client: UCClient) -> Claims:
 def remove(client: UCClient, found: list[Claim]) -> None:
     """Delete these claims (for `ucgov unlock`): without force, so only an empty catalog goes."""
     for claim in found:
-        client.delete_securable(Kind.CATALOG, claim.catalog)
+        try:
+            client.delete_securable(Kind.CATALOG, claim.catalog)
+        except ApiError as exc:
+            # a claim is only ever empty: one that holds something is left for a person to look at
+            raise UcgovError(f"the lock claim {claim.catalog} was left in place: {exc}") from exc
 
 
 def settle_seconds() -> float:
@@ -339,8 +347,8 @@ def _alive(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except OSError:
-        return True  # it exists, owned by someone else
+    except (OSError, OverflowError):
+        return True  # it exists, owned by someone else; or no pid this system could have: never judged
     return True
 
 

@@ -139,3 +139,15 @@ def test_a_lock_timeout_that_is_not_a_sane_number_of_seconds_is_one_sentence(tmp
 
     assert result.exit_code == 1
     assert "Invalid value for '--lock-timeout'" in result.output and "Traceback" not in result.output
+
+
+def test_a_claim_with_a_pid_no_system_could_have_is_never_judged_by_it():
+    impossible = replace(Holder.me(), pid=2**80)
+
+    assert impossible.stale() is None
+
+
+def test_a_claims_comment_cannot_fake_a_line_of_output():
+    forged = replace(Holder.me(), who="ci\nError: all is well")
+
+    assert "\n" not in forged.describe() and "ci\\nError" in forged.describe()
