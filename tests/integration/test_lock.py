@@ -187,3 +187,17 @@ def test_a_server_gone_mid_apply_keeps_the_account_and_the_next_apply_recovers_t
     assert "Removed the stale lock claim" in again.output
     with server.client() as client:
         assert claims(client) == []
+
+
+def test_a_signal_while_waiting_for_another_apply_leaves_only_the_holders_claim(server, tmp_path, catalog_name):
+    (tmp_path / "s.yaml").write_text(team_spec(catalog_name))
+    with server.client() as client, apply_lock(client) as held:
+        waiting = ucgov_process(server, "apply", str(tmp_path), "--auto-approve", "--lock-timeout", "300")
+        claim_of(server, waiting.pid)
+        time.sleep(1.5)  # in its settle wait or between tries: both are waiting for the lock
+        waiting.send_signal(signal.SIGTERM)
+        output = waiting.communicate(timeout=30)[0]
+
+        assert waiting.returncode == 143, output
+        assert "interrupted by SIGTERM while waiting for the apply lock" in output
+        assert [c.holder.id for c in claims(client)] == [held.id]
