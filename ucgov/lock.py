@@ -317,7 +317,8 @@ def _withdraw_after(client: UCClient, mine: Holder, failure: BaseException) -> N
     try:
         _withdraw(client, mine)
     except UcgovError as exc:
-        failure.add_note(f"Also: {exc}.")
+        # as BaseException.add_note would (Python 3.11+); the CLI shows these after the error
+        failure.__notes__ = [*getattr(failure, "__notes__", []), f"Also: {exc}."]  # type: ignore[attr-defined]
 
 
 def _wait(seconds: float, stop_requested: StopRequested) -> None:

@@ -85,13 +85,18 @@ def test_ucgov_lock_naming_a_team_catalog_never_deletes_it(ucgov, rest, catalog_
         drop(rest, catalog_name)
 
 
-def test_ucgov_lock_that_is_not_a_catalog_name_stem_is_one_sentence_and_makes_nothing(ucgov, write_spec, rest, catalog_name):
+def test_ucgov_lock_that_is_not_a_catalog_name_stem_is_one_sentence_and_makes_nothing(
+    ucgov, write_spec, rest, catalog_name
+):
     specs = write_spec(team_spec(catalog_name))
 
     result = ucgov("apply", str(specs), "--auto-approve", env={"UCGOV_LOCK": "a.b"})
 
     assert result.exit_code == 1
-    assert result.output.strip().endswith("UCGOV_LOCK must be the start of a catalog name (letters, digits, _, @ and - only, at most 242 characters), not 'a.b'")
+    assert result.output.strip().endswith(
+        "UCGOV_LOCK must be the start of a catalog name (letters, digits, _, @ and - only, "
+        "at most 242 characters), not 'a.b'"
+    )
     assert not [c for c in rest.get("/catalogs")["catalogs"] if c["name"].startswith("b_")]
 
 
@@ -109,7 +114,8 @@ def test_a_signal_while_the_lock_is_taken_exits_128_plus_it_with_the_account_and
     assert running.returncode == 128 + number, output
     name = signal.Signals(number).name
     assert f"apply stopped: interrupted by {name} while waiting for the apply lock" in output
-    assert "applied (0):\n  nothing" in output and f"not applied (7):\n  create catalog {catalog_name}" in output, output
+    assert "applied (0):\n  nothing" in output, output
+    assert f"not applied (7):\n  create catalog {catalog_name}" in output, output
     assert "Traceback" not in output and "Aborted!" not in output
     with server.client() as client:
         assert claims(client) == []
@@ -128,7 +134,8 @@ def test_a_claim_left_by_an_apply_killed_on_this_host_is_removed_by_the_next_app
     again = ucgov("apply", str(tmp_path), "--auto-approve")
 
     assert again.exit_code == 0, again.output
-    assert f"Removed the stale lock claim of {left.describe()}: its process (pid {left.pid}) is no longer running" in again.output
+    removed = f"Removed the stale lock claim of {left.describe()}: its process (pid {left.pid}) is no longer running"
+    assert removed in again.output
     with server.client() as client:
         assert claims(client) == []
 
@@ -141,7 +148,7 @@ def test_an_expired_claim_from_another_host_is_removed_by_the_next_apply(ucgov, 
     again = ucgov("apply", str(write_spec(team_spec(catalog_name))), "--auto-approve")
 
     assert again.exit_code == 0, again.output
-    assert f"Removed the stale lock claim of ci on runner-elsewhere (pid 4242)" in again.output
+    assert "Removed the stale lock claim of ci on runner-elsewhere (pid 4242)" in again.output
     assert "expired at" in again.output
     assert rest.status(f"/catalogs/{gone.catalog}") == 404
 

@@ -123,7 +123,8 @@ def test_with_ucgov_lock_set_its_namespace_is_kept_too(load_spec, monkeypatch):
 def test_a_settle_time_that_is_not_a_sane_number_of_seconds_is_an_error(monkeypatch, given):
     monkeypatch.setenv("UCGOV_LOCK_SETTLE", given)
 
-    with pytest.raises(UcgovError, match=rf"UCGOV_LOCK_SETTLE must be a number of seconds from 0 to 600, not '{given}'"):
+    expected = rf"UCGOV_LOCK_SETTLE must be a number of seconds from 0 to 600, not '{given}'"
+    with pytest.raises(UcgovError, match=expected):
         settle_seconds()
 
 

@@ -93,7 +93,8 @@ def _load_texts(
             continue
         doc.data = _substitute(doc, doc.data, (), variables, problems)
         schema_problems = checks.problems(doc, text)
-        problems += schema_problems + _privilege_problems(doc) + _policy_privilege_problems(doc) + _reserved_problems(doc)
+        problems += schema_problems + _privilege_problems(doc) + _policy_privilege_problems(doc)
+        problems += _reserved_problems(doc)
         if not schema_problems:
             merger.add(doc)
     desired = merger.desired_state()
