@@ -172,6 +172,8 @@ def apply_lock(
     """
     settle = settle_seconds()
     mine = Holder.me()
+    shown: set[str] = set()
+    note = _once(note, shown)  # the same stale claim is met again on every try of a --lock-timeout wait
     deadline = time.monotonic() + timeout
     while True:
         with _renewing(client, mine) as renewal:
@@ -319,6 +321,15 @@ def _withdraw_after(client: UCClient, mine: Holder, failure: BaseException) -> N
     except UcgovError as exc:
         # as BaseException.add_note would (Python 3.11+); the CLI shows these after the error
         failure.__notes__ = [*getattr(failure, "__notes__", []), f"Also: {exc}."]  # type: ignore[attr-defined]
+
+
+def _once(note: Callable[[str], None], shown: set[str]) -> Callable[[str], None]:
+    def show(line: str) -> None:
+        if line not in shown:
+            shown.add(line)
+            note(line)
+
+    return show
 
 
 def _wait(seconds: float, stop_requested: StopRequested) -> None:

@@ -156,11 +156,14 @@ def test_an_expired_claim_from_another_host_is_removed_by_the_next_apply(ucgov, 
 def test_unlock_refuses_a_live_renewed_claim_unless_forced(server, ucgov, monkeypatch, rest):
     monkeypatch.setattr(lock_module, "RENEW_EVERY", 0.3)
     with server.client() as client, apply_lock(client) as held:
+        made = rest.get(f"/catalogs/{held.catalog}")["created_at"]
         time.sleep(2)  # long enough for a renewal in a later second
-        renewed = Holder.parse(held.catalog, rest.get(f"/catalogs/{held.catalog}")["comment"])
+        after = rest.get(f"/catalogs/{held.catalog}")
         refused = ucgov("unlock")
 
+        renewed = Holder.parse(held.catalog, after["comment"])
         assert renewed is not None and renewed.expires > held.expires
+        assert after["created_at"] == made  # a renewal keeps the claim's place in the queue
         assert refused.exit_code == 1
         assert "(live: its apply is renewing it)" in refused.output
         assert "still renewed by its apply, which may be running" in refused.output
