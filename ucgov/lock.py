@@ -15,7 +15,7 @@ A claim is a catalog of the lock's name whose comment is ucgov's own record (mar
 the lock nor is ever deleted, by apply or by ``ucgov unlock``, with or without --force. A claim
 is deleted without force, so a catalog with anything in it is never taken with it.
 
-While a claim exists its apply renews its expiry every RENEW_EVERY seconds. A claim is stale,
+While a claim holds the lock its apply renews its expiry every RENEW_EVERY seconds. A claim is stale,
 and the next apply removes it with a note, when its expiry has passed or when it was made on
 this host (same hostname and pid namespace) by a process that is no longer running. An apply
 killed on another host leaves a claim that blocks for at most HOLD_FOR; ``ucgov unlock``
@@ -51,7 +51,7 @@ HOLD_FOR = timedelta(minutes=10)
 """How long a claim says it is held; renewed every RENEW_EVERY, so it lapses only when its apply stopped renewing."""
 RENEW_EVERY = 60.0
 DEFAULT_SETTLE = 1.0
-MAX_SETTLE = 600.0
+MAX_SETTLE = 300.0  # well inside HOLD_FOR: a claim is renewed only once it holds
 _COMMENT_MAX = 255  # the server refuses longer comments
 _MARK = "ucgov_lock"
 _POLL = 0.1
@@ -176,24 +176,22 @@ def apply_lock(
     note = _once(note, shown)  # the same stale claim is met again on every try of a --lock-timeout wait
     deadline = time.monotonic() + timeout
     while True:
-        with _renewing(client, mine) as renewal:
-            waited = _create(client, mine)
+        waited = _create(client, mine)
+        try:
+            first = _settled(client, mine, max(settle, min(4 * waited, MAX_SETTLE)), stop_requested, note)
+        except BaseException as exc:
+            _withdraw_after(client, mine, exc)
+            raise
+        if first.holder.id == mine.id:
             try:
-                first = _settled(client, mine, max(settle, min(4 * waited, MAX_SETTLE)), stop_requested, note)
+                with _renewing(client, mine):
+                    yield mine
             except BaseException as exc:
                 _withdraw_after(client, mine, exc)
                 raise
-            if first.holder.id == mine.id:
-                try:
-                    yield mine
-                except BaseException as exc:
-                    renewal.set()
-                    _withdraw_after(client, mine, exc)
-                    raise
-                renewal.set()
-                _withdraw(client, mine)
-                return
             _withdraw(client, mine)
+            return
+        _withdraw(client, mine)
         if time.monotonic() >= deadline:
             raise LockedError(
                 f"another apply holds the lock on {client.url}: {first.describe()}. "
@@ -286,8 +284,12 @@ def _removed(client: UCClient, claim: Claim, why: str, note: Callable[[str], Non
 
 
 @contextmanager
-def _renewing(client: UCClient, mine: Holder) -> Iterator[threading.Event]:
-    """Renews the claim's expiry in the background until the event is set (or the block ends)."""
+def _renewing(client: UCClient, mine: Holder) -> Iterator[None]:
+    """Renews the held claim's expiry in the background while the block runs.
+
+    Only a holder renews: before it holds, a claim lives at most MAX_SETTLE and a few requests,
+    well inside HOLD_FOR, and starting a thread per try would delay every claim's listing.
+    """
     done = threading.Event()
 
     def renew() -> None:
@@ -298,7 +300,7 @@ def _renewing(client: UCClient, mine: Holder) -> Iterator[threading.Event]:
     worker = threading.Thread(target=renew, name=f"renew {mine.catalog}", daemon=True)
     worker.start()
     try:
-        yield done
+        yield
     finally:
         done.set()
         worker.join(timeout=5)

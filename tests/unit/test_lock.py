@@ -119,11 +119,11 @@ def test_with_ucgov_lock_set_its_namespace_is_kept_too(load_spec, monkeypatch):
     assert load_spec("catalogs:\n  ml_team: {}\n  ucgov_lock_x: {}\n").get("ml_team")
 
 
-@pytest.mark.parametrize("given", ["inf", "-inf", "nan", "1e9", "-1", "soon", "601"])
+@pytest.mark.parametrize("given", ["inf", "-inf", "nan", "1e9", "-1", "soon", "301"])
 def test_a_settle_time_that_is_not_a_sane_number_of_seconds_is_an_error(monkeypatch, given):
     monkeypatch.setenv("UCGOV_LOCK_SETTLE", given)
 
-    expected = rf"UCGOV_LOCK_SETTLE must be a number of seconds from 0 to 600, not '{given}'"
+    expected = rf"UCGOV_LOCK_SETTLE must be a number of seconds from 0 to 300, not '{given}'"
     with pytest.raises(UcgovError, match=expected):
         settle_seconds()
 
