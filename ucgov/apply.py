@@ -130,6 +130,13 @@ def apply_checked(
     return Applied(tuple(made), tuple(c.describe() for c in checked.done))
 
 
+def interrupted_before(checked: Checked, signal_number: int, when: str) -> ApplyError:
+    """The account of an apply a signal stopped before its first change: nothing applied, everything pending."""
+    pending = [line for step in apply_steps(checked.pending) for line in step.describe()]
+    cause = UcgovError(f"interrupted by {signal.Signals(signal_number).name} {when}")
+    return ApplyError(cause, [], pending, exit_code=128 + signal_number)
+
+
 def waves(steps: list[Step]) -> list[list[Step]]:
     """Steps grouped so that each group may run at once: consecutive steps of the same stage.
 

@@ -49,6 +49,8 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except UcgovError as exc:
             click.echo(f"Error: {_shown(redact(exc.format_message()), lines=True)}", err=True)
+            for note in getattr(exc, "__notes__", ()):  # what also went wrong while it travelled (ucgov.lock)
+                click.echo(_shown(redact(note), lines=True), err=True)
             ctx.exit(exc.exit_code)
 
 
@@ -97,6 +99,12 @@ def _parse_vars(_ctx: click.Context, _param: click.Parameter, values: tuple[str,
             raise click.BadParameter(f"{name!r} is not a variable name: use letters, digits and _ (not first a digit)")
         parsed[name] = value
     return parsed
+
+
+def _finite(_ctx: click.Context, _param: click.Parameter, value: float) -> float:
+    if value != value:  # nan passes FloatRange's comparisons, and would wait for ever
+        raise click.BadParameter("must be a number of seconds from 0 to 86400, not nan")
+    return value
 
 
 paths_argument = click.argument("paths", nargs=-1, type=click.Path(), required=True)
@@ -217,7 +225,8 @@ def plan(
 )
 @click.option(
     "--lock-timeout",
-    type=click.FloatRange(min=0),
+    type=click.FloatRange(min=0, max=86400),
+    callback=_finite,
     default=0,
     show_default=True,
     metavar="SECONDS",
@@ -247,9 +256,9 @@ def apply(
     in flight, with the same account (exit 130 or 143). While it writes, apply holds a lock on
     the server (see `ucgov unlock`).
     """
-    from ucgov.apply import apply_checked, check, read_touched, refuse_destroy
+    from ucgov.apply import apply_checked, check, interrupted_before, read_touched, refuse_destroy
     from ucgov.client import UCClient
-    from ucgov.lock import apply_lock
+    from ucgov.lock import LockInterrupted, apply_lock
     from ucgov.render import render_text, summary_line
 
     if not paths and not plan_file:
@@ -273,42 +282,66 @@ def apply(
         refuse_destroy(checked, allow_destroy=allow_destroy)
         if not auto_approve:
             _confirm()
-        with apply_lock(client, timeout=lock_timeout), _signals_deferred() as stop_requested:
-            applied = apply_checked(
-                checked,
-                client,
-                allow_destroy=allow_destroy,
-                progress=lambda line: click.echo(f"  done: {_shown(line)}"),
-                stop_requested=stop_requested,
-                parallelism=parallelism,
-            )
+        # signals are deferred from the lock's first request on: its claim is always withdrawn
+        with _signals_deferred() as stop_requested:
+            try:
+                with apply_lock(
+                    client,
+                    timeout=lock_timeout,
+                    stop_requested=stop_requested,
+                    note=lambda line: click.echo(_shown(line), err=True),
+                ):
+                    applied = apply_checked(
+                        checked,
+                        client,
+                        allow_destroy=allow_destroy,
+                        progress=lambda line: click.echo(f"  done: {_shown(line)}"),
+                        stop_requested=stop_requested,
+                        parallelism=parallelism,
+                    )
+            except LockInterrupted as exc:
+                raise interrupted_before(checked, exc.signal_number, str(exc)) from exc
     click.echo(f"Apply complete: {len(applied.made)} changes made. ({summary_line(computed)})")
 
 
 @cli.command()
 @url_option
-@click.option("--force", is_flag=True, help="Break the lock without asking.")
+@click.option("--force", is_flag=True, help="Break the lock without asking, even a claim that is still renewed.")
 def unlock(url: str, force: bool) -> None:
     """Break the apply lock left by an apply that died, after showing who held it.
 
-    Only do this when that apply is certainly not running: two applies at once can leave grants
-    that match neither's specs. The lock's claims are catalogs named ucgov_lock_<id> (UCGOV_LOCK
-    names another stem).
+    The lock's claims are catalogs named ucgov_lock_<id> (UCGOV_LOCK names another stem) whose
+    comment ucgov wrote; any other catalog is left alone, even with --force. A claim whose apply
+    has certainly stopped (its process gone from this host, or its expiry passed) is stale, and
+    is removed after asking (or with --force). A live claim, renewed by its running apply, is
+    removed only with --force: two applies at once can leave grants that match neither's specs.
     """
     from ucgov.client import UCClient
-    from ucgov.lock import break_lock, claims
+    from ucgov.lock import remove, survey
 
     with UCClient(url, token=_token()) as client:
-        found = claims(client)
-        if not found:
+        found = survey(client)
+        for name in found.foreign:
+            click.echo(f"Left alone: catalog {_shown(name)} is named like a lock claim, but ucgov did not write it.")
+        if not found.claims:
             click.echo(f"Nobody holds the lock on {client.url}.")
             return
-        click.echo(f"The lock is held by {_shown(found[0].describe())}.")
-        for waiting in found[1:]:
-            click.echo(f"Also claimed by {_shown(waiting.describe())}.")
+        live = []
+        for i, claim in enumerate(found.claims):
+            why = claim.holder.stale()
+            if not why:
+                live.append(claim)
+            state = f"stale: {why}" if why else "live: its apply is renewing it"
+            shown = _shown(claim.describe())
+            click.echo(f"{'The lock is held by' if i == 0 else 'Also claimed by'} {shown} ({state}).")
+        if live and not force:
+            raise UcgovError(
+                f"the lock claim of {live[0].describe()} is still renewed by its apply, which may be running: "
+                "wait for it, or if you are certain it is not running, run `ucgov unlock --force`"
+            )
         if not force:
             _confirm("Break it?")
-        break_lock(client)
+        remove(client, found.claims)
     click.echo("Lock broken.")
 
 

@@ -30,6 +30,7 @@ import yaml
 from ucgov import approval, privileges
 from ucgov.client import UCClient
 from ucgov.errors import AuthError, UcgovError
+from ucgov.lock import Holder
 from ucgov.reserved import is_reserved_catalog
 from ucgov.state import Grants, Kind, ModelVersion
 
@@ -94,11 +95,17 @@ def export(
         for name in asked
         if is_reserved_catalog(name)
     ]
-    listed = (
-        [n for n in asked if not is_reserved_catalog(n)]
-        if asked
-        else [c["name"] for c in client.iter_catalogs() if not is_reserved_catalog(c.get("name") or "")]
-    )
+    if asked:
+        listed = [n for n in asked if not is_reserved_catalog(n)]
+    else:
+        bodies = list(client.iter_catalogs())
+        listed = [c["name"] for c in bodies if not is_reserved_catalog(c.get("name") or "")]
+        # a team's catalog named like a claim: no spec may declare it, so say so rather than hide it
+        notes += [
+            Note(c["name"], "not exported: named like ucgov's apply lock claims, which no spec may declare")
+            for c in bodies
+            if is_reserved_catalog(c.get("name") or "") and Holder.parse(c["name"], c.get("comment")) is None
+        ]
     names = list(dict.fromkeys(listed))
     # the server's creates are not atomic: two at once can leave two catalogs of one name
     notes += [

@@ -23,6 +23,7 @@ from ucgov.errors import Location, SpecError, SpecProblem
 from ucgov.policies import violations
 from ucgov.render.escape import UNSAFE
 from ucgov.render.escape import text as escape_text
+from ucgov.reserved import reserved_by
 from ucgov.spec.source import SourceDoc, read_source, read_spec_files
 from ucgov.state import Approval, DesiredState, Gate, GrantsMode, Kind, Policy, Securable
 
@@ -100,6 +101,7 @@ def _load_texts(
         problems += schema_problems + _privilege_problems(doc) + _policy_privilege_problems(doc)
         if _may_act(text, variables):
             problems += _character_problems(doc)
+        problems += _reserved_problems(doc)
         if not schema_problems:
             merger.add(doc)
     desired = merger.desired_state()
@@ -180,6 +182,20 @@ def _privilege_problems(doc: SourceDoc) -> list[SpecProblem]:
                 if problem:
                     where = doc.where(path + ("grants", principal, i))
                     problems.append(SpecProblem(where, f"{problem}, on {full_name}"))
+    return problems
+
+
+def _reserved_problems(doc: SourceDoc) -> list[SpecProblem]:
+    """Catalogs named in the apply lock's namespace: ucgov keeps those names for its own claims."""
+    problems = []
+    for kind, full_name, _body, path in _declared(doc.data):
+        stem = reserved_by(full_name) if kind is Kind.CATALOG else None
+        if stem:
+            message = (
+                f"catalog name '{visible(full_name)}' is kept for ucgov's apply lock "
+                f"({stem} and {stem}_<12 hex digits>): choose another name"
+            )
+            problems.append(SpecProblem(doc.where_key(path), message))
     return problems
 
 
