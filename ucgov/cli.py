@@ -258,11 +258,12 @@ def apply(
     """
     from ucgov.apply import apply_checked, check, interrupted_before, read_touched, refuse_destroy
     from ucgov.client import UCClient
-    from ucgov.lock import LockInterrupted, apply_lock
+    from ucgov.lock import LockInterrupted, apply_lock, lock_settings
     from ucgov.render import render_text, summary_line
 
     if not paths and not plan_file:
         raise click.UsageError("give spec PATHS, or --plan FILE (with the PATHS it was made from, to check them)")
+    lock_settings()  # a bad UCGOV_LOCK or UCGOV_LOCK_SETTLE is refused before any request, not after planning
     with UCClient(url, token=_token()) as client:
         if plan_file:
             computed = _saved(plan_file, url, paths, variables).plan

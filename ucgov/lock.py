@@ -231,6 +231,11 @@ def remove(client: UCClient, found: list[Claim]) -> None:
             raise UcgovError(f"the lock claim {claim.catalog} was left in place: {exc}") from exc
 
 
+def lock_settings() -> tuple[str, float]:
+    """The lock's stem and settle time from the environment; UcgovError, in one sentence, if either is bad."""
+    return lock_stem(), settle_seconds()
+
+
 def settle_seconds() -> float:
     given = os.environ.get("UCGOV_LOCK_SETTLE")
     if not given:

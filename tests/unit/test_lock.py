@@ -152,3 +152,17 @@ def test_a_claims_comment_cannot_fake_a_line_of_output():
     forged = replace(Holder.me(), who="ci\nError: all is well")
 
     assert "\n" not in forged.describe() and "ci\\nError" in forged.describe()
+
+
+@pytest.mark.parametrize("given", ["inf", "1e9", "nan", "-1", "5s"])
+def test_apply_refuses_a_bad_settle_time_before_it_asks_the_server_anything(tmp_path, monkeypatch, given):
+    (tmp_path / "ml.yaml").write_text("catalogs:\n  ml: {}\n")
+    monkeypatch.setenv("UCGOV_LOCK_SETTLE", given)
+
+    result = CliRunner().invoke(
+        cli, ["apply", str(tmp_path), "--auto-approve", "--url", "http://127.0.0.1:1"], prog_name="ucgov"
+    )
+
+    assert result.exit_code == 1
+    assert f"UCGOV_LOCK_SETTLE must be a number of seconds from 0 to 300, not '{given}'" in result.output
+    assert "cannot reach" not in result.output  # refused before planning, not after
