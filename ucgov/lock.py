@@ -32,7 +32,6 @@ import getpass
 import json
 import math
 import os
-import re
 import socket
 import threading
 import time
@@ -44,6 +43,7 @@ from datetime import datetime, timedelta, timezone
 
 from ucgov.client import UCClient
 from ucgov.errors import ApiError, UcgovError
+from ucgov.render.escape import text as one_line
 from ucgov.reserved import claim_name, is_reserved_catalog, lock_stem
 from ucgov.state import Kind
 
@@ -54,8 +54,7 @@ DEFAULT_SETTLE = 1.0
 MAX_SETTLE = 300.0  # well inside HOLD_FOR: a claim is renewed only once it holds
 _COMMENT_MAX = 255  # the server refuses longer comments
 _MARK = "ucgov_lock"
-_POLL = 0.1
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # how often a wait looks for a signal
+_POLL = 0.1  # how often a wait looks for a signal
 
 StopRequested = Callable[[], int | None]
 """The number of a signal received (SIGINT, SIGTERM), or None: waits end early when it gives one."""
@@ -87,7 +86,7 @@ class Holder:
 
     def describe(self) -> str:
         text = f"{self.who} on {self.host} (pid {self.pid}) since {self.since}, until {self.expires}"
-        return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)  # a comment cannot fake a line of output
+        return one_line(text)  # it quotes a comment anyone can write: it cannot fake a line of an error
 
     @property
     def catalog(self) -> str:

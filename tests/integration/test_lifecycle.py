@@ -405,9 +405,7 @@ def test_apply_removes_only_the_folder_the_server_names_never_one_from_a_plan_fi
     assert not folders[1].exists() and folders[2].exists()
 
 
-def test_a_version_delete_whose_answer_is_lost_still_removes_its_folder(
-    server, ucgov, rest, write_spec, catalog_name
-):
+def test_a_version_delete_whose_answer_is_lost_still_removes_its_folder(server, ucgov, rest, write_spec, catalog_name):
     from faultproxy import Fault, FaultProxy
 
     rest.post("/catalogs", {"name": catalog_name})

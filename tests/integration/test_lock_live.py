@@ -43,9 +43,7 @@ def claim_of(server, pid: int, timeout: float = 60) -> Holder:
 
 
 @pytest.mark.parametrize("name", ["ucgov_lock", f"ucgov_lock_{uuid.uuid4().hex[:12]}"])
-def test_a_spec_declaring_a_catalog_in_the_lock_namespace_is_refused_and_nothing_is_made(
-    ucgov, write_spec, rest, name
-):
+def test_a_spec_declaring_a_catalog_in_the_lock_namespace_is_refused_and_nothing_is_made(ucgov, write_spec, rest, name):
     specs = write_spec(f"catalogs:\n  {name}:\n    comment: ours\n")
 
     result = ucgov("apply", str(specs), "--auto-approve")

@@ -3,10 +3,8 @@
 
 from __future__ import annotations
 
-import json
 import re
 import uuid
-from dataclasses import asdict
 
 import pytest
 from click.testing import CliRunner
@@ -57,12 +55,13 @@ def test_unlock_shows_a_hostile_lock_holder_escaped(server, rest, monkeypatch):
     holder = Holder(
         who="ci\x1b[2K\rNobody holds the lock",
         host="h\u202e",
+        pidns="",
         pid=1,
         since="2026-01-01T00:00:00+00:00",
         expires="2026-01-01T01:00:00+00:00",
         id=uuid.uuid4().hex[:12],
     )
-    rest.post("/catalogs", {"name": holder.catalog, "comment": json.dumps(asdict(holder), sort_keys=True)})
+    rest.post("/catalogs", {"name": holder.catalog, "comment": holder.comment()})
 
     env = {"UCGOV_URL": server.url, "UCGOV_TOKEN": server.token}
     result = CliRunner().invoke(cli, ["unlock", "--force"], env=env, color=True, catch_exceptions=False)

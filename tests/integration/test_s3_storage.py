@@ -184,9 +184,9 @@ def test_keep_versions_in_s3_deletes_old_versions_and_says_their_files_stay(
         for _ in range(2):
             version = int(client.create_version(model, source="runs:/0/model", run_id="0")["version"])
             location = client.get_version(model, version)["storage_location"]
-            storage.at(location, vend=lambda: client.model_version_credentials(model, version, write=True)).put_folder(
-                tmp_path
-            )
+            storage.at(
+                location, vend=lambda version=version: client.model_version_credentials(model, version, write=True)
+            ).put_folder(tmp_path)
             client.finalize_version(model, version)
     old = s3_rest.get(f"/models/{model}/versions/1")["storage_location"]
     s3_rest.http.patch(f"/models/{model}", json={"comment": "ucgov: approved version 2"}).raise_for_status()

@@ -7,6 +7,7 @@ from dataclasses import replace
 
 from click.testing import CliRunner
 
+from ucgov.cli import cli
 from ucgov.plan import (
     Action,
     Address,
@@ -18,7 +19,6 @@ from ucgov.plan import (
     Registration,
     VersionDeletion,
 )
-from ucgov.cli import cli
 from ucgov.planfile import SavedPlan, _checksum, dumps
 from ucgov.planner import diff
 from ucgov.rederive import differences, policy_problems
@@ -102,9 +102,7 @@ def test_the_files_grants_are_checked_against_the_specs_policies(load_spec):
 
     [problem] = policy_problems((grant,), load_spec(SPEC))
 
-    assert problem.message == (
-        f"policy 'no-contractor-execute' denies EXECUTE to {MALLORY} on ml (catalog)"
-    )
+    assert problem.message == (f"policy 'no-contractor-execute' denies EXECUTE to {MALLORY} on ml (catalog)")
 
 
 RICH = """

@@ -207,24 +207,22 @@ def test_a_policy_name_must_follow_the_name_rule():
 @pytest.mark.parametrize(
     ("text", "where", "char"),
     [
-        pytest.param("catalogs:\n  ml:\n    comment: \"a\u202eb\"\n", "3:14", "U+202E", id="rlo-in-comment"),
+        pytest.param('catalogs:\n  ml:\n    comment: "a\u202eb"\n', "3:14", "U+202E", id="rlo-in-comment"),
         pytest.param("catalogs:\n  ml:\n    comment: a\u2066b\n", "3:14", "U+2066", id="isolate-in-comment"),
-        pytest.param("catalogs:\n  ml:\n    comment: \"x\\e[2K\"\n", "3:14", "U+001B", id="escape-in-comment"),
-        pytest.param("catalogs:\n  ml:\n    comment: \"x\\x9b\"\n", "3:14", "U+009B", id="c1-in-comment"),
-        pytest.param("catalogs:\n  ml:\n    comment: \"x\\rPlan\"\n", "3:14", "U+000D", id="cr-in-comment"),
+        pytest.param('catalogs:\n  ml:\n    comment: "x\\e[2K"\n', "3:14", "U+001B", id="escape-in-comment"),
+        pytest.param('catalogs:\n  ml:\n    comment: "x\\x9b"\n', "3:14", "U+009B", id="c1-in-comment"),
+        pytest.param('catalogs:\n  ml:\n    comment: "x\\rPlan"\n', "3:14", "U+000D", id="cr-in-comment"),
+        pytest.param('catalogs:\n  ml:\n    properties: {"k\\u200e": v}\n', "3:18", "U+200E", id="lrm-in-property-key"),
+        pytest.param('catalogs:\n  ml:\n    properties: {k: "\\u200f"}\n', "3:21", "U+200F", id="rlm-in-property"),
         pytest.param(
-            "catalogs:\n  ml:\n    properties: {\"k\\u200e\": v}\n", "3:18", "U+200E", id="lrm-in-property-key"
-        ),
-        pytest.param("catalogs:\n  ml:\n    properties: {k: \"\\u200f\"}\n", "3:21", "U+200F", id="rlm-in-property"),
-        pytest.param(
-            "catalogs:\n  ml:\n    grants: {\"a\\u202e@example.com\": [USE CATALOG]}\n",
+            'catalogs:\n  ml:\n    grants: {"a\\u202e@example.com": [USE CATALOG]}\n',
             "3:14",
             "U+202E",
             id="principal",
         ),
         pytest.param("catalogs:\n  ml:\n    comment: ${var.EVIL}\n", "3:14", "U+202E", id="from-a-variable"),
         pytest.param(
-            "policies:\n  - name: p\n    deny: {principal: \"*\\u2067\"}\n", "3:23", "U+2067", id="policy-pattern"
+            'policies:\n  - name: p\n    deny: {principal: "*\\u2067"}\n', "3:23", "U+2067", id="policy-pattern"
         ),
     ],
 )

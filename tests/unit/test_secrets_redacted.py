@@ -138,7 +138,11 @@ def run(echo: Echo, args: list[str], *, url: str, token: str | None) -> Result:
 
 @pytest.mark.parametrize(
     ("command", "auth"),
-    [(command, auth) for command in ("plan", "apply", "export", "unlock", "resolve") for auth in ("token", "url password")]
+    [
+        (command, auth)
+        for command in ("plan", "apply", "export", "unlock", "resolve")
+        for auth in ("token", "url password")
+    ]
     + [("plan", "both")],  # the token is sent, the URL's password only shown: once is enough
 )
 def test_an_answer_that_echoes_the_request_never_shows_a_secret(echo, specs, command, auth):
