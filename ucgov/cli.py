@@ -26,13 +26,14 @@ class _Group(click.Group):
     """Shows ucgov's own errors as one message, never a traceback, with their exit code, never a secret.
 
     Usage errors exit 1 too: click's 2 would read as "changes pending" to --detailed-exitcode users.
-    Everything written to stderr during a run, errors or not, passes through ``redact``.
+    Everything written to stdout and stderr during a run, errors or not, passes through ``redact``;
+    only the sandbox's export lines, which exist to hand over its token, are written around it.
     """
 
     def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
         if not standalone_mode:
             return super().main(*args, standalone_mode=False, **kwargs)
-        with _redacted_stderr():
+        with _redacted_streams():
             try:
                 result = super().main(*args, standalone_mode=False, **kwargs)
             except click.ClickException as exc:
@@ -59,6 +60,7 @@ class _Redacting:
 
     def __init__(self, stream: Any) -> None:
         self._stream = stream
+        self.unredacted = stream
 
     def write(self, text: str) -> int:
         if not isinstance(text, str):  # click probes with bytes to learn whether a stream is binary
@@ -76,13 +78,18 @@ class _Redacting:
 
 
 @contextmanager
-def _redacted_stderr() -> Iterator[None]:
-    original = sys.stderr
-    sys.stderr = _Redacting(original)
+def _redacted_streams() -> Iterator[None]:
+    originals = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = _Redacting(originals[0]), _Redacting(originals[1])
     try:
         yield
     finally:
-        sys.stderr = original
+        sys.stdout, sys.stderr = originals
+
+
+def _echo_unredacted(text: str) -> None:
+    """Write text that must reach stdout as it is: the sandbox's own token, for `eval`."""
+    click.echo(text, file=getattr(sys.stdout, "unredacted", sys.stdout))
 
 
 def _parse_vars(_ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]) -> dict[str, str]:
@@ -537,7 +544,7 @@ def sandbox_start(port: int, users: tuple[str, ...], maven_repos: tuple[str, ...
         click.echo(
             f"Model versions are stored in {started.storage_root} on the S3 server at {started.s3_endpoint}.", err=True
         )
-    click.echo("\n".join(started.env_lines()))
+    _echo_unredacted("\n".join(started.env_lines()))
 
 
 @sandbox.command("env", cls=_EvalCommand)
@@ -546,7 +553,7 @@ def sandbox_env(port: int) -> None:
     """Print the export lines for the running sandbox again."""
     from ucgov import sandbox as sb
 
-    click.echo("\n".join(sb.current(port).env_lines()))
+    _echo_unredacted("\n".join(sb.current(port).env_lines()))
 
 
 @sandbox.command("stop")

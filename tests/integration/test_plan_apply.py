@@ -252,3 +252,18 @@ def test_a_grant_changed_by_hand_during_apply_stops_it_before_that_request(serve
     assert "stale plan" in str(stopped.value.cause)
     assert f"revoke USE CATALOG on catalog {catalog_name} from bob@example.com" in stopped.value.pending
     assert rest.grants("catalog", catalog_name) == {"bob@example.com": {"USE CATALOG", "CREATE SCHEMA"}}
+
+
+def test_a_token_pasted_into_a_comment_on_the_server_is_masked_in_every_plan_format(
+    server, ucgov, write_spec, rest, catalog_name
+):
+    pasted = server.token[:60]  # someone pasted part of the token into a comment by hand
+    rest.post("/catalogs", {"name": catalog_name, "comment": f"see {pasted}"})
+    specs = write_spec(f"catalogs:\n  {catalog_name}:\n    comment: ML assets\n")
+
+    for fmt in ("text", "markdown", "json"):
+        result = ucgov("plan", str(specs), "--format", fmt)
+
+        assert result.exit_code == 0, result.output
+        assert "***" in result.stdout
+        assert not any(pasted[i : i + 12] in result.stdout for i in range(len(pasted) - 11)), fmt

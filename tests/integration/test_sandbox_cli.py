@@ -32,6 +32,9 @@ def test_sandbox_start_env_stop(server, tmp_path):
         users = httpx.get(f"{exports['UCGOV_URL']}/api/1.0/unity-control/scim2/Users", headers=auth).json()
         assert "dana@example.com" in {u["userName"] for u in users["Resources"]}
         assert ucgov("sandbox", "env", "--port", port, env=env).stdout == started.stdout
+        # after `eval`, UCGOV_TOKEN is that token: the export lines still hand it over, never masked
+        evaluated = {**env, "UCGOV_TOKEN": exports["UCGOV_TOKEN"]}
+        assert ucgov("sandbox", "env", "--port", port, env=evaluated).stdout == started.stdout
     finally:
         stopped = ucgov("sandbox", "stop", "--port", port, env=env)
 
