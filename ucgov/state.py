@@ -12,29 +12,10 @@ from enum import Enum
 from fnmatch import fnmatchcase
 
 from ucgov.errors import Location
+from ucgov.kinds import Kind
 
 Grants = Mapping[str, frozenset[str]]
 """Privileges per principal, as granted directly on one object."""
-
-
-class Kind(str, Enum):
-    """The securable types ucgov manages, valued as the server's permission API names them."""
-
-    CATALOG = "catalog"
-    SCHEMA = "schema"
-    MODEL = "registered_model"
-
-    @property
-    def label(self) -> str:
-        return "model" if self is Kind.MODEL else self.value
-
-    @property
-    def depth(self) -> int:
-        return {Kind.CATALOG: 1, Kind.SCHEMA: 2, Kind.MODEL: 3}[self]
-
-    @classmethod
-    def of(cls, full_name: str) -> Kind:
-        return (cls.CATALOG, cls.SCHEMA, cls.MODEL)[full_name.count(".")]
 
 
 class GrantsMode(str, Enum):

@@ -34,6 +34,6 @@ def undeclared_children(plan: Plan) -> dict[str, tuple[int, int]]:
 
 
 def child_noun(parent: str, n: int) -> str:
-    """'schema(s)' inside a catalog, 'model(s)' inside a schema."""
-    word = "schema" if Kind.of(parent) is Kind.CATALOG else "model"
+    """'schema(s)' inside a catalog, 'model(s)' inside a schema: the kind its children are."""
+    word = Kind.of(parent).children[0].label
     return word if n == 1 else word + "s"
