@@ -40,8 +40,9 @@ from ucgov.plan import (
 from ucgov.state import GrantsMode, Kind
 
 FORMAT = "ucgov-plan"
-FORMAT_VERSION = 3
-"""3: fields list only those a change is about (null is a value); deletes record what goes with them."""
+FORMAT_VERSION = 4
+"""3: fields list only those a change is about (null is a value); deletes record what goes with them.
+4: each change records the kind of object it is about, never guessed from its name."""
 
 
 @dataclass(frozen=True)
@@ -121,6 +122,7 @@ def _loads(text: str, source: str) -> SavedPlan:
 def _change_document(change: Change) -> dict[str, Any]:
     return {
         "action": change.action.value,
+        "kind": change.address.kind.value,
         "address": change.address.full_name,
         "principal": change.address.principal,
         "payload": _payload_document(change.payload),
@@ -164,7 +166,7 @@ def _fields_document(fields: Fields | None) -> dict[str, Any] | None:
 
 def _change(doc: dict[str, Any]) -> Change:
     action = Action(doc["action"])
-    address = Address(Kind.of(doc["address"]), doc["address"], doc["principal"])
+    address = Address(Kind(doc["kind"]), doc["address"], doc["principal"])
     return Change(action, address, _payload(action, doc["payload"]), reason=doc["reason"])
 
 
@@ -262,9 +264,10 @@ _SCHEMA: dict[str, Any] = {
             "type": "array",
             "items": {
                 "type": "object",
-                "required": ["action", "address", "principal", "payload", "reason"],
+                "required": ["action", "kind", "address", "principal", "payload", "reason"],
                 "properties": {
                     "action": {"enum": [a.value for a in Action]},
+                    "kind": {"enum": [k.value for k in Kind]},
                     "address": _NAME,
                     "principal": {"type": ["string", "null"], "pattern": "^[^\\u0000-\\u001f\\u007f]+$"},
                     "payload": {"type": "object"},

@@ -53,10 +53,12 @@ def differences(pending: Iterable[Change], saved: Iterable[Change], rederived: I
 def policy_problems(changes: Iterable[Change], desired: DesiredState) -> list[SpecProblem]:
     """The file's grants that the specs' policies deny, wherever the file says they are granted."""
     granted: dict[str, dict[str, frozenset[str]]] = {}
+    kinds: dict[str, Kind] = {}
     for change in changes:
         if change.action is Action.GRANT and isinstance(change.payload, GrantChange):
+            kinds[change.address.full_name] = change.address.kind
             held = granted.setdefault(change.address.full_name, {})
             principal = change.address.principal or ""
             held[principal] = held.get(principal, frozenset()) | frozenset(change.payload.privileges)
-    objects = {name: Securable(Kind.of(name), name, grants=grants) for name, grants in granted.items()}
+    objects = {name: Securable(kinds[name], name, grants=grants) for name, grants in granted.items()}
     return violations(DesiredState(objects=objects, policies=desired.policies))
