@@ -118,14 +118,10 @@ class UCClient:
         """Every registered model in a schema, a page at a time."""
         return self._pages(f"{API}/models", "registered_models", {"catalog_name": catalog, "schema_name": schema})
 
-    def list_schemas(self, catalog: str) -> list[dict]:
-        """Every schema in a catalog, as the server lists it."""
-        return list(self._pages(f"{API}/schemas", "schemas", {"catalog_name": catalog}))
-
-    def list_models(self, catalog: str, schema: str) -> list[dict]:
-        """Every registered model in a schema, as the server lists it."""
-        params = {"catalog_name": catalog, "schema_name": schema}
-        return list(self._pages(f"{API}/models", "registered_models", params))
+    def list_inside(self, kind: Kind, parent: str) -> list[dict]:
+        """Every object of ``kind`` inside the object named ``parent``, as the server lists it."""
+        params = {outer.name_key: part for outer, part in zip(kind.spec.ancestors, parent.split("."), strict=False)}
+        return list(self._pages(f"{API}/{kind.spec.collection}", kind.spec.listing_key, params))
 
     def list_versions(self, full_name: str) -> list[ModelVersion]:
         """Every version of a registered model, oldest first."""

@@ -44,20 +44,20 @@ def read_live(client: UCClient, desired: State, *, concurrency: int = CONCURRENC
     with ThreadPoolExecutor(max_workers=concurrency) as pool:
         users = pool.submit(_known_users, client) if from_specs else None
         if from_specs:
-            bodies, children = _listed(pool, client, declared)
+            bodies, children, kinds = _listed(pool, client, declared)
         else:
-            bodies, children = _fetched(pool, client, declared), {}
+            bodies, children, kinds = _fetched(pool, client, declared), {}, {}
         existing = [o for o in declared if o.full_name in bodies]
         managed = [o for o in existing if o.grants_mode is not GrantsMode.UNMANAGED]
         grants = dict(zip((o.full_name for o in managed), _in_parallel(pool, _grants_of(client), managed), strict=True))
-        approved = [o for o in existing if o.kind is Kind.MODEL and o.approved]
+        approved = [o for o in existing if o.kind.spec.versioned and o.approved]
         listed = _in_parallel(pool, lambda o: client.list_versions(o.full_name), approved)
         versions = {o.full_name: v for o, v in zip(approved, listed, strict=True)}
         objects = {
             o.full_name: _securable(o, bodies[o.full_name], grants.get(o.full_name, {}), versions.get(o.full_name, ()))
             for o in existing
         }
-        undeclared = _undeclared(pool, client, desired, children, bodies) if from_specs else {}
+        undeclared = _undeclared(pool, client, desired, children, bodies, kinds) if from_specs else {}
         known = users.result() if users else None
     return LiveState(objects=objects, known_principals=known, children=children, undeclared=undeclared)
 
@@ -74,57 +74,67 @@ def _fetched(pool: ThreadPoolExecutor, client: UCClient, declared: list[Securabl
 
 def _listed(
     pool: ThreadPoolExecutor, client: UCClient, declared: list[Securable]
-) -> tuple[dict[str, dict], dict[str, tuple[str, ...]]]:
-    """(bodies of every object found, declared or not; the names of the live children of each existing parent).
+) -> tuple[dict[str, dict], dict[str, tuple[str, ...]], dict[str, Kind]]:
+    """(bodies of every object found, declared or not; the names of the live children of each existing parent;
+    the kind of each object a listing found, as the listing says).
 
-    Catalogs are read one by one (specs declare few); their schemas, and the models of every live
-    schema in them, come from listings, declared or not: a catalog-level EXECUTE reaches them all.
+    Top-level objects are read one by one (specs declare few catalogs); what is inside them, however
+    deep, comes from listings, declared or not: a catalog-level EXECUTE reaches every model in it.
     """
-    bodies = _fetched(pool, client, [o for o in declared if o.kind is Kind.CATALOG])
-    catalogs = sorted(bodies)
-    schema_lists = _in_parallel(pool, client.list_schemas, catalogs)
+    bodies = _fetched(pool, client, [o for o in declared if o.kind.parent is None])
+    kinds = {o.full_name: o.kind for o in declared if o.full_name in bodies}
+    level = sorted((name, kind) for name, kind in kinds.items())
     children: dict[str, tuple[str, ...]] = {}
-    for catalog, schemas in zip(catalogs, schema_lists, strict=True):
-        children[catalog] = _keep(catalog, schemas, bodies)
-    schemas = [name for catalog in catalogs for name in children[catalog]]
-    model_lists = _in_parallel(pool, lambda name: client.list_models(*name.split(".")), schemas)
-    for schema, models in zip(schemas, model_lists, strict=True):
-        children[schema] = _keep(schema, models, bodies)
-    return bodies, children
+    while level:
+        pairs = [(name, child) for name, kind in level for child in kind.children]
+        lists = _in_parallel(pool, lambda pair: client.list_inside(pair[1], pair[0]), pairs)
+        found: dict[str, list[str]] = {name: [] for name, kind in level if kind.children}
+        for (parent, child), listed in zip(pairs, lists, strict=True):
+            names = _keep(parent, listed, bodies)
+            found[parent] += names
+            kinds.update((n, child) for n in names)
+        children.update((parent, tuple(sorted(names))) for parent, names in found.items())
+        level = [(name, kinds[name]) for parent in found for name in children[parent]]
+    return bodies, children, kinds
 
 
-def _keep(parent: str, listed: list[dict], bodies: dict[str, dict]) -> tuple[str, ...]:
+def _keep(parent: str, listed: list[dict], bodies: dict[str, dict]) -> list[str]:
     """The listed children's full names; their bodies go into ``bodies`` (undeclared ones for prune)."""
     names = []
     for item in listed:
         name = f"{parent}.{item['name']}"
         names.append(name)
         bodies[name] = item
-    return tuple(sorted(names))
+    return names
 
 
 def read_objects(
-    client: UCClient, full_names: Iterable[str], *, with_versions: Iterable[str] = (), concurrency: int = CONCURRENCY
+    client: UCClient,
+    objects: Iterable[tuple[Kind, str]],
+    *,
+    with_versions: Iterable[str] = (),
+    concurrency: int = CONCURRENCY,
 ) -> LiveState:
-    """The live state of named objects (and the versions of the models in ``with_versions``), for apply's checks."""
+    """The live state of the (kind, full name) objects (and the versions of the models in ``with_versions``),
+    for apply's checks."""
     versions_of = set(with_versions)
     # read_live lists the versions of models that declare an approval; an empty one asks for just that
-    stubs = {n: Securable(Kind.of(n), n, approved=Approval() if n in versions_of else None) for n in full_names}
+    stubs = {n: Securable(k, n, approved=Approval() if n in versions_of else None) for k, n in objects}
     return read_live(client, State(objects=stubs), concurrency=concurrency)
 
 
-def read_children(client: UCClient, full_name: str) -> tuple[str, ...]:
-    """The full names of the live schemas of a catalog, or models of a schema, for a delete's check."""
-    try:
-        if Kind.of(full_name) is Kind.CATALOG:
-            listed = client.list_schemas(full_name)
-        else:
-            listed = client.list_models(*full_name.split("."))
-    except ApiError as exc:
-        if not exc.not_found:
-            raise
-        listed = []  # the parent went meanwhile: nothing inside it goes with it
-    return tuple(sorted(f"{full_name}.{item['name']}" for item in listed))
+def read_children(client: UCClient, kind: Kind, full_name: str) -> tuple[str, ...]:
+    """The full names of what is live inside an object (a catalog's schemas, a schema's models), for a delete's check."""
+    names = []
+    for child in kind.children:
+        try:
+            listed = client.list_inside(child, full_name)
+        except ApiError as exc:
+            if not exc.not_found:
+                raise
+            listed = []  # the parent went meanwhile: nothing inside it goes with it
+        names += [f"{full_name}.{item['name']}" for item in listed]
+    return tuple(sorted(names))
 
 
 def read_catalog_names(client: UCClient) -> tuple[str, ...]:
@@ -142,6 +152,7 @@ def _undeclared(
     desired: State,
     children: dict[str, tuple[str, ...]],
     bodies: dict[str, dict],
+    kinds: dict[str, Kind],
 ) -> dict[str, Securable]:
     """The live objects prune would delete, with what a reviewer must see: fields, versions, approval,
     and the grants made on them, which go with them.
@@ -152,14 +163,14 @@ def _undeclared(
     assert isinstance(desired, DesiredState)
     names = prune.retired(desired, LiveState(children=children))
     found = [(n, bodies[n]) for n in names if n in bodies]
-    models = [n for n, _ in found if Kind.of(n) is Kind.MODEL]
+    models = [n for n, _ in found if kinds[n].spec.versioned]
     versions = dict(zip(models, _in_parallel(pool, client.list_versions, models), strict=True))
-    stubs = [Securable(Kind.of(n), n) for n, _ in found]
+    stubs = [Securable(kinds[n], n) for n, _ in found]
     grants = _in_parallel(pool, _grants_of(client), stubs)
     return {
         s.full_name: replace(
             _securable(s, b, g, versions.get(s.full_name, ())),
-            children=None if s.kind is Kind.MODEL else children.get(s.full_name, ()),
+            children=children.get(s.full_name, ()) if s.kind.children else None,
         )
         for s, (_, b), g in zip(stubs, found, grants, strict=True)
     }
@@ -174,7 +185,7 @@ def _known_users(client: UCClient) -> frozenset[str] | None:
 
 def _securable(declared: Securable, body: dict, grants, versions: Iterable[ModelVersion]) -> Securable:
     comment, approved_version = body.get("comment"), None
-    if declared.kind is Kind.MODEL:
+    if declared.kind.spec.versioned:  # the approval line is not part of the comment a spec manages
         comment, approved_version = approval.read(comment)
     return Securable(
         kind=declared.kind,
@@ -184,5 +195,5 @@ def _securable(declared: Securable, body: dict, grants, versions: Iterable[Model
         grants=grants,
         approved=Approval(version=approved_version) if approved_version else None,
         versions=tuple(versions),
-        storage_location=(body.get("storage_location") or None) if declared.kind is Kind.MODEL else None,
+        storage_location=(body.get("storage_location") or None) if declared.kind.spec.versioned else None,
     )

@@ -7,6 +7,7 @@ schemas). ucgov leaves all of them alone unless prune says otherwise.
 
 from __future__ import annotations
 
+from ucgov import prune
 from ucgov.plan import Plan, Unmanaged
 from ucgov.reserved import is_reserved_catalog
 from ucgov.state import DesiredState, Kind, LiveState
@@ -34,6 +35,6 @@ def undeclared_children(plan: Plan) -> dict[str, tuple[int, int]]:
 
 
 def child_noun(parent: str, n: int) -> str:
-    """'schema(s)' inside a catalog, 'model(s)' inside a schema: the kind its children are."""
-    word = Kind.of(parent).children[0].label
+    """'schema(s)' inside a catalog, 'model(s)' inside a schema."""
+    word = prune.child_noun(Kind.of(parent))
     return word if n == 1 else word + "s"
