@@ -124,7 +124,7 @@ def read_objects(
 
 
 def read_children(client: UCClient, kind: Kind, full_name: str) -> tuple[str, ...]:
-    """The full names of what is live inside an object (a catalog's schemas, a schema's models), for a delete's check."""
+    """The full names of what is live inside an object (a catalog's schemas, a schema's models), for a delete."""
     names = []
     for child in kind.children:
         try:

@@ -1,6 +1,7 @@
 """The plan: plain data passed between planner, renderers, plan files and apply.
 
-It imports nothing that does I/O. Each change carries one small payload per kind of action,
+It imports nothing that does I/O. Each change carries one small payload per kind of action
+(each says what it does, ``effect``, and how a plan file holds it, ``document``),
 and every payload holds the live value the change expects to find (its precondition), so
 apply can tell a step still to do from one already done or one whose object moved:
 
@@ -24,6 +25,7 @@ for ``plan --format json``; apply never reads them.
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -108,6 +110,10 @@ class Files:
     why_kept: str = ""
     """When they stay: why, in words."""
 
+    def document(self) -> dict[str, Any]:
+        """As a plan file holds it, for display only: apply removes what the server names, never a path from a file."""
+        return {"files": {"location": self.location, "removed": self.removed, "why_kept": self.why_kept}}
+
     def sentence(self, whose: str = "its") -> str:
         if self.removed:
             return f"{whose} files at {self.location} are removed"
@@ -136,6 +142,19 @@ class ObjectChange:
     grants: tuple[tuple[str, tuple[str, ...]], ...] = ()
     """Deleting: the grants made on the object, lost with it, as ``grants_snapshot``; for display."""
 
+    def effect(self) -> tuple:
+        """What it does to the server, comparable across plans; what it expects is left out."""
+        return (json.dumps(self.after.as_dict() if self.after else None, sort_keys=True),)
+
+    def document(self) -> dict[str, Any]:
+        """As a plan file holds it: only the fields it is about; a delete also what goes with it."""
+        found: dict[str, Any] = {"before": _fields_document(self.before), "after": _fields_document(self.after)}
+        if self.after is None:
+            found |= {"versions": list(self.versions), "approved": self.approved, "children": list(self.children)}
+            found |= {"grants": [[name, list(privs)] for name, privs in self.grants]} if self.grants else {}
+            found |= self.files.document() if self.files else {}
+        return found
+
 
 @dataclass(frozen=True)
 class VersionDeletion:
@@ -144,6 +163,12 @@ class VersionDeletion:
     version: int
     files: Files | None = None
     """The version's files, for display."""
+
+    def effect(self) -> tuple:
+        return ("version", self.version)
+
+    def document(self) -> dict[str, Any]:
+        return {"version": self.version} | (self.files.document() if self.files else {})
 
 
 @dataclass(frozen=True)
@@ -161,6 +186,14 @@ class GrantChange:
     "These grants and no others" was reviewed against exactly this: a grant anyone made on the
     object since (even to another principal) makes the change stale, not quietly kept.
     """
+
+    def effect(self) -> tuple:
+        return (tuple(sorted(self.privileges)),)
+
+    def document(self) -> dict[str, Any]:
+        whole = None if self.object_held is None else [[name, list(privs)] for name, privs in self.object_held]
+        found = {"privileges": list(self.privileges), "held": sorted(self.held), "mode": self.mode.value}
+        return found | {"object_held": whole}
 
     @property
     def removes_all(self) -> bool:
@@ -182,6 +215,12 @@ class Registration:
     unfinished: tuple[int, ...] = ()
     """Versions from this run and path that an earlier apply left unfinished; apply finishes one."""
 
+    def effect(self) -> tuple:
+        return (self.run, self.artifact_path)
+
+    def document(self) -> dict[str, Any]:
+        return {"run": self.run, "artifact_path": self.artifact_path, "unfinished": list(self.unfinished)}
+
 
 @dataclass(frozen=True)
 class ApprovalChange:
@@ -195,8 +234,22 @@ class ApprovalChange:
     replaces_run: str | None = None
     """For reviews between revisions only: the run the base revision approved."""
 
+    def effect(self) -> tuple:
+        # approving "the version from run R" becomes "version N" once an earlier apply registered it
+        return ("run", self.run, self.artifact_path) if self.run else ("version", self.version)
+
+    def document(self) -> dict[str, Any]:
+        found = {"version": self.version, "run": self.run, "artifact_path": self.artifact_path}
+        return found | {"replaces": self.replaces}
+
 
 Payload = ObjectChange | GrantChange | Registration | ApprovalChange | VersionDeletion
+"""Each payload type says what it does to the server (``effect``) and how a plan file holds it (``document``)."""
+
+
+def _fields_document(fields: Fields | None) -> dict[str, Any] | None:
+    """Only the fields the change is about; a key with null means "managed, and holds nothing"."""
+    return None if fields is None else fields.as_dict()
 
 
 @dataclass(frozen=True)
