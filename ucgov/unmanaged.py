@@ -7,6 +7,8 @@ schemas). ucgov leaves all of them alone unless prune says otherwise.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from ucgov import prune
 from ucgov.plan import Plan, Unmanaged
 from ucgov.reserved import is_reserved_catalog
@@ -21,20 +23,32 @@ def unmanaged(desired: DesiredState, live: LiveState) -> tuple[Unmanaged, ...]:
     return tuple(Unmanaged(Kind.of(n), n) for n in found)
 
 
-def undeclared_children(plan: Plan) -> dict[str, tuple[int, int]]:
-    """Per declared catalog or schema with undeclared live children: (how many undeclared, how many live)."""
-    undeclared = {u.full_name for u in plan.unmanaged or ()}
+class Inside(NamedTuple):
+    """A declared parent's live children: how many no spec declares, of how many."""
+
+    kind: Kind
+    """The parent's kind, as its undeclared children's kind says."""
+    missing: int
+    total: int
+
+
+def undeclared_children(plan: Plan) -> dict[str, Inside]:
+    """Per declared catalog or schema with undeclared live children: its kind, how many undeclared, how many live."""
+    undeclared = {u.full_name: u.kind for u in plan.unmanaged or ()}
     counts: dict[str, tuple[int, int]] = {}
+    kinds: dict[str, Kind] = {}
     declared = set(plan.objects)
     for name in plan.live_children:
         parent = name.rsplit(".", 1)[0]
         if parent in declared:
             missing, total = counts.get(parent, (0, 0))
             counts[parent] = (missing + (name in undeclared), total + 1)
-    return {parent: found for parent, found in sorted(counts.items()) if found[0]}
+            kind = undeclared[name].parent if name in undeclared else None
+            kinds.update({parent: kind} if kind else {})
+    return {parent: Inside(kinds[parent], *found) for parent, found in sorted(counts.items()) if found[0]}
 
 
-def child_noun(parent: str, n: int) -> str:
+def child_noun(parent: Kind, n: int) -> str:
     """'schema(s)' inside a catalog, 'model(s)' inside a schema."""
-    word = prune.child_noun(Kind.of(parent))
+    word = prune.child_noun(parent)
     return word if n == 1 else word + "s"

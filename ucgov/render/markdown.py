@@ -226,8 +226,8 @@ def _unmanaged_section(plan: Plan) -> list[str]:
     if counts:
         lines += ["", "Declared objects with live children no spec declares:", ""]
         lines += [
-            f"- {code(name)} ({Kind.of(name).label}): {missing} of {total} {child_noun(name, total)} not declared"
-            for name, (missing, total) in counts.items()
+            f"- {code(name)} ({kind.label}): {missing} of {total} {child_noun(kind, total)} not declared"
+            for name, (kind, missing, total) in counts.items()
         ]
     return lines + [""]
 
