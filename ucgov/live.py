@@ -14,7 +14,7 @@ from typing import TypeVar
 from ucgov import approval, prune
 from ucgov.client import UCClient
 from ucgov.errors import ApiError, AuthError
-from ucgov.state import Approval, DesiredState, Grants, GrantsMode, Kind, LiveState, ModelVersion, Securable, State
+from ucgov.state import Approval, DesiredState, Grants, GrantsMode, Kind, LiveState, ModelVersion, Ref, Securable, State
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -44,9 +44,9 @@ def read_live(client: UCClient, desired: State, *, concurrency: int = CONCURRENC
     with ThreadPoolExecutor(max_workers=concurrency) as pool:
         users = pool.submit(_known_users, client) if from_specs else None
         if from_specs:
-            bodies, children, kinds = _listed(pool, client, declared)
+            bodies, children = _listed(pool, client, declared)
         else:
-            bodies, children, kinds = _fetched(pool, client, declared), {}, {}
+            bodies, children = _fetched(pool, client, declared), {}
         existing = [o for o in declared if o.full_name in bodies]
         managed = [o for o in existing if o.grants_mode is not GrantsMode.UNMANAGED]
         grants = dict(zip((o.full_name for o in managed), _in_parallel(pool, _grants_of(client), managed), strict=True))
@@ -57,7 +57,7 @@ def read_live(client: UCClient, desired: State, *, concurrency: int = CONCURRENC
             o.full_name: _securable(o, bodies[o.full_name], grants.get(o.full_name, {}), versions.get(o.full_name, ()))
             for o in existing
         }
-        undeclared = _undeclared(pool, client, desired, children, bodies, kinds) if from_specs else {}
+        undeclared = _undeclared(pool, client, desired, children, bodies) if from_specs else {}
         known = users.result() if users else None
     return LiveState(objects=objects, known_principals=known, children=children, undeclared=undeclared)
 
@@ -74,28 +74,25 @@ def _fetched(pool: ThreadPoolExecutor, client: UCClient, declared: list[Securabl
 
 def _listed(
     pool: ThreadPoolExecutor, client: UCClient, declared: list[Securable]
-) -> tuple[dict[str, dict], dict[str, tuple[str, ...]], dict[str, Kind]]:
-    """(bodies of every object found, declared or not; the names of the live children of each existing parent;
-    the kind of each object a listing found, as the listing says).
+) -> tuple[dict[str, dict], dict[str, tuple[Ref, ...]]]:
+    """(bodies of every object found, declared or not; the live children of each existing parent, each
+    with the kind the listing that found it says).
 
     Top-level objects are read one by one (specs declare few catalogs); what is inside them, however
     deep, comes from listings, declared or not: a catalog-level EXECUTE reaches every model in it.
     """
     bodies = _fetched(pool, client, [o for o in declared if o.kind.parent is None])
-    kinds = {o.full_name: o.kind for o in declared if o.full_name in bodies}
-    level = sorted((name, kind) for name, kind in kinds.items())
-    children: dict[str, tuple[str, ...]] = {}
+    level = sorted(Ref(o.kind, o.full_name) for o in declared if o.full_name in bodies)
+    children: dict[str, tuple[Ref, ...]] = {}
     while level:
-        pairs = [(name, child) for name, kind in level for child in kind.children]
-        lists = _in_parallel(pool, lambda pair: client.list_inside(pair[1], pair[0]), pairs)
-        found: dict[str, list[str]] = {name: [] for name, kind in level if kind.children}
+        pairs = [(parent, child) for parent in level for child in parent.kind.children]
+        lists = _in_parallel(pool, lambda pair: client.list_inside(pair[1], pair[0].full_name), pairs)
+        found: dict[str, list[Ref]] = {p.full_name: [] for p in level if p.kind.children}
         for (parent, child), listed in zip(pairs, lists, strict=True):
-            names = _keep(parent, listed, bodies)
-            found[parent] += names
-            kinds.update((n, child) for n in names)
-        children.update((parent, tuple(sorted(names))) for parent, names in found.items())
-        level = [(name, kinds[name]) for parent in found for name in children[parent]]
-    return bodies, children, kinds
+            found[parent.full_name] += [Ref(child, n) for n in _keep(parent.full_name, listed, bodies)]
+        children.update((parent, tuple(sorted(refs, key=lambda r: r.full_name))) for parent, refs in found.items())
+        level = [ref for parent in found for ref in children[parent]]
+    return bodies, children
 
 
 def _keep(parent: str, listed: list[dict], bodies: dict[str, dict]) -> list[str]:
@@ -150,9 +147,8 @@ def _undeclared(
     pool: ThreadPoolExecutor,
     client: UCClient,
     desired: State,
-    children: dict[str, tuple[str, ...]],
+    children: dict[str, tuple[Ref, ...]],
     bodies: dict[str, dict],
-    kinds: dict[str, Kind],
 ) -> dict[str, Securable]:
     """The live objects prune would delete, with what a reviewer must see: fields, versions, approval,
     and the grants made on them, which go with them.
@@ -161,16 +157,16 @@ def _undeclared(
     grants are read (one request each).
     """
     assert isinstance(desired, DesiredState)
-    names = prune.retired(desired, LiveState(children=children))
-    found = [(n, bodies[n]) for n in names if n in bodies]
-    models = [n for n, _ in found if kinds[n].spec.versioned]
+    refs = prune.retired(desired, LiveState(children=children))
+    found = [(r, bodies[r.full_name]) for r in refs if r.full_name in bodies]
+    models = [r.full_name for r, _ in found if r.kind.spec.versioned]
     versions = dict(zip(models, _in_parallel(pool, client.list_versions, models), strict=True))
-    stubs = [Securable(kinds[n], n) for n, _ in found]
+    stubs = [Securable(r.kind, r.full_name) for r, _ in found]
     grants = _in_parallel(pool, _grants_of(client), stubs)
     return {
         s.full_name: replace(
             _securable(s, b, g, versions.get(s.full_name, ())),
-            children=children.get(s.full_name, ()) if s.kind.children else None,
+            children=tuple(r.full_name for r in children.get(s.full_name, ())) if s.kind.children else None,
         )
         for s, (_, b), g in zip(stubs, found, grants, strict=True)
     }

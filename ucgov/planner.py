@@ -63,7 +63,7 @@ def diff(desired: DesiredState, live: LiveState) -> Plan:
         ),
         grants_modes=grants_modes(desired, changes),
         specs_digest=desired.digest,
-        live_children=tuple(sorted({name for names in live.children.values() for name in names})),
+        live_children=tuple(sorted({r.full_name for refs in live.children.values() for r in refs})),
     )
 
 

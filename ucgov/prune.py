@@ -12,7 +12,7 @@ the object, and whether apply removes the files the server leaves behind.
 from __future__ import annotations
 
 from ucgov.plan import Action, Address, Change, Fields, Files, ObjectChange, VersionDeletion, grants_snapshot
-from ucgov.state import DesiredState, Kind, LiveState, Securable
+from ucgov.state import DesiredState, Kind, LiveState, Ref, Securable
 from ucgov.storage import why_files_stay
 
 
@@ -26,21 +26,20 @@ def prunes(desired: DesiredState, parent: str) -> bool:
     return desired.prune
 
 
-def retired(desired: DesiredState, live: LiveState) -> list[str]:
-    """Full names of the live schemas and models to delete: undeclared, inside a pruned declared parent,
-    and everything inside those; models before schemas, each by name."""
+def retired(desired: DesiredState, live: LiveState) -> list[Ref]:
+    """The live schemas and models to delete: undeclared, inside a pruned declared parent, and
+    everything inside those; what is inside first (models before schemas), each by name."""
     found = set()
-    for parent, names in live.children.items():
+    for parent, refs in live.children.items():
         if parent in desired.objects and prunes(desired, parent):
-            found.update(n for n in names if n not in desired.objects)
-    inside = {n for names in (live.children.get(s, ()) for s in found) for n in names}
-    # what is inside first: a child's full name has one more part than its parent's
-    return sorted(found | inside, key=lambda n: (-len(n.split(".")), n))
+            found.update(r for r in refs if r.full_name not in desired.objects)
+    inside = {r for refs in (live.children.get(s.full_name, ()) for s in found) for r in refs}
+    return sorted(found | inside, key=lambda r: (-r.kind.depth, r.full_name))
 
 
 def delete_changes(desired: DesiredState, live: LiveState) -> list[Change]:
     """One delete per retired object (found in ``live.undeclared``), children before parents."""
-    names = [n for n in retired(desired, live) if n in live.undeclared]
+    names = [r.full_name for r in retired(desired, live) if r.full_name in live.undeclared]
     return [_delete(live.undeclared[n], live) for n in names]
 
 
@@ -53,7 +52,7 @@ def _delete(obj: Securable, live: LiveState) -> Change:
         after=None,
         versions=tuple(v.version for v in obj.versions) if spec.versioned else (),
         approved=obj.approved.version if obj.approved else None,
-        children=tuple(live.children.get(obj.full_name, ())) if obj.kind.children else (),
+        children=tuple(r.full_name for r in live.children.get(obj.full_name, ())) if obj.kind.children else (),
         files=files_of(obj.storage_location) if spec.versioned else None,
         grants=grants_snapshot(obj.grants),
     )

@@ -12,15 +12,15 @@ from typing import NamedTuple
 from ucgov import prune
 from ucgov.plan import Plan, Unmanaged
 from ucgov.reserved import is_reserved_catalog
-from ucgov.state import DesiredState, Kind, LiveState
+from ucgov.state import DesiredState, Kind, LiveState, Ref
 
 
 def unmanaged(desired: DesiredState, live: LiveState) -> tuple[Unmanaged, ...]:
     """Undeclared live objects, catalogs first, then schemas, then models, each by name."""
     catalogs = {c for c in live.catalogs or () if c not in desired.objects and not is_reserved_catalog(c)}
-    inside = {n for names in live.children.values() for n in names if n not in desired.objects}
-    found = sorted(catalogs | inside, key=lambda n: (Kind.of(n).depth, n))
-    return tuple(Unmanaged(Kind.of(n), n) for n in found)
+    inside = {r for refs in live.children.values() for r in refs if r.full_name not in desired.objects}
+    found = {Ref(Kind.CATALOG, c) for c in catalogs} | inside  # live.catalogs lists catalogs
+    return tuple(Unmanaged(r.kind, r.full_name) for r in sorted(found, key=lambda r: (r.kind.depth, r.full_name)))
 
 
 class Inside(NamedTuple):

@@ -44,3 +44,15 @@ def test_specs_declare_each_kind_under_its_spec_key_inside_its_parent():
 def test_a_models_properties_are_not_managed_but_catalogs_and_schemas_are():
     assert not Kind.MODEL.spec.manages("properties") and Kind.MODEL.spec.manages("comment")
     assert Kind.CATALOG.spec.manages("properties") and Kind.SCHEMA.spec.manages("properties")
+
+
+def test_an_undeclared_live_object_has_the_kind_its_listing_found_whatever_its_name_looks_like():
+    from ucgov.plan import Unmanaged
+    from ucgov.state import DesiredState, LiveState, Ref, Securable
+    from ucgov.unmanaged import unmanaged
+
+    # the name has the shape of a schema's; the listing that found it says model, and that counts
+    live = LiveState(children={"ml": (Ref(Kind.MODEL, "ml.m"),)}, catalogs=("ml", "other"))
+    desired = DesiredState(objects={"ml": Securable(Kind.CATALOG, "ml")})
+
+    assert unmanaged(desired, live) == (Unmanaged(Kind.CATALOG, "other"), Unmanaged(Kind.MODEL, "ml.m"))
