@@ -1,7 +1,7 @@
 """The plan: plain data passed between planner, renderers, plan files and apply.
 
 It imports nothing that does I/O. Each change carries one small payload per kind of action
-(each says what it does, ``effect``, and how a plan file holds it, ``document``),
+(each says what it does, how a plan file holds it, how it shows and reads in one line),
 and every payload holds the live value the change expects to find (its precondition), so
 apply can tell a step still to do from one already done or one whose object moved:
 
@@ -146,6 +146,14 @@ class ObjectChange:
         """What it does to the server, comparable across plans; what it expects is left out."""
         return (json.dumps(self.after.as_dict() if self.after else None, sort_keys=True),)
 
+    def shown(self, action: Action) -> tuple[Any, Any]:
+        """(the live side, the planned side) as plain values, for display."""
+        return (self.before.as_dict() if self.before else None, self.after.as_dict() if self.after else None)
+
+    def describe(self, action: Action, address: Address) -> str:
+        """One line for apply's progress and error reports."""
+        return f"{action.value} {address.kind.label} {address.full_name}"
+
     def document(self) -> dict[str, Any]:
         """As a plan file holds it: only the fields it is about; a delete also what goes with it."""
         found: dict[str, Any] = {"before": _fields_document(self.before), "after": _fields_document(self.after)}
@@ -166,6 +174,12 @@ class VersionDeletion:
 
     def effect(self) -> tuple:
         return ("version", self.version)
+
+    def shown(self, action: Action) -> tuple[Any, Any]:
+        return ({"version": self.version}, None)
+
+    def describe(self, action: Action, address: Address) -> str:
+        return f"delete version {self.version} of model {address.full_name}"
 
     def document(self) -> dict[str, Any]:
         return {"version": self.version} | (self.files.document() if self.files else {})
@@ -189,6 +203,14 @@ class GrantChange:
 
     def effect(self) -> tuple:
         return (tuple(sorted(self.privileges)),)
+
+    def shown(self, action: Action) -> tuple[Any, Any]:
+        return (self.privileges, None) if action is Action.REVOKE else (None, self.privileges)
+
+    def describe(self, action: Action, address: Address) -> str:
+        verb, preposition = ("grant", "to") if action is Action.GRANT else ("revoke", "from")
+        where = f"{address.kind.label} {address.full_name}"
+        return f"{verb} {', '.join(self.privileges)} on {where} {preposition} {address.principal}"
 
     def document(self) -> dict[str, Any]:
         whole = None if self.object_held is None else [[name, list(privs)] for name, privs in self.object_held]
@@ -218,6 +240,13 @@ class Registration:
     def effect(self) -> tuple:
         return (self.run, self.artifact_path)
 
+    def shown(self, action: Action) -> tuple[Any, Any]:
+        return ({"unfinished": list(self.unfinished)}, {"run": self.run, "artifact_path": self.artifact_path})
+
+    def describe(self, action: Action, address: Address) -> str:
+        path = f"(artifact path '{self.artifact_path}')"
+        return f"register run {self.run} {path} as a new version of model {address.full_name}"
+
     def document(self) -> dict[str, Any]:
         return {"run": self.run, "artifact_path": self.artifact_path, "unfinished": list(self.unfinished)}
 
@@ -238,13 +267,21 @@ class ApprovalChange:
         # approving "the version from run R" becomes "version N" once an earlier apply registered it
         return ("run", self.run, self.artifact_path) if self.run else ("version", self.version)
 
+    def shown(self, action: Action) -> tuple[Any, Any]:
+        return ({"version": self.replaces}, {"version": self.version, "run": self.run})
+
+    def describe(self, action: Action, address: Address) -> str:
+        which = f"version {self.version}" if self.version else f"the version from run {self.run}"
+        return f"approve {which} of model {address.full_name}"
+
     def document(self) -> dict[str, Any]:
         found = {"version": self.version, "run": self.run, "artifact_path": self.artifact_path}
         return found | {"replaces": self.replaces}
 
 
 Payload = ObjectChange | GrantChange | Registration | ApprovalChange | VersionDeletion
-"""Each payload type says what it does to the server (``effect``) and how a plan file holds it (``document``)."""
+"""Each payload type says what it does to the server (``effect``), how a plan file holds it
+(``document``), how it shows (``shown``: before and after as plain values) and in one line (``describe``)."""
 
 
 def _fields_document(fields: Fields | None) -> dict[str, Any] | None:
@@ -263,46 +300,16 @@ class Change:
     @property
     def before(self) -> Any:
         """The live side, as plain values, for display."""
-        p = self.payload
-        if isinstance(p, ObjectChange):
-            return p.before.as_dict() if p.before else None
-        if isinstance(p, GrantChange):
-            return p.privileges if self.action is Action.REVOKE else None
-        if isinstance(p, Registration):
-            return {"unfinished": list(p.unfinished)}
-        if isinstance(p, VersionDeletion):
-            return {"version": p.version}
-        return {"version": p.replaces}
+        return self.payload.shown(self.action)[0]
 
     @property
     def after(self) -> Any:
         """The planned side, as plain values, for display."""
-        p = self.payload
-        if isinstance(p, ObjectChange):
-            return p.after.as_dict() if p.after else None
-        if isinstance(p, GrantChange):
-            return p.privileges if self.action is Action.GRANT else None
-        if isinstance(p, Registration):
-            return {"run": p.run, "artifact_path": p.artifact_path}
-        if isinstance(p, VersionDeletion):
-            return None
-        return {"version": p.version, "run": p.run}
+        return self.payload.shown(self.action)[1]
 
     def describe(self) -> str:
         """One line for apply's progress and error reports."""
-        p = self.payload
-        if isinstance(p, GrantChange):
-            verb, preposition = ("grant", "to") if self.action is Action.GRANT else ("revoke", "from")
-            where = f"{self.address.kind.label} {self.address.full_name}"
-            return f"{verb} {', '.join(p.privileges)} on {where} {preposition} {self.address.principal}"
-        if isinstance(p, Registration):
-            return f"register run {p.run} (artifact path '{p.artifact_path}') as a new version of model {self.address.full_name}"
-        if isinstance(p, VersionDeletion):
-            return f"delete version {p.version} of model {self.address.full_name}"
-        if isinstance(p, ApprovalChange):
-            which = f"version {p.version}" if p.version else f"the version from run {p.run}"
-            return f"approve {which} of model {self.address.full_name}"
-        return f"{self.action.value} {self.address.kind.label} {self.address.full_name}"
+        return self.payload.describe(self.action, self.address)
 
 
 @dataclass(frozen=True)
