@@ -272,6 +272,7 @@ def test_an_edited_plan_that_deletes_an_undeclared_model_is_refused_with_the_spe
             "versions": [1, 2, 3],
             "approved": 2,
             "children": [],
+            "grants": [["serving-app@example.com", ["EXECUTE"]]],  # fits the server: only the specs refuse it
         }
         change = {"action": "delete", "kind": "registered_model", "address": scorer, "principal": None}
         document["changes"].append({**change, "payload": payload, "reason": ""})
