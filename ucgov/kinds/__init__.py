@@ -59,6 +59,9 @@ class Kind(str, Enum):
 
     @classmethod
     def of(cls, full_name: str) -> Kind:
+        """A guess from where a name sits (its parts), not what an object is: only for policy patterns
+        and the markdown reach, which hold names alone, and for tests. Kinds that share a depth (tables
+        and models) will need those to carry the kind instead."""
         return (cls.CATALOG, cls.SCHEMA, cls.MODEL)[full_name.count(".")]
 
 
