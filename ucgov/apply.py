@@ -233,7 +233,7 @@ class _Applier:
                 f"register run {p.run} (artifact path '{p.artifact_path}') as version {self.registered[name]} of model {name}"
             ]
         elif isinstance(p, ApprovalChange):
-            version = _approve(change.address.full_name, p, client, self.registered)
+            version = _approve(change.address.kind, change.address.full_name, p, client, self.registered)
             return [f"approve version {version} of model {change.address.full_name}"]
         else:
             raise UcgovError(f"apply does not know how to {change.action.value} {change.address}")
@@ -242,23 +242,26 @@ class _Applier:
 
 def read_touched(client: UCClient, plan: Plan, *, parallelism: int = PARALLELISM) -> LiveState:
     """The live state of every object the plan changes, with versions where it registers or approves."""
-    names = list(dict.fromkeys(c.address.full_name for c in plan.changes))
+    objects = list(dict.fromkeys((c.address.kind, c.address.full_name) for c in plan.changes))
     with_versions = {
         c.address.full_name
         for c in plan.changes
         if c.action in (Action.REGISTER, Action.APPROVE)
-        or (c.action is Action.DELETE and c.address.kind is Kind.MODEL)  # deletes check the versions
+        or (c.action is Action.DELETE and c.address.kind.spec.versioned)  # deletes check the versions
     }
-    live = read_objects(client, names, with_versions=with_versions, concurrency=parallelism)
+    live = read_objects(client, objects, with_versions=with_versions, concurrency=parallelism)
     parents = [
-        c.address.full_name
+        c.address
         for c in plan.changes
-        if c.action is Action.DELETE and c.address.kind is not Kind.MODEL and c.address.full_name in live.objects
+        if c.action is Action.DELETE and c.address.kind.children and c.address.full_name in live.objects
     ]
     if not parents:
         return live
     # a delete checks what is inside too: something made there since was not reviewed going with it
-    found = {n: replace(live.objects[n], children=read_children(client, n)) for n in parents}
+    found = {
+        a.full_name: replace(live.objects[a.full_name], children=read_children(client, a.kind, a.full_name))
+        for a in parents
+    }
     return replace(live, objects={**live.objects, **found})
 
 
@@ -288,13 +291,13 @@ def _update(change: Change, p: ObjectChange, client: UCClient) -> None:
     kind, name = change.address.kind, change.address.full_name
     body = client.get_securable(kind, name)
     comment, approved = body.get("comment") if body else None, None
-    if kind is Kind.MODEL:  # the approval line is not part of the comment a spec manages
+    if kind.spec.versioned:  # the approval line is not part of the comment a spec manages
         comment, approved = approval.read(comment)
     live = Securable(kind, name, comment=comment, properties=body.get("properties") or {}) if body else None
     if not _still_to_do((change,), live):
         return
     fields = p.after.as_dict() if p.after else {}
-    if kind is Kind.MODEL and "comment" in fields:  # keep the approval line under the new comment
+    if kind.spec.versioned and "comment" in fields:  # keep the approval line under the new comment
         fields["comment"] = approval.write(fields["comment"], approved)
     client.update_securable(kind, name, fields)
 
@@ -311,7 +314,7 @@ def _delete(change: Change, p: ObjectChange, client: UCClient) -> list[str]:
     if not _still_to_do((change,), live):
         return [change.describe()]
     try:
-        client.delete_securable(kind, name, force=kind is Kind.MODEL and bool(p.versions))
+        client.delete_securable(kind, name, force=kind.spec.versioned and bool(p.versions))
     except ApiError as exc:
         if not exc.not_found:  # gone already, e.g. a repeated DELETE whose first answer was lost
             raise
@@ -321,7 +324,7 @@ def _delete(change: Change, p: ObjectChange, client: UCClient) -> list[str]:
 def _delete_version(change: Change, p: VersionDeletion, client: UCClient) -> list[str]:
     """Delete the version, unless it has become the approved one since the plan (StalePlanError); then its files."""
     name = change.address.full_name
-    live = _live_for_delete(Kind.MODEL, name, client)
+    live = _live_for_delete(change.address.kind, name, client)
     if not _still_to_do((change,), live):
         return [change.describe()]
     try:
@@ -348,9 +351,10 @@ def _live_for_delete(kind: Kind, name: str, client: UCClient) -> Securable | Non
     if body is None:
         return None
     grants = client.get_grants(kind, name)
-    if kind is not Kind.MODEL:
+    if not kind.spec.versioned:
         properties = body.get("properties") or {}
-        return Securable(kind, name, body.get("comment"), properties, grants, children=read_children(client, name))
+        children = read_children(client, kind, name)
+        return Securable(kind, name, body.get("comment"), properties, grants, children=children)
     comment, approved = approval.read(body.get("comment"))
     return Securable(
         kind,
@@ -363,16 +367,16 @@ def _live_for_delete(kind: Kind, name: str, client: UCClient) -> Securable | Non
     )
 
 
-def _approve(name: str, p: ApprovalChange, client: UCClient, registered: dict[str, int]) -> int:
+def _approve(kind: Kind, name: str, p: ApprovalChange, client: UCClient, registered: dict[str, int]) -> int:
     """One write of the model's comment: the person's text kept, the approval line set."""
     version = p.version or registered.get(name) or versions.ready_from_run(client, name, p.run or "", p.artifact_path)
-    human, current = approval.read((client.get_securable(Kind.MODEL, name) or {}).get("comment"))
+    human, current = approval.read((client.get_securable(kind, name) or {}).get("comment"))
     if current not in (p.replaces, version):
         raise UcgovError(
             f"the approved version of model {name} changed since the plan (planned from {p.replaces}, "
             f"now {current}); run plan again"
         )
-    client.update_securable(Kind.MODEL, name, {"comment": approval.write(human, version)})
+    client.update_securable(kind, name, {"comment": approval.write(human, version)})
     return version
 
 

@@ -23,7 +23,6 @@ API = "/api/2.1/unity-catalog"
 SCIM = "/api/1.0/unity-control/scim2/Users"
 DEFAULT_URL = "http://127.0.0.1:8080"
 _PAGE = 100  # the server never returns more per page, whatever max_results asks
-_COLLECTION = {Kind.CATALOG: "catalogs", Kind.SCHEMA: "schemas", Kind.MODEL: "models"}
 _VERSION_PAGE = 50  # the API's maximum for model versions
 _QUOTED = 200  # characters of a server's answer an error quotes
 
@@ -74,7 +73,7 @@ class UCClient:
 
     def get_securable(self, kind: Kind, full_name: str) -> dict | None:
         """The object as the server describes it, or None if it does not exist."""
-        path = _COLLECTION[kind]
+        path = kind.spec.collection
         try:
             return self._json("GET", f"{API}/{path}/{quote(full_name)}", what=f"read {kind.label} {full_name}")
         except ApiError as exc:
@@ -119,14 +118,10 @@ class UCClient:
         """Every registered model in a schema, a page at a time."""
         return self._pages(f"{API}/models", "registered_models", {"catalog_name": catalog, "schema_name": schema})
 
-    def list_schemas(self, catalog: str) -> list[dict]:
-        """Every schema in a catalog, as the server lists it."""
-        return list(self._pages(f"{API}/schemas", "schemas", {"catalog_name": catalog}))
-
-    def list_models(self, catalog: str, schema: str) -> list[dict]:
-        """Every registered model in a schema, as the server lists it."""
-        params = {"catalog_name": catalog, "schema_name": schema}
-        return list(self._pages(f"{API}/models", "registered_models", params))
+    def list_inside(self, kind: Kind, parent: str) -> list[dict]:
+        """Every object of ``kind`` inside the object named ``parent``, as the server lists it."""
+        params = {outer.name_key: part for outer, part in zip(kind.spec.ancestors, parent.split("."), strict=False)}
+        return list(self._pages(f"{API}/{kind.spec.collection}", kind.spec.listing_key, params))
 
     def list_versions(self, full_name: str) -> list[ModelVersion]:
         """Every version of a registered model, oldest first."""
@@ -159,19 +154,14 @@ class UCClient:
     # -- writing -------------------------------------------------------------------------
 
     def create_securable(self, kind: Kind, full_name: str, fields: dict) -> dict:
-        parts = full_name.split(".")
-        body: dict[str, Any] = {"name": parts[-1], **fields}
-        if kind is Kind.SCHEMA:
-            body["catalog_name"] = parts[0]
-        if kind is Kind.MODEL:
-            body.update(catalog_name=parts[0], schema_name=parts[1])
-        path = _COLLECTION[kind]
+        body = kind.spec.create_body(full_name, fields)
+        path = kind.spec.collection
         return self._json(
             "POST", f"{API}/{path}", json=body, what=f"create {kind.label} {full_name}", repeat=Repeat.CREATE
         )
 
     def update_securable(self, kind: Kind, full_name: str, fields: dict) -> dict:
-        path = _COLLECTION[kind]
+        path = kind.spec.collection
         return self._json(
             "PATCH", f"{API}/{path}/{quote(full_name)}", json=fields, what=f"update {kind.label} {full_name}"
         )
@@ -209,7 +199,7 @@ class UCClient:
 
         One already gone counts as deleted: a repeated DELETE whose first answer was lost.
         """
-        path = f"{API}/{_COLLECTION[kind]}/{quote(full_name)}"
+        path = f"{API}/{kind.spec.collection}/{quote(full_name)}"
         params = {"force": "true"} if force else {}
         try:
             self._json("DELETE", path, params=params, what=f"delete {kind.label} {full_name}")

@@ -183,7 +183,7 @@ class _Reader:
         """comment, properties and grants as a spec writes them; what cannot be written is noted."""
         fields: dict[str, Any] = {}
         comment = body.get("comment")
-        if kind is Kind.MODEL:
+        if kind.spec.versioned:  # the approval line is ucgov's, not part of the comment a spec writes
             comment, version = approval.read(comment)
             problem = approval.comment_problem(comment, approved=version is not None) if comment else None
             if problem:
@@ -191,7 +191,7 @@ class _Reader:
                 comment = None
         if comment is not None:
             fields["comment"] = _literal(comment)
-        if kind is not Kind.MODEL and body.get("properties"):
+        if kind.spec.manages("properties") and body.get("properties"):
             fields["properties"] = {str(k): _literal(str(v)) for k, v in sorted(body["properties"].items())}
         problem = self._grants_problem(kind, grants)
         if problem:

@@ -14,7 +14,7 @@ from typing import TypeVar
 from ucgov import approval, prune
 from ucgov.client import UCClient
 from ucgov.errors import ApiError, AuthError
-from ucgov.state import Approval, DesiredState, Grants, GrantsMode, Kind, LiveState, ModelVersion, Securable, State
+from ucgov.state import Approval, DesiredState, Grants, GrantsMode, Kind, LiveState, ModelVersion, Ref, Securable, State
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -50,7 +50,7 @@ def read_live(client: UCClient, desired: State, *, concurrency: int = CONCURRENC
         existing = [o for o in declared if o.full_name in bodies]
         managed = [o for o in existing if o.grants_mode is not GrantsMode.UNMANAGED]
         grants = dict(zip((o.full_name for o in managed), _in_parallel(pool, _grants_of(client), managed), strict=True))
-        approved = [o for o in existing if o.kind is Kind.MODEL and o.approved]
+        approved = [o for o in existing if o.kind.spec.versioned and o.approved]
         listed = _in_parallel(pool, lambda o: client.list_versions(o.full_name), approved)
         versions = {o.full_name: v for o, v in zip(approved, listed, strict=True)}
         objects = {
@@ -74,57 +74,64 @@ def _fetched(pool: ThreadPoolExecutor, client: UCClient, declared: list[Securabl
 
 def _listed(
     pool: ThreadPoolExecutor, client: UCClient, declared: list[Securable]
-) -> tuple[dict[str, dict], dict[str, tuple[str, ...]]]:
-    """(bodies of every object found, declared or not; the names of the live children of each existing parent).
+) -> tuple[dict[str, dict], dict[str, tuple[Ref, ...]]]:
+    """(bodies of every object found, declared or not; the live children of each existing parent, each
+    with the kind the listing that found it says).
 
-    Catalogs are read one by one (specs declare few); their schemas, and the models of every live
-    schema in them, come from listings, declared or not: a catalog-level EXECUTE reaches them all.
+    Top-level objects are read one by one (specs declare few catalogs); what is inside them, however
+    deep, comes from listings, declared or not: a catalog-level EXECUTE reaches every model in it.
     """
-    bodies = _fetched(pool, client, [o for o in declared if o.kind is Kind.CATALOG])
-    catalogs = sorted(bodies)
-    schema_lists = _in_parallel(pool, client.list_schemas, catalogs)
-    children: dict[str, tuple[str, ...]] = {}
-    for catalog, schemas in zip(catalogs, schema_lists, strict=True):
-        children[catalog] = _keep(catalog, schemas, bodies)
-    schemas = [name for catalog in catalogs for name in children[catalog]]
-    model_lists = _in_parallel(pool, lambda name: client.list_models(*name.split(".")), schemas)
-    for schema, models in zip(schemas, model_lists, strict=True):
-        children[schema] = _keep(schema, models, bodies)
+    bodies = _fetched(pool, client, [o for o in declared if o.kind.parent is None])
+    level = sorted(Ref(o.kind, o.full_name) for o in declared if o.full_name in bodies)
+    children: dict[str, tuple[Ref, ...]] = {}
+    while level:
+        pairs = [(parent, child) for parent in level for child in parent.kind.children]
+        lists = _in_parallel(pool, lambda pair: client.list_inside(pair[1], pair[0].full_name), pairs)
+        found: dict[str, list[Ref]] = {p.full_name: [] for p in level if p.kind.children}
+        for (parent, child), listed in zip(pairs, lists, strict=True):
+            found[parent.full_name] += [Ref(child, n) for n in _keep(parent.full_name, listed, bodies)]
+        children.update((parent, tuple(sorted(refs, key=lambda r: r.full_name))) for parent, refs in found.items())
+        level = [ref for parent in found for ref in children[parent]]
     return bodies, children
 
 
-def _keep(parent: str, listed: list[dict], bodies: dict[str, dict]) -> tuple[str, ...]:
+def _keep(parent: str, listed: list[dict], bodies: dict[str, dict]) -> list[str]:
     """The listed children's full names; their bodies go into ``bodies`` (undeclared ones for prune)."""
     names = []
     for item in listed:
         name = f"{parent}.{item['name']}"
         names.append(name)
         bodies[name] = item
-    return tuple(sorted(names))
+    return names
 
 
 def read_objects(
-    client: UCClient, full_names: Iterable[str], *, with_versions: Iterable[str] = (), concurrency: int = CONCURRENCY
+    client: UCClient,
+    objects: Iterable[tuple[Kind, str]],
+    *,
+    with_versions: Iterable[str] = (),
+    concurrency: int = CONCURRENCY,
 ) -> LiveState:
-    """The live state of named objects (and the versions of the models in ``with_versions``), for apply's checks."""
+    """The live state of the (kind, full name) objects (and the versions of the models in ``with_versions``),
+    for apply's checks."""
     versions_of = set(with_versions)
     # read_live lists the versions of models that declare an approval; an empty one asks for just that
-    stubs = {n: Securable(Kind.of(n), n, approved=Approval() if n in versions_of else None) for n in full_names}
+    stubs = {n: Securable(k, n, approved=Approval() if n in versions_of else None) for k, n in objects}
     return read_live(client, State(objects=stubs), concurrency=concurrency)
 
 
-def read_children(client: UCClient, full_name: str) -> tuple[str, ...]:
-    """The full names of the live schemas of a catalog, or models of a schema, for a delete's check."""
-    try:
-        if Kind.of(full_name) is Kind.CATALOG:
-            listed = client.list_schemas(full_name)
-        else:
-            listed = client.list_models(*full_name.split("."))
-    except ApiError as exc:
-        if not exc.not_found:
-            raise
-        listed = []  # the parent went meanwhile: nothing inside it goes with it
-    return tuple(sorted(f"{full_name}.{item['name']}" for item in listed))
+def read_children(client: UCClient, kind: Kind, full_name: str) -> tuple[str, ...]:
+    """The full names of what is live inside an object (a catalog's schemas, a schema's models), for a delete."""
+    names = []
+    for child in kind.children:
+        try:
+            listed = client.list_inside(child, full_name)
+        except ApiError as exc:
+            if not exc.not_found:
+                raise
+            listed = []  # the parent went meanwhile: nothing inside it goes with it
+        names += [f"{full_name}.{item['name']}" for item in listed]
+    return tuple(sorted(names))
 
 
 def read_catalog_names(client: UCClient) -> tuple[str, ...]:
@@ -140,7 +147,7 @@ def _undeclared(
     pool: ThreadPoolExecutor,
     client: UCClient,
     desired: State,
-    children: dict[str, tuple[str, ...]],
+    children: dict[str, tuple[Ref, ...]],
     bodies: dict[str, dict],
 ) -> dict[str, Securable]:
     """The live objects prune would delete, with what a reviewer must see: fields, versions, approval,
@@ -150,16 +157,16 @@ def _undeclared(
     grants are read (one request each).
     """
     assert isinstance(desired, DesiredState)
-    names = prune.retired(desired, LiveState(children=children))
-    found = [(n, bodies[n]) for n in names if n in bodies]
-    models = [n for n, _ in found if Kind.of(n) is Kind.MODEL]
+    refs = prune.retired(desired, LiveState(children=children))
+    found = [(r, bodies[r.full_name]) for r in refs if r.full_name in bodies]
+    models = [r.full_name for r, _ in found if r.kind.spec.versioned]
     versions = dict(zip(models, _in_parallel(pool, client.list_versions, models), strict=True))
-    stubs = [Securable(Kind.of(n), n) for n, _ in found]
+    stubs = [Securable(r.kind, r.full_name) for r, _ in found]
     grants = _in_parallel(pool, _grants_of(client), stubs)
     return {
         s.full_name: replace(
             _securable(s, b, g, versions.get(s.full_name, ())),
-            children=None if s.kind is Kind.MODEL else children.get(s.full_name, ()),
+            children=tuple(r.full_name for r in children.get(s.full_name, ())) if s.kind.children else None,
         )
         for s, (_, b), g in zip(stubs, found, grants, strict=True)
     }
@@ -174,7 +181,7 @@ def _known_users(client: UCClient) -> frozenset[str] | None:
 
 def _securable(declared: Securable, body: dict, grants, versions: Iterable[ModelVersion]) -> Securable:
     comment, approved_version = body.get("comment"), None
-    if declared.kind is Kind.MODEL:
+    if declared.kind.spec.versioned:  # the approval line is not part of the comment a spec manages
         comment, approved_version = approval.read(comment)
     return Securable(
         kind=declared.kind,
@@ -184,5 +191,5 @@ def _securable(declared: Securable, body: dict, grants, versions: Iterable[Model
         grants=grants,
         approved=Approval(version=approved_version) if approved_version else None,
         versions=tuple(versions),
-        storage_location=(body.get("storage_location") or None) if declared.kind is Kind.MODEL else None,
+        storage_location=(body.get("storage_location") or None) if declared.kind.spec.versioned else None,
     )

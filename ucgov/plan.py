@@ -1,6 +1,7 @@
 """The plan: plain data passed between planner, renderers, plan files and apply.
 
-It imports nothing that does I/O. Each change carries one small payload per kind of action,
+It imports nothing that does I/O. Each change carries one small payload per kind of action
+(each says what it does, how a plan file holds it, how it shows and reads in one line),
 and every payload holds the live value the change expects to find (its precondition), so
 apply can tell a step still to do from one already done or one whose object moved:
 
@@ -24,6 +25,7 @@ for ``plan --format json``; apply never reads them.
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -108,6 +110,10 @@ class Files:
     why_kept: str = ""
     """When they stay: why, in words."""
 
+    def document(self) -> dict[str, Any]:
+        """As a plan file holds it, for display only: apply removes what the server names, never a path from a file."""
+        return {"files": {"location": self.location, "removed": self.removed, "why_kept": self.why_kept}}
+
     def sentence(self, whose: str = "its") -> str:
         if self.removed:
             return f"{whose} files at {self.location} are removed"
@@ -136,6 +142,27 @@ class ObjectChange:
     grants: tuple[tuple[str, tuple[str, ...]], ...] = ()
     """Deleting: the grants made on the object, lost with it, as ``grants_snapshot``; for display."""
 
+    def effect(self) -> tuple:
+        """What it does to the server, comparable across plans; what it expects is left out."""
+        return (json.dumps(self.after.as_dict() if self.after else None, sort_keys=True),)
+
+    def shown(self, action: Action) -> tuple[Any, Any]:
+        """(the live side, the planned side) as plain values, for display."""
+        return (self.before.as_dict() if self.before else None, self.after.as_dict() if self.after else None)
+
+    def describe(self, action: Action, address: Address) -> str:
+        """One line for apply's progress and error reports."""
+        return f"{action.value} {address.kind.label} {address.full_name}"
+
+    def document(self) -> dict[str, Any]:
+        """As a plan file holds it: only the fields it is about; a delete also what goes with it."""
+        found: dict[str, Any] = {"before": _fields_document(self.before), "after": _fields_document(self.after)}
+        if self.after is None:
+            found |= {"versions": list(self.versions), "approved": self.approved, "children": list(self.children)}
+            found |= {"grants": [[name, list(privs)] for name, privs in self.grants]} if self.grants else {}
+            found |= self.files.document() if self.files else {}
+        return found
+
 
 @dataclass(frozen=True)
 class VersionDeletion:
@@ -144,6 +171,18 @@ class VersionDeletion:
     version: int
     files: Files | None = None
     """The version's files, for display."""
+
+    def effect(self) -> tuple:
+        return ("version", self.version)
+
+    def shown(self, action: Action) -> tuple[Any, Any]:
+        return ({"version": self.version}, None)
+
+    def describe(self, action: Action, address: Address) -> str:
+        return f"delete version {self.version} of model {address.full_name}"
+
+    def document(self) -> dict[str, Any]:
+        return {"version": self.version} | (self.files.document() if self.files else {})
 
 
 @dataclass(frozen=True)
@@ -161,6 +200,22 @@ class GrantChange:
     "These grants and no others" was reviewed against exactly this: a grant anyone made on the
     object since (even to another principal) makes the change stale, not quietly kept.
     """
+
+    def effect(self) -> tuple:
+        return (tuple(sorted(self.privileges)),)
+
+    def shown(self, action: Action) -> tuple[Any, Any]:
+        return (self.privileges, None) if action is Action.REVOKE else (None, self.privileges)
+
+    def describe(self, action: Action, address: Address) -> str:
+        verb, preposition = ("grant", "to") if action is Action.GRANT else ("revoke", "from")
+        where = f"{address.kind.label} {address.full_name}"
+        return f"{verb} {', '.join(self.privileges)} on {where} {preposition} {address.principal}"
+
+    def document(self) -> dict[str, Any]:
+        whole = None if self.object_held is None else [[name, list(privs)] for name, privs in self.object_held]
+        found = {"privileges": list(self.privileges), "held": sorted(self.held), "mode": self.mode.value}
+        return found | {"object_held": whole}
 
     @property
     def removes_all(self) -> bool:
@@ -182,6 +237,19 @@ class Registration:
     unfinished: tuple[int, ...] = ()
     """Versions from this run and path that an earlier apply left unfinished; apply finishes one."""
 
+    def effect(self) -> tuple:
+        return (self.run, self.artifact_path)
+
+    def shown(self, action: Action) -> tuple[Any, Any]:
+        return ({"unfinished": list(self.unfinished)}, {"run": self.run, "artifact_path": self.artifact_path})
+
+    def describe(self, action: Action, address: Address) -> str:
+        path = f"(artifact path '{self.artifact_path}')"
+        return f"register run {self.run} {path} as a new version of model {address.full_name}"
+
+    def document(self) -> dict[str, Any]:
+        return {"run": self.run, "artifact_path": self.artifact_path, "unfinished": list(self.unfinished)}
+
 
 @dataclass(frozen=True)
 class ApprovalChange:
@@ -195,8 +263,30 @@ class ApprovalChange:
     replaces_run: str | None = None
     """For reviews between revisions only: the run the base revision approved."""
 
+    def effect(self) -> tuple:
+        # approving "the version from run R" becomes "version N" once an earlier apply registered it
+        return ("run", self.run, self.artifact_path) if self.run else ("version", self.version)
+
+    def shown(self, action: Action) -> tuple[Any, Any]:
+        return ({"version": self.replaces}, {"version": self.version, "run": self.run})
+
+    def describe(self, action: Action, address: Address) -> str:
+        which = f"version {self.version}" if self.version else f"the version from run {self.run}"
+        return f"approve {which} of model {address.full_name}"
+
+    def document(self) -> dict[str, Any]:
+        found = {"version": self.version, "run": self.run, "artifact_path": self.artifact_path}
+        return found | {"replaces": self.replaces}
+
 
 Payload = ObjectChange | GrantChange | Registration | ApprovalChange | VersionDeletion
+"""Each payload type says what it does to the server (``effect``), how a plan file holds it
+(``document``), how it shows (``shown``: before and after as plain values) and in one line (``describe``)."""
+
+
+def _fields_document(fields: Fields | None) -> dict[str, Any] | None:
+    """Only the fields the change is about; a key with null means "managed, and holds nothing"."""
+    return None if fields is None else fields.as_dict()
 
 
 @dataclass(frozen=True)
@@ -210,46 +300,16 @@ class Change:
     @property
     def before(self) -> Any:
         """The live side, as plain values, for display."""
-        p = self.payload
-        if isinstance(p, ObjectChange):
-            return p.before.as_dict() if p.before else None
-        if isinstance(p, GrantChange):
-            return p.privileges if self.action is Action.REVOKE else None
-        if isinstance(p, Registration):
-            return {"unfinished": list(p.unfinished)}
-        if isinstance(p, VersionDeletion):
-            return {"version": p.version}
-        return {"version": p.replaces}
+        return self.payload.shown(self.action)[0]
 
     @property
     def after(self) -> Any:
         """The planned side, as plain values, for display."""
-        p = self.payload
-        if isinstance(p, ObjectChange):
-            return p.after.as_dict() if p.after else None
-        if isinstance(p, GrantChange):
-            return p.privileges if self.action is Action.GRANT else None
-        if isinstance(p, Registration):
-            return {"run": p.run, "artifact_path": p.artifact_path}
-        if isinstance(p, VersionDeletion):
-            return None
-        return {"version": p.version, "run": p.run}
+        return self.payload.shown(self.action)[1]
 
     def describe(self) -> str:
         """One line for apply's progress and error reports."""
-        p = self.payload
-        if isinstance(p, GrantChange):
-            verb, preposition = ("grant", "to") if self.action is Action.GRANT else ("revoke", "from")
-            where = f"{self.address.kind.label} {self.address.full_name}"
-            return f"{verb} {', '.join(p.privileges)} on {where} {preposition} {self.address.principal}"
-        if isinstance(p, Registration):
-            return f"register run {p.run} (artifact path '{p.artifact_path}') as a new version of model {self.address.full_name}"
-        if isinstance(p, VersionDeletion):
-            return f"delete version {p.version} of model {self.address.full_name}"
-        if isinstance(p, ApprovalChange):
-            which = f"version {p.version}" if p.version else f"the version from run {p.run}"
-            return f"approve {which} of model {self.address.full_name}"
-        return f"{self.action.value} {self.address.kind.label} {self.address.full_name}"
+        return self.payload.describe(self.action, self.address)
 
 
 @dataclass(frozen=True)

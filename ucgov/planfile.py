@@ -40,8 +40,9 @@ from ucgov.plan import (
 from ucgov.state import GrantsMode, Kind
 
 FORMAT = "ucgov-plan"
-FORMAT_VERSION = 3
-"""3: fields list only those a change is about (null is a value); deletes record what goes with them."""
+FORMAT_VERSION = 4
+"""3: fields list only those a change is about (null is a value); deletes record what goes with them.
+4: each change records the kind of object it is about, never guessed from its name."""
 
 
 @dataclass(frozen=True)
@@ -121,50 +122,21 @@ def _loads(text: str, source: str) -> SavedPlan:
 def _change_document(change: Change) -> dict[str, Any]:
     return {
         "action": change.action.value,
+        "kind": change.address.kind.value,
         "address": change.address.full_name,
         "principal": change.address.principal,
-        "payload": _payload_document(change.payload),
+        "payload": change.payload.document(),
         "reason": change.reason,
     }
-
-
-def _payload_document(p: Payload) -> dict[str, Any]:
-    if isinstance(p, ObjectChange):
-        found = {"before": _fields_document(p.before), "after": _fields_document(p.after)}
-        if p.after is None:  # a delete: what goes with it
-            found |= {"versions": list(p.versions), "approved": p.approved, "children": list(p.children)}
-            found |= {"grants": [[name, list(privs)] for name, privs in p.grants]} if p.grants else {}
-            found |= _files_document(p.files)
-        return found
-    if isinstance(p, VersionDeletion):
-        return {"version": p.version} | _files_document(p.files)
-    if isinstance(p, GrantChange):
-        whole = None if p.object_held is None else [[name, list(privs)] for name, privs in p.object_held]
-        return {"privileges": list(p.privileges), "held": sorted(p.held), "mode": p.mode.value, "object_held": whole}
-    if isinstance(p, Registration):
-        return {"run": p.run, "artifact_path": p.artifact_path, "unfinished": list(p.unfinished)}
-    return {"version": p.version, "run": p.run, "artifact_path": p.artifact_path, "replaces": p.replaces}
-
-
-def _files_document(files: Files | None) -> dict[str, Any]:
-    """A delete's files, for display only: apply removes what the server names, never a path from a file."""
-    if files is None:
-        return {}
-    return {"files": {"location": files.location, "removed": files.removed, "why_kept": files.why_kept}}
 
 
 def _files(doc: dict[str, Any] | None) -> Files | None:
     return None if doc is None else Files(doc["location"], doc["removed"], doc["why_kept"])
 
 
-def _fields_document(fields: Fields | None) -> dict[str, Any] | None:
-    """Only the fields the change is about; a key with null means "managed, and holds nothing"."""
-    return None if fields is None else fields.as_dict()
-
-
 def _change(doc: dict[str, Any]) -> Change:
     action = Action(doc["action"])
-    address = Address(Kind.of(doc["address"]), doc["address"], doc["principal"])
+    address = Address(Kind(doc["kind"]), doc["address"], doc["principal"])
     return Change(action, address, _payload(action, doc["payload"]), reason=doc["reason"])
 
 
@@ -262,9 +234,10 @@ _SCHEMA: dict[str, Any] = {
             "type": "array",
             "items": {
                 "type": "object",
-                "required": ["action", "address", "principal", "payload", "reason"],
+                "required": ["action", "kind", "address", "principal", "payload", "reason"],
                 "properties": {
                     "action": {"enum": [a.value for a in Action]},
+                    "kind": {"enum": [k.value for k in Kind]},
                     "address": _NAME,
                     "principal": {"type": ["string", "null"], "pattern": "^[^\\u0000-\\u001f\\u007f]+$"},
                     "payload": {"type": "object"},

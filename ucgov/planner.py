@@ -23,7 +23,7 @@ from ucgov.plan import (
     grants_snapshot,
 )
 from ucgov.privileges import in_reading_order
-from ucgov.state import Approval, DesiredState, Grants, GrantsMode, Kind, LiveState, ModelVersion, RunInfo, Securable
+from ucgov.state import Approval, DesiredState, Grants, GrantsMode, LiveState, ModelVersion, RunInfo, Securable
 
 
 def diff(desired: DesiredState, live: LiveState) -> Plan:
@@ -63,7 +63,7 @@ def diff(desired: DesiredState, live: LiveState) -> Plan:
         ),
         grants_modes=grants_modes(desired, changes),
         specs_digest=desired.digest,
-        live_children=tuple(sorted({name for names in live.children.values() for name in names})),
+        live_children=tuple(sorted({r.full_name for refs in live.children.values() for r in refs})),
     )
 
 
@@ -122,7 +122,7 @@ def _approval_edit(want: Securable, had: Securable | None) -> list[Change]:
         replaces_run=before.run if before else None,
     )
     return [
-        Change(Action.APPROVE, Address(Kind.MODEL, want.full_name), payload, reason="the spec approves another version")
+        Change(Action.APPROVE, Address(want.kind, want.full_name), payload, reason="the spec approves another version")
     ]
 
 
@@ -224,7 +224,7 @@ def approval_changes_for(want: Securable, have: Securable | None, runs: Mapping[
     approval = want.approved
     if approval is None:
         return []
-    address = Address(Kind.MODEL, want.full_name)
+    address = Address(want.kind, want.full_name)
     live_version = have.approved.version if have and have.approved else None
     changes = []
     target = approval.version

@@ -18,7 +18,7 @@ from ucgov.state import DesiredState, Kind, Policy, Securable
 
 __all__ = ["Policy", "covered", "rule", "violations"]
 
-MAX_DEPTH = Kind.MODEL.depth
+MAX_DEPTH = max(k.depth for k in Kind)
 """Full names have at most three parts: catalog.schema.model."""
 
 

@@ -12,7 +12,7 @@ the object, and whether apply removes the files the server leaves behind.
 from __future__ import annotations
 
 from ucgov.plan import Action, Address, Change, Fields, Files, ObjectChange, VersionDeletion, grants_snapshot
-from ucgov.state import DesiredState, Kind, LiveState, Securable
+from ucgov.state import DesiredState, Kind, LiveState, Ref, Securable
 from ucgov.storage import why_files_stay
 
 
@@ -26,34 +26,34 @@ def prunes(desired: DesiredState, parent: str) -> bool:
     return desired.prune
 
 
-def retired(desired: DesiredState, live: LiveState) -> list[str]:
-    """Full names of the live schemas and models to delete: undeclared, inside a pruned declared parent,
-    and everything inside those; models before schemas, each by name."""
+def retired(desired: DesiredState, live: LiveState) -> list[Ref]:
+    """The live schemas and models to delete: undeclared, inside a pruned declared parent, and
+    everything inside those; what is inside first (models before schemas), each by name."""
     found = set()
-    for parent, names in live.children.items():
+    for parent, refs in live.children.items():
         if parent in desired.objects and prunes(desired, parent):
-            found.update(n for n in names if n not in desired.objects)
-    inside = {n for names in (live.children.get(s, ()) for s in found) for n in names}
-    return sorted(found | inside, key=lambda n: (-Kind.of(n).depth, n))
+            found.update(r for r in refs if r.full_name not in desired.objects)
+    inside = {r for refs in (live.children.get(s.full_name, ()) for s in found) for r in refs}
+    return sorted(found | inside, key=lambda r: (-r.kind.depth, r.full_name))
 
 
 def delete_changes(desired: DesiredState, live: LiveState) -> list[Change]:
     """One delete per retired object (found in ``live.undeclared``), children before parents."""
-    names = [n for n in retired(desired, live) if n in live.undeclared]
+    names = [r.full_name for r in retired(desired, live) if r.full_name in live.undeclared]
     return [_delete(live.undeclared[n], live) for n in names]
 
 
 def _delete(obj: Securable, live: LiveState) -> Change:
     """The delete, recording everything its reason shows goes with the object, for apply to check again."""
-    model = obj.kind is Kind.MODEL  # a model's properties are not something specs manage
-    fields = Fields(comment=obj.comment) if model else Fields(obj.comment, dict(obj.properties or {}))
+    spec = obj.kind.spec  # a model's properties are not something specs manage
+    fields = Fields(obj.comment, dict(obj.properties or {})) if spec.manages("properties") else Fields(obj.comment)
     payload = ObjectChange(
         before=fields,
         after=None,
-        versions=tuple(v.version for v in obj.versions) if model else (),
+        versions=tuple(v.version for v in obj.versions) if spec.versioned else (),
         approved=obj.approved.version if obj.approved else None,
-        children=() if model else tuple(live.children.get(obj.full_name, ())),
-        files=files_of(obj.storage_location) if model else None,
+        children=tuple(r.full_name for r in live.children.get(obj.full_name, ())) if obj.kind.children else (),
+        files=files_of(obj.storage_location) if spec.versioned else None,
         grants=grants_snapshot(obj.grants),
     )
     return Change(Action.DELETE, Address(obj.kind, obj.full_name), payload, reason=_why(obj, live))
@@ -62,13 +62,13 @@ def _delete(obj: Securable, live: LiveState) -> Change:
 def _why(obj: Securable, live: LiveState) -> str:
     """Why it goes and, called out for the reviewer, what goes with it."""
     parts = ["no spec declares it; prune is on"]
-    if obj.kind is Kind.MODEL and obj.versions:
+    if obj.kind.spec.versioned and obj.versions:
         parts.append(f"{_count(len(obj.versions), 'version')} {'goes' if len(obj.versions) == 1 else 'go'} with it")
     if obj.approved and obj.approved.version:
         parts.append(f"it holds the approved version {obj.approved.version}")
-    if obj.kind is Kind.SCHEMA and live.children.get(obj.full_name):
+    if obj.kind.children and live.children.get(obj.full_name):
         n = len(live.children[obj.full_name])
-        parts.append(f"not empty: {_count(n, 'model')} inside {'is' if n == 1 else 'are'} deleted first")
+        parts.append(f"not empty: {_count(n, child_noun(obj.kind))} inside {'is' if n == 1 else 'are'} deleted first")
     return "; ".join(parts)
 
 
@@ -77,11 +77,11 @@ def version_changes(desired: DesiredState, live: LiveState) -> list[Change]:
     changes = []
     for obj in desired.ordered():
         have = live.get(obj.full_name)
-        if obj.kind is not Kind.MODEL or not obj.approved or not obj.approved.keep_versions or have is None:
+        if not obj.kind.spec.versioned or not obj.approved or not obj.approved.keep_versions or have is None:
             continue
         if not prunes(desired, obj.full_name.rsplit(".", 1)[0]):
             continue
-        address = Address(Kind.MODEL, obj.full_name)
+        address = Address(obj.kind, obj.full_name)
         reason = f"older than the newest {obj.approved.keep_versions} and not approved (keep_versions)"
         where = {v.version: v.storage_location for v in have.versions}
         changes += [
@@ -143,7 +143,7 @@ def review_warnings(base: DesiredState, head: DesiredState) -> list[str]:
     found = []
     for obj in head.ordered():
         parent = obj.full_name.rsplit(".", 1)[0]
-        if obj.kind is not Kind.MODEL and prunes(head, obj.full_name) and not _pruned_in(base, obj.full_name):
+        if obj.kind.children and prunes(head, obj.full_name) and not _pruned_in(base, obj.full_name):
             found.append(
                 f"prune is turned on inside {obj.kind.label} {obj.full_name}: apply --allow-destroy will delete "
                 "the live schemas and models in it that no spec declares"
@@ -162,6 +162,11 @@ def review_warnings(base: DesiredState, head: DesiredState) -> list[str]:
 def _pruned_in(desired: DesiredState, full_name: str) -> bool:
     """Whether ``full_name`` is declared in ``desired`` with prune on for what is inside it."""
     return full_name in desired.objects and prunes(desired, full_name)
+
+
+def child_noun(kind: Kind) -> str:
+    """What the objects inside a kind are called: 'schema' in a catalog, 'model' in a schema."""
+    return kind.children[0].label if len(kind.children) == 1 else "object"
 
 
 def _count(n: int, word: str, plural: str | None = None) -> str:

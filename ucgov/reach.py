@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ucgov.privileges import APPLICABLE
 from ucgov.state import Kind
 
 
@@ -21,7 +20,7 @@ def reaches(granted_on: str, privilege: str, target: str) -> bool:
     """
     if target == granted_on:
         return True
-    return target.startswith(granted_on + ".") and privilege in APPLICABLE[Kind.of(target)]
+    return target.startswith(granted_on + ".") and privilege in Kind.of(target).grantable
 
 
 def reached(granted_on: str, privilege: str, names: Iterable[str]) -> tuple[str, ...]:

@@ -12,29 +12,19 @@ checks that against the server anyway (``ucgov.preconditions``). Pure: the calle
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 
 from ucgov.errors import SpecProblem
-from ucgov.plan import Action, ApprovalChange, Change, GrantChange, ObjectChange, Registration, VersionDeletion
+from ucgov.plan import Action, Change, GrantChange
 from ucgov.policies import violations
 from ucgov.state import DesiredState, Kind, Securable
 
 
 def effect(change: Change) -> tuple:
     """What the change does to the server, as a comparable value; what it expects is left out."""
-    p, where = change.payload, (change.action.value, change.address.kind.value, change.address.full_name)
-    if isinstance(p, GrantChange):
-        return (*where, change.address.principal, tuple(sorted(p.privileges)))
-    if isinstance(p, ObjectChange):
-        return (*where, json.dumps(p.after.as_dict() if p.after else None, sort_keys=True))
-    if isinstance(p, VersionDeletion):
-        return (*where, "version", p.version)
-    if isinstance(p, Registration):
-        return (*where, p.run, p.artifact_path)
-    assert isinstance(p, ApprovalChange)
-    # approving "the version from run R" becomes "version N" once an earlier apply registered it
-    return (*where, "run", p.run, p.artifact_path) if p.run else (*where, "version", p.version)
+    where = (change.action.value, change.address.kind.value, change.address.full_name)
+    principal = (change.address.principal,) if change.action.is_grant else ()
+    return (*where, *principal, *change.payload.effect())
 
 
 def differences(pending: Iterable[Change], saved: Iterable[Change], rederived: Iterable[Change]) -> list[str]:
@@ -53,10 +43,12 @@ def differences(pending: Iterable[Change], saved: Iterable[Change], rederived: I
 def policy_problems(changes: Iterable[Change], desired: DesiredState) -> list[SpecProblem]:
     """The file's grants that the specs' policies deny, wherever the file says they are granted."""
     granted: dict[str, dict[str, frozenset[str]]] = {}
+    kinds: dict[str, Kind] = {}
     for change in changes:
         if change.action is Action.GRANT and isinstance(change.payload, GrantChange):
+            kinds[change.address.full_name] = change.address.kind
             held = granted.setdefault(change.address.full_name, {})
             principal = change.address.principal or ""
             held[principal] = held.get(principal, frozenset()) | frozenset(change.payload.privileges)
-    objects = {name: Securable(Kind.of(name), name, grants=grants) for name, grants in granted.items()}
+    objects = {name: Securable(kinds[name], name, grants=grants) for name, grants in granted.items()}
     return violations(DesiredState(objects=objects, policies=desired.policies))

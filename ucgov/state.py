@@ -10,31 +10,20 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from fnmatch import fnmatchcase
+from typing import NamedTuple
 
 from ucgov.errors import Location
+from ucgov.kinds import Kind
 
 Grants = Mapping[str, frozenset[str]]
 """Privileges per principal, as granted directly on one object."""
 
 
-class Kind(str, Enum):
-    """The securable types ucgov manages, valued as the server's permission API names them."""
+class Ref(NamedTuple):
+    """One object by its kind and full name: names alone may repeat across kinds."""
 
-    CATALOG = "catalog"
-    SCHEMA = "schema"
-    MODEL = "registered_model"
-
-    @property
-    def label(self) -> str:
-        return "model" if self is Kind.MODEL else self.value
-
-    @property
-    def depth(self) -> int:
-        return {Kind.CATALOG: 1, Kind.SCHEMA: 2, Kind.MODEL: 3}[self]
-
-    @classmethod
-    def of(cls, full_name: str) -> Kind:
-        return (cls.CATALOG, cls.SCHEMA, cls.MODEL)[full_name.count(".")]
+    kind: Kind
+    full_name: str
 
 
 class GrantsMode(str, Enum):
@@ -222,8 +211,8 @@ class LiveState(State):
     """MLflow runs that approvals name, as the tracking store has them."""
     tracking_store: str = ""
     """Which MLflow tracking store the runs were looked up in, in words, for messages."""
-    children: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    """Full names of the live schemas inside each declared catalog that exists, and of the live
+    children: Mapping[str, tuple[Ref, ...]] = field(default_factory=dict)
+    """The (kind, full name) of the live schemas inside each declared catalog that exists, and of the live
     models inside those schemas, declared or not: what a grant on the parent reaches."""
     undeclared: Mapping[str, Securable] = field(default_factory=dict)
     """Live schemas and models that no spec declares, read where prune applies (models with

@@ -98,7 +98,7 @@ def checked_url(url: str) -> str:
         httpx.URL(url)
         problem = _url_problem(parts.scheme, parts.hostname)
     except (ValueError, httpx.InvalidURL) as exc:
-        problem = str(exc).rstrip(".")
+        problem = _masked(str(exc).rstrip("."))  # httpx's words may quote the user:password@ back
     if problem:
         shown = _masked(url)
         raise UcgovError(

@@ -7,33 +7,48 @@ schemas). ucgov leaves all of them alone unless prune says otherwise.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
+from ucgov import prune
 from ucgov.plan import Plan, Unmanaged
 from ucgov.reserved import is_reserved_catalog
-from ucgov.state import DesiredState, Kind, LiveState
+from ucgov.state import DesiredState, Kind, LiveState, Ref
 
 
 def unmanaged(desired: DesiredState, live: LiveState) -> tuple[Unmanaged, ...]:
     """Undeclared live objects, catalogs first, then schemas, then models, each by name."""
     catalogs = {c for c in live.catalogs or () if c not in desired.objects and not is_reserved_catalog(c)}
-    inside = {n for names in live.children.values() for n in names if n not in desired.objects}
-    found = sorted(catalogs | inside, key=lambda n: (Kind.of(n).depth, n))
-    return tuple(Unmanaged(Kind.of(n), n) for n in found)
+    inside = {r for refs in live.children.values() for r in refs if r.full_name not in desired.objects}
+    found = {Ref(Kind.CATALOG, c) for c in catalogs} | inside  # live.catalogs lists catalogs
+    return tuple(Unmanaged(r.kind, r.full_name) for r in sorted(found, key=lambda r: (r.kind.depth, r.full_name)))
 
 
-def undeclared_children(plan: Plan) -> dict[str, tuple[int, int]]:
-    """Per declared catalog or schema with undeclared live children: (how many undeclared, how many live)."""
-    undeclared = {u.full_name for u in plan.unmanaged or ()}
+class Inside(NamedTuple):
+    """A declared parent's live children: how many no spec declares, of how many."""
+
+    kind: Kind
+    """The parent's kind, as its undeclared children's kind says."""
+    missing: int
+    total: int
+
+
+def undeclared_children(plan: Plan) -> dict[str, Inside]:
+    """Per declared catalog or schema with undeclared live children: its kind, how many undeclared, how many live."""
+    undeclared = {u.full_name: u.kind for u in plan.unmanaged or ()}
     counts: dict[str, tuple[int, int]] = {}
+    kinds: dict[str, Kind] = {}
     declared = set(plan.objects)
     for name in plan.live_children:
         parent = name.rsplit(".", 1)[0]
         if parent in declared:
             missing, total = counts.get(parent, (0, 0))
             counts[parent] = (missing + (name in undeclared), total + 1)
-    return {parent: found for parent, found in sorted(counts.items()) if found[0]}
+            kind = undeclared[name].parent if name in undeclared else None
+            kinds.update({parent: kind} if kind else {})
+    return {parent: Inside(kinds[parent], *found) for parent, found in sorted(counts.items()) if found[0]}
 
 
-def child_noun(parent: str, n: int) -> str:
+def child_noun(parent: Kind, n: int) -> str:
     """'schema(s)' inside a catalog, 'model(s)' inside a schema."""
-    word = "schema" if Kind.of(parent) is Kind.CATALOG else "model"
+    word = prune.child_noun(parent)
     return word if n == 1 else word + "s"

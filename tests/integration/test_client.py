@@ -28,7 +28,7 @@ def test_listing_survives_full_pages_and_an_empty_last_page(server, rest, catalo
         )
 
     with server.client() as client:
-        listed = client.list_models(catalog_name, "s")
+        listed = client.list_inside(Kind.MODEL, f"{catalog_name}.s")
 
     assert sorted(m["name"] for m in listed) == names
 

@@ -276,9 +276,8 @@ def test_an_edited_plan_that_deletes_an_undeclared_model_is_refused_with_the_spe
             "children": [],
             "grants": [[who, sorted(privileges)] for who, privileges in sorted(held.items())],
         }
-        document["changes"].append(
-            {"action": "delete", "address": scorer, "principal": None, "payload": payload, "reason": ""}
-        )
+        change = {"action": "delete", "kind": "registered_model", "address": scorer, "principal": None}
+        document["changes"].append({**change, "payload": payload, "reason": ""})
 
     edited(plan_file, delete_scorer)
 

@@ -10,7 +10,7 @@ import httpx
 
 from ucgov.client import API, SCIM, UCClient
 from ucgov.live import read_live
-from ucgov.state import DesiredState, Kind, Securable
+from ucgov.state import DesiredState, Kind, Ref, Securable
 
 PAGE = 100
 
@@ -75,9 +75,9 @@ def test_plan_reads_the_names_of_every_live_schema_and_model_inside_a_declared_c
         live = read_live(client, declared("ml"))  # a catalog-level grant reaches all of them
 
     assert live.children == {
-        "ml": ("ml.dev", "ml.prod"),
-        "ml.dev": ("ml.dev.scratch",),
-        "ml.prod": tuple(f"ml.prod.m{i:03d}" for i in range(120)),
+        "ml": (Ref(Kind.SCHEMA, "ml.dev"), Ref(Kind.SCHEMA, "ml.prod")),
+        "ml.dev": (Ref(Kind.MODEL, "ml.dev.scratch"),),
+        "ml.prod": tuple(Ref(Kind.MODEL, f"ml.prod.m{i:03d}") for i in range(120)),
     }
 
 

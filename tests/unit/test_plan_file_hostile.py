@@ -124,10 +124,33 @@ def test_apply_on_a_fifo_says_so_instead_of_waiting(tmp_path):
     assert done.stderr.strip() == f"Error: cannot read the plan file {fifo}: it is not a regular file"
 
 
-def test_a_plan_file_from_format_2_is_one_sentence():
-    document = {**DOCUMENT, "format_version": 2}
+@pytest.mark.parametrize("version", [2, 3])
+def test_a_plan_file_from_an_older_format_is_one_sentence(version):
+    document = {**DOCUMENT, "format_version": version}
 
-    with pytest.raises(PlanFileError, match="has plan format version 2, but this ucgov reads version 3: make the plan"):
+    with pytest.raises(
+        PlanFileError, match=f"has plan format version {version}, but this ucgov reads version 4: make the plan"
+    ):
+        loads(resealed(document), source="plan.json")
+
+
+def test_each_saved_change_says_what_kind_of_object_it_is_about():
+    assert [c["kind"] for c in DOCUMENT["changes"]] == ["catalog", "schema", "catalog", "registered_model"]
+    assert loads(dumps(SavedPlan(plan=PLAN, url="http://uc.example.com")), source="plan.json").plan == PLAN
+
+
+def test_the_kind_a_saved_change_names_is_read_from_the_file_not_guessed_from_its_name():
+    document = copy.deepcopy(DOCUMENT)
+    document["changes"][1]["kind"] = "catalog"  # "ml.prod" as a catalog: ucgov must not re-guess a schema
+
+    assert loads(resealed(document), source="plan.json").plan.changes[1].address.kind is Kind.CATALOG
+
+
+def test_a_saved_change_of_an_unknown_kind_is_one_sentence():
+    document = copy.deepcopy(DOCUMENT)
+    document["changes"][0]["kind"] = "table"
+
+    with pytest.raises(PlanFileError, match="plan.json is not a valid ucgov plan file: at changes/0/kind"):
         loads(resealed(document), source="plan.json")
 
 

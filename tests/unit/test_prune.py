@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from ucgov.plan import Action, ObjectChange, VersionDeletion
 from ucgov.planner import diff
-from ucgov.state import Approval, Kind, LiveState, ModelVersion, Securable
+from ucgov.state import Approval, Kind, LiveState, ModelVersion, Ref, Securable
 
 SPEC = """
 settings: {{prune: {prune}}}
@@ -21,10 +21,10 @@ catalogs:
 
 def live(*objects: Securable, undeclared: tuple[Securable, ...] = ()) -> LiveState:
     """The server: declared objects, plus the undeclared ones the live reader found under pruned parents."""
-    children: dict[str, list[str]] = {}
+    children: dict[str, list[Ref]] = {}
     for o in objects + undeclared:
         if "." in o.full_name:
-            children.setdefault(o.full_name.rsplit(".", 1)[0], []).append(o.full_name)
+            children.setdefault(o.full_name.rsplit(".", 1)[0], []).append(Ref(o.kind, o.full_name))
     return LiveState(
         objects={o.full_name: o for o in objects},
         known_principals=None,

@@ -22,7 +22,7 @@ from ucgov.plan import (
 from ucgov.planfile import SavedPlan, _checksum, dumps
 from ucgov.planner import diff
 from ucgov.rederive import differences, policy_problems
-from ucgov.state import Approval, Kind, LiveState, ModelVersion, Securable
+from ucgov.state import Approval, Kind, LiveState, ModelVersion, Ref, Securable
 
 MALLORY = "mallory@contractors.example.com"
 SPEC = """
@@ -137,7 +137,10 @@ def rich_live() -> LiveState:
     return LiveState(
         objects=objects,
         known_principals=PEOPLE,
-        children={"ml": ("ml.prod",), "ml.prod": ("ml.prod.churn", "ml.prod.scorer")},
+        children={
+            "ml": (Ref(Kind.SCHEMA, "ml.prod"),),
+            "ml.prod": (Ref(Kind.MODEL, "ml.prod.churn"), Ref(Kind.MODEL, "ml.prod.scorer")),
+        },
         undeclared={"ml.prod.scorer": scorer},
     )
 

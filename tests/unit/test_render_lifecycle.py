@@ -8,7 +8,7 @@ from dataclasses import replace
 from ucgov.planner import diff
 from ucgov.render import render
 from ucgov.render.escape import markdown as markdown_escaped
-from ucgov.state import Approval, Kind, LiveState, ModelVersion, Securable
+from ucgov.state import Approval, Kind, LiveState, ModelVersion, Ref, Securable
 from ucgov.unmanaged import unmanaged
 
 SPEC = """
@@ -40,9 +40,9 @@ def server() -> LiveState:
         objects={o.full_name: o for o in declared},
         known_principals=frozenset({"alice@example.com"}),
         children={
-            "ml": ("ml.fraud", "ml.scratch"),
-            "ml.fraud": ("ml.fraud.old", "ml.fraud.scorer"),
-            "ml.scratch": ("ml.scratch.tmp",),
+            "ml": (Ref(Kind.SCHEMA, "ml.fraud"), Ref(Kind.SCHEMA, "ml.scratch")),
+            "ml.fraud": (Ref(Kind.MODEL, "ml.fraud.old"), Ref(Kind.MODEL, "ml.fraud.scorer")),
+            "ml.scratch": (Ref(Kind.MODEL, "ml.scratch.tmp"),),
         },
         undeclared={o.full_name: o for o in strays},
         catalogs=("ml", "sandbox", "ucgov_lock"),
@@ -183,7 +183,7 @@ def test_every_format_says_whether_each_deleted_versions_files_are_removed(load_
     )
     live = LiveState(
         objects={"ml": obj("ml"), "ml.fraud": obj("ml.fraud"), scorer.full_name: scorer},
-        children={"ml": ("ml.fraud",), "ml.fraud": ("ml.fraud.scorer",)},
+        children={"ml": (Ref(Kind.SCHEMA, "ml.fraud"),), "ml.fraud": (Ref(Kind.MODEL, "ml.fraud.scorer"),)},
     )
     plan = diff(load_spec(KEEP), live)
     why = "older than the newest 1 and not approved (keep_versions)"

@@ -15,7 +15,7 @@ from ucgov.plan import Action, Address, Change, Fields, GrantChange, ObjectChang
 from ucgov.planfile import SavedPlan, dumps, loads
 from ucgov.planner import diff
 from ucgov.render.markdown import COMMENT_LIMIT, render_markdown
-from ucgov.state import Kind, LiveState, Securable
+from ucgov.state import Kind, LiveState, Ref, Securable
 
 BASE = """
 catalogs:
@@ -159,7 +159,7 @@ def test_a_plan_file_from_another_format_version_is_refused():
     document = json.loads(dumps(saved_plan()))
     document["format_version"] = 2  # before fields said which of them a change is about
 
-    with pytest.raises(PlanFileError, match="has plan format version 2, but this ucgov reads version 3"):
+    with pytest.raises(PlanFileError, match="has plan format version 2, but this ucgov reads version 4"):
         loads(json.dumps(document), source="plan.json")
 
 
@@ -178,7 +178,7 @@ def test_during_plan_a_catalog_grant_counts_the_live_models_no_spec_declares(loa
     models = tuple(f"ml.prod.m{i:02d}" for i in range(12))
     live = LiveState(
         objects={"ml": Securable(Kind.CATALOG, "ml")},
-        children={"ml": ("ml.prod",), "ml.prod": models},
+        children={"ml": (Ref(Kind.SCHEMA, "ml.prod"),), "ml.prod": tuple(Ref(Kind.MODEL, m) for m in models)},
         known_principals=frozenset({"carol@example.com"}),
     )
 

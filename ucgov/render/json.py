@@ -30,7 +30,7 @@ def plan_document(plan: Plan) -> dict[str, Any]:
     if plan.unmanaged is not None:
         document["unmanaged"] = {
             "objects": [{"address": u.full_name, "kind": u.kind.label} for u in plan.unmanaged],
-            "undeclared_children": {name: missing for name, (missing, _) in undeclared_children(plan).items()},
+            "undeclared_children": {name: inside.missing for name, inside in undeclared_children(plan).items()},
         }
     if plan.undeclared:
         document["undeclared"] = [

@@ -21,9 +21,9 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 
+from ucgov.kinds import acting_on
 from ucgov.plan import Action, Change, Files, GrantChange, ObjectChange, Plan, VersionDeletion
 from ucgov.policies import rule
-from ucgov.privileges import acts_on
 from ucgov.reach import reached
 from ucgov.render import escape
 from ucgov.render.escape import code, markdown
@@ -164,8 +164,8 @@ def _permission_line(change: Change, known: tuple[str, ...], mode: GrantsMode | 
 def _reach(kind: Kind, name: str, privileges: tuple[str, ...], known: tuple[str, ...]) -> str:
     """What a grant on a catalog or schema gives on the objects inside it that each privilege acts on."""
     parts = []
-    for target in (Kind.SCHEMA, Kind.MODEL):
-        acting = [p for p in privileges if acts_on(p) is target and target.depth > kind.depth]
+    for target in kind.descendants:
+        acting = [p for p in privileges if acting_on(p) is target]
         inside = sorted({o for p in acting for o in reached(name, p, known) if Kind.of(o) is target})
         if inside:
             noun = f"{target.label}s" if len(inside) != 1 else target.label
@@ -226,8 +226,8 @@ def _unmanaged_section(plan: Plan) -> list[str]:
     if counts:
         lines += ["", "Declared objects with live children no spec declares:", ""]
         lines += [
-            f"- {code(name)} ({Kind.of(name).label}): {missing} of {total} {child_noun(name, total)} not declared"
-            for name, (missing, total) in counts.items()
+            f"- {code(name)} ({kind.label}): {missing} of {total} {child_noun(kind, total)} not declared"
+            for name, (kind, missing, total) in counts.items()
         ]
     return lines + [""]
 

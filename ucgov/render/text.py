@@ -16,7 +16,7 @@ from ucgov.plan import Action, ApprovalChange, Change, GrantChange, ObjectChange
 from ucgov.policies import rule
 from ucgov.render import escape
 from ucgov.render.summary import summary_line
-from ucgov.state import GrantsMode, Kind
+from ucgov.state import GrantsMode
 from ucgov.unmanaged import child_noun, undeclared_children
 
 _COLOURS = {"+": "green", "~": "yellow", "-": "red"}
@@ -110,8 +110,8 @@ def _unmanaged_lines(plan: Plan) -> list[str]:
     if counts:
         lines.append("Declared objects with live children no spec declares:")
         lines += [
-            f"  {Kind.of(name).label} {name}: {missing} of {total} {child_noun(name, total)} not declared"
-            for name, (missing, total) in counts.items()
+            f"  {kind.label} {name}: {missing} of {total} {child_noun(kind, total)} not declared"
+            for name, (kind, missing, total) in counts.items()
         ]
     return lines + [""]
 

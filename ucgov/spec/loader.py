@@ -20,6 +20,7 @@ import jsonschema
 
 from ucgov import approval, gates, privileges
 from ucgov.errors import Location, SpecError, SpecProblem
+from ucgov.kinds import top_level
 from ucgov.policies import violations
 from ucgov.render.escape import UNSAFE
 from ucgov.render.escape import text as escape_text
@@ -32,7 +33,6 @@ _REFERENCE = re.compile(r"\$(\$?)\{([^}]*)(\}?)")
 VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 """What NAME in ``${var.NAME}`` may be, and so what ``--var NAME=VALUE`` may name."""
 _VAR_NAME = re.compile(rf"var\.({VARIABLE_NAME.pattern})")
-_CHILDREN: dict[Kind, tuple[str, Kind]] = {Kind.CATALOG: ("schemas", Kind.SCHEMA), Kind.SCHEMA: ("models", Kind.MODEL)}
 _NAME_RULE = "letters, digits, _, @ and - only, at most 255 characters"
 _PRINCIPAL_PATTERN = "^[^\\u0000-\\u001f\\u007f]+$"
 
@@ -156,8 +156,8 @@ def _plain(value: Any) -> Any:
 
 def _declared(data: Any) -> Iterator[tuple[Kind, str, dict, tuple]]:
     """Every catalog, schema and model in one document, parents first; skips what is not a mapping."""
-    catalogs = data.get("catalogs") if isinstance(data, dict) else None
-    stack = [(Kind.CATALOG, "", catalogs, ("catalogs",))]
+    data = data if isinstance(data, dict) else {}
+    stack = [(kind, "", data.get(kind.spec.spec_key), (kind.spec.spec_key,)) for kind in top_level()]
     while stack:
         kind, parent, members, path = stack.pop(0)
         if not isinstance(members, dict):
@@ -166,9 +166,9 @@ def _declared(data: Any) -> Iterator[tuple[Kind, str, dict, tuple]]:
             body = body if isinstance(body, dict) else {}
             full_name = f"{parent}.{name}" if parent else str(name)
             yield kind, full_name, body, path + (name,)
-            if kind in _CHILDREN:
-                key, child_kind = _CHILDREN[kind]
-                stack.append((child_kind, full_name, body.get(key), path + (name, key)))
+            for child in kind.children:
+                key = child.spec.spec_key
+                stack.append((child, full_name, body.get(key), path + (name, key)))
 
 
 def _privilege_problems(doc: SourceDoc) -> list[SpecProblem]:
@@ -217,7 +217,7 @@ def _policy_privilege_problems(doc: SourceDoc) -> list[SpecProblem]:
         for j, raw in enumerate(written if isinstance(written, list) else ()):
             privilege = privileges.normalise(raw) if isinstance(raw, str) else None
             if privilege is not None and privilege not in privileges.ALL_PRIVILEGES:
-                problem = privileges.problem_with(privilege, Kind.CATALOG)
+                problem = privileges.unknown(privilege)
                 where = doc.where(("policies", i, "deny", "privileges", j))
                 problems.append(SpecProblem(where, f"{problem}, in policy '{name}'"))
     return problems
@@ -580,7 +580,8 @@ class _Merger:
         problems = []
         for key, (comment, where) in self.scalars.items():
             full_name = key[0]
-            if key[1:] != ("comment",) or self.kinds.get(full_name) is not Kind.MODEL or not isinstance(comment, str):
+            kind = self.kinds.get(full_name)  # the approval line lives in the comment of a versioned kind
+            if key[1:] != ("comment",) or kind is None or not kind.spec.versioned or not isinstance(comment, str):
                 continue
             approved = (full_name, "approved") in self.scalars
             problem = approval.comment_problem(comment, approved=approved)

@@ -1,0 +1,58 @@
+"""The registry of kinds: each kind described once, and what is derived from the descriptions."""
+
+from __future__ import annotations
+
+from ucgov.kinds import REGISTRY, Kind, acting_on, by_spec_key, top_level
+from ucgov.spec.loader import json_schema
+
+
+def test_the_registry_lists_parents_before_children_and_names_every_kind():
+    assert [k.spec for k in Kind] == list(REGISTRY)
+    for kind in Kind:
+        assert kind.parent is None or list(Kind).index(kind.parent) < list(Kind).index(kind)
+
+
+def test_what_may_be_granted_on_a_kind_is_its_own_privileges_and_those_of_what_it_contains():
+    assert Kind.MODEL.grantable == {"EXECUTE"}
+    assert Kind.SCHEMA.grantable == Kind.SCHEMA.spec.privileges | {"EXECUTE"}
+    assert Kind.CATALOG.grantable == {"USE CATALOG", "CREATE SCHEMA"} | Kind.SCHEMA.grantable
+
+
+def test_each_privilege_acts_on_exactly_one_kind():
+    owners = [k for k in Kind for _ in k.spec.privileges]
+    assert len(owners) == len({p for k in Kind for p in k.spec.privileges})
+    assert acting_on("EXECUTE") is Kind.MODEL and acting_on("USE SCHEMA") is Kind.SCHEMA
+    assert acting_on("DANCE") is None
+
+
+def test_a_create_body_names_the_object_and_the_parents_it_sits_in():
+    assert Kind.CATALOG.spec.create_body("c", {"comment": "x"}) == {"name": "c", "comment": "x"}
+    assert Kind.SCHEMA.spec.create_body("c.s", {}) == {"name": "s", "catalog_name": "c"}
+    assert Kind.MODEL.spec.create_body("c.s.m", {}) == {"name": "m", "catalog_name": "c", "schema_name": "s"}
+
+
+def test_specs_declare_each_kind_under_its_spec_key_inside_its_parent():
+    assert top_level() == (Kind.CATALOG,)
+    assert by_spec_key(None, "catalogs") is Kind.CATALOG
+    assert by_spec_key(Kind.CATALOG, "schemas") is Kind.SCHEMA
+    assert by_spec_key(Kind.SCHEMA, "models") is Kind.MODEL
+    assert by_spec_key(Kind.CATALOG, "models") is None
+    schema = json_schema()
+    assert set(schema["properties"]) >= {k.spec.spec_key for k in top_level()}
+
+
+def test_a_models_properties_are_not_managed_but_catalogs_and_schemas_are():
+    assert not Kind.MODEL.spec.manages("properties") and Kind.MODEL.spec.manages("comment")
+    assert Kind.CATALOG.spec.manages("properties") and Kind.SCHEMA.spec.manages("properties")
+
+
+def test_an_undeclared_live_object_has_the_kind_its_listing_found_whatever_its_name_looks_like():
+    from ucgov.plan import Unmanaged
+    from ucgov.state import DesiredState, LiveState, Ref, Securable
+    from ucgov.unmanaged import unmanaged
+
+    # the name has the shape of a schema's; the listing that found it says model, and that counts
+    live = LiveState(children={"ml": (Ref(Kind.MODEL, "ml.m"),)}, catalogs=("ml", "other"))
+    desired = DesiredState(objects={"ml": Securable(Kind.CATALOG, "ml")})
+
+    assert unmanaged(desired, live) == (Unmanaged(Kind.CATALOG, "other"), Unmanaged(Kind.MODEL, "ml.m"))

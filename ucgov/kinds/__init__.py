@@ -1,0 +1,90 @@
+"""The one registry of the kinds of securable ucgov manages.
+
+Each kind is described in its own module (``catalog``, ``schema``, ``model``) as a ``KindSpec``;
+``REGISTRY`` lists them all, parents before children, and ``Kind`` names each one. Adding a kind
+means its module, a line here and its tests: everything else reads the description.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from functools import cache
+
+from ucgov.kinds import catalog, model, schema
+from ucgov.kinds.base import Field, KindSpec
+
+REGISTRY: tuple[KindSpec, ...] = (catalog.SPEC, schema.SPEC, model.SPEC)
+"""Every kind, parents before children."""
+
+_BY_NAME = {spec.name: spec for spec in REGISTRY}
+
+
+class Kind(str, Enum):
+    """The kinds in the registry, valued as the server's permissions API names them."""
+
+    CATALOG = catalog.SPEC.name
+    SCHEMA = schema.SPEC.name
+    MODEL = model.SPEC.name
+
+    @property
+    def spec(self) -> KindSpec:
+        return _BY_NAME[self.value]
+
+    @property
+    def label(self) -> str:
+        return self.spec.label
+
+    @property
+    def depth(self) -> int:
+        return self.spec.depth
+
+    @property
+    def parent(self) -> Kind | None:
+        return Kind(self.spec.parent.name) if self.spec.parent else None
+
+    @property
+    def children(self) -> tuple[Kind, ...]:
+        """The kinds that sit directly inside this one, in registry order."""
+        return tuple(k for k in Kind if k.parent is self)
+
+    @property
+    def descendants(self) -> tuple[Kind, ...]:
+        """Every kind inside this one, however deep, in registry order."""
+        return tuple(k for k in Kind if self.spec in k.spec.ancestors)
+
+    @property
+    def grantable(self) -> frozenset[str]:
+        """What may be granted on it: its own privileges and, inherited by what is inside it, theirs."""
+        return _grantable(self)
+
+    @classmethod
+    def of(cls, full_name: str) -> Kind:
+        """A guess from where a name sits (its parts), not what an object is: only for policy patterns
+        and the markdown reach, which hold names alone, and for tests. Kinds that share a depth (tables
+        and models) will need those to carry the kind instead."""
+        return (cls.CATALOG, cls.SCHEMA, cls.MODEL)[full_name.count(".")]
+
+
+@cache
+def _grantable(kind: Kind) -> frozenset[str]:
+    # a grant on a parent is inherited by what is inside it (the server enforces this), so
+    # privileges that act on children may be granted on the parent, as in Databricks
+    return kind.spec.privileges.union(*(_grantable(child) for child in kind.children))
+
+
+def top_level() -> tuple[Kind, ...]:
+    """The kinds that sit inside nothing, in registry order."""
+    return tuple(k for k in Kind if k.parent is None)
+
+
+def by_spec_key(parent: Kind | None, key: str) -> Kind | None:
+    """The kind specs declare under ``key`` inside a ``parent`` (None: at the top of a document)."""
+    return next((k for k in Kind if k.parent is parent and k.spec.spec_key == key), None)
+
+
+def acting_on(privilege: str) -> Kind | None:
+    """The kind whose own privilege this is (EXECUTE: models; USE SCHEMA: schemas), or None if unknown."""
+    return next((k for k in Kind if privilege in k.spec.privileges), None)
+
+
+__all__ = ["REGISTRY", "Field", "Kind", "KindSpec", "acting_on", "by_spec_key", "top_level"]
