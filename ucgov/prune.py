@@ -5,6 +5,8 @@ schema for what is inside it, the nearest setting winning) and apply is given ``
 Prune only reaches inside declared catalogs and schemas: an undeclared catalog is never deleted.
 Versions go only where a model's approval says ``keep_versions: K`` and prune applies to it:
 the newest K stay, and so do the approved version and any version from the approved run.
+A schema that holds anything ucgov cannot delete (a table, a volume, a function: kinds specs cannot
+declare yet) is kept, with a warning naming what keeps it; the models in it may still go.
 Each delete also says what goes with it that the server keeps quiet about: the grants made on
 the object, and whether apply removes the files the server leaves behind.
 """
@@ -28,7 +30,19 @@ def prunes(desired: DesiredState, parent: str) -> bool:
 
 def retired(desired: DesiredState, live: LiveState) -> list[Ref]:
     """The live schemas and models to delete: undeclared, inside a pruned declared parent, and
-    everything inside those; what is inside first (models before schemas), each by name."""
+    everything inside those, but for what is kept (see ``kept``); what is inside first (models
+    before schemas), each by name."""
+    keep = kept(desired, live)
+    return [r for r in _retired(desired, live) if r.full_name not in keep]
+
+
+def kept(desired: DesiredState, live: LiveState) -> dict[str, tuple[Ref, ...]]:
+    """The retired objects that stay, each with what keeps it: the live objects inside it of kinds
+    ucgov cannot delete (in ``live.held``: the server refuses, or would lose data ucgov does not govern)."""
+    return {r.full_name: live.held[r.full_name] for r in _retired(desired, live) if live.held.get(r.full_name)}
+
+
+def _retired(desired: DesiredState, live: LiveState) -> list[Ref]:
     found = set()
     for parent, refs in live.children.items():
         if parent in desired.objects and prunes(desired, parent):
@@ -121,6 +135,9 @@ def warnings(desired: DesiredState, live: LiveState, changes: list[Change]) -> l
             f"this plan deletes {_count(len(deleting), 'object or version', 'objects or versions')}: "
             "apply refuses it unless given --allow-destroy"
         )
+    for name, refs in kept(desired, live).items():
+        kind = next(r.kind for refs in live.children.values() for r in refs if r.full_name == name)
+        found.append(f"{kind.label} {name} is kept: it holds {_listing(refs)}, which ucgov does not delete")
     for obj in desired.ordered():
         have = live.get(obj.full_name)
         if (
@@ -167,6 +184,14 @@ def _pruned_in(desired: DesiredState, full_name: str) -> bool:
 def child_noun(kind: Kind) -> str:
     """What the objects inside a kind are called: 'schema' in a catalog, 'model' in a schema."""
     return kind.children[0].label if len(kind.children) == 1 else "object"
+
+
+def _listing(refs: tuple[Ref, ...], shown: int = 5) -> str:
+    """'table a.b.t and function a.b.f', the first few by kind and name, then how many more."""
+    named = [f"{r.kind.label} {r.full_name}" for r in refs[:shown]]
+    if len(refs) > shown:
+        named.append(f"{len(refs) - shown} more")
+    return named[0] if len(named) == 1 else f"{', '.join(named[:-1])} and {named[-1]}"
 
 
 def _count(n: int, word: str, plural: str | None = None) -> str:
