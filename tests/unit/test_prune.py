@@ -239,3 +239,18 @@ def test_a_retired_schema_holding_nothing_ucgov_cannot_delete_still_goes(load_sp
 
     assert "ml.scratch" in [name for name, _ in deletes(plan)]
     assert not any("is kept" in w for w in plan.warnings)
+
+
+def test_what_keeps_a_schema_is_named_on_one_line_whatever_the_server_calls_it(load_spec):
+    from ucgov.render import render
+
+    hostile = "ml.scratch.t\n+ grant `x`\x1b[31m <b>"
+    state = replace(live(*DECLARED, undeclared=STRAYS), held={"ml.scratch": (Ref(Kind.TABLE, hostile),)})
+    plan = diff(load_spec(SPEC.format(prune="true")), state)
+
+    assert "ml.scratch" not in [name for name, _ in deletes(plan)]
+    for fmt in ("text", "markdown"):
+        shown = render(plan, fmt, color=False)
+        kept = [line for line in shown.splitlines() if "is kept" in line]
+        assert len(kept) == 1 and "\x1b" not in shown and not any(line.startswith("+ grant") for line in shown.splitlines())
+    assert "<b>" not in render(plan, "markdown")
