@@ -174,7 +174,10 @@ class _Reader:
         kinds = Kind.SCHEMA.held
         listed = self._map(lambda kind: self.client.list_inside(kind, schema), kinds)
         return [
-            Note(f"{schema}.{item.get('name')}", f"{kind.label} left out: specs cannot declare {kind.label}s yet, nor its grants")
+            Note(
+                f"{schema}.{item.get('name')}",
+                f"{kind.label} left out: specs cannot declare {kind.label}s yet, nor its grants",
+            )
             for kind, items in zip(kinds, listed, strict=True)
             for item in items
         ]

@@ -163,7 +163,8 @@ def review_warnings(base: DesiredState, head: DesiredState) -> list[str]:
         if obj.kind.children and prunes(head, obj.full_name) and not _pruned_in(base, obj.full_name):
             found.append(
                 f"prune is turned on inside {obj.kind.label} {obj.full_name}: apply --allow-destroy will delete "
-                "the live schemas and models in it that no spec declares"
+                "the live schemas and models in it that no spec declares (never a table, volume or function, "
+                "nor a schema holding one)"
             )
         keep = obj.approved.keep_versions if obj.approved else None
         had = base.get(obj.full_name)

@@ -48,7 +48,9 @@ def build_estate(rest, catalog: str) -> Path:
     rest.post("/models", {"name": "scratch", **where})
     table = {"name": "events", **where, "table_type": "EXTERNAL", "data_source_format": "DELTA", "columns": [COLUMN]}
     rest.post("/tables", {**table, "storage_location": (files / "events").as_uri()})
-    rest.post("/volumes", {"name": "raw", **where, "volume_type": "EXTERNAL", "storage_location": (files / "raw").as_uri()})
+    rest.post(
+        "/volumes", {"name": "raw", **where, "volume_type": "EXTERNAL", "storage_location": (files / "raw").as_uri()}
+    )
     rest.post("/functions", {"function_info": function_info(catalog, "sandbox", "score")})
     rest.patch_grants("table", f"{catalog}.sandbox.events", "alice@example.com", add=["SELECT"])
     return files

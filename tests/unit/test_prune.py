@@ -252,5 +252,9 @@ def test_what_keeps_a_schema_is_named_on_one_line_whatever_the_server_calls_it(l
     for fmt in ("text", "markdown"):
         shown = render(plan, fmt, color=False)
         kept = [line for line in shown.splitlines() if "is kept" in line]
-        assert len(kept) == 1 and "\x1b" not in shown and not any(line.startswith("+ grant") for line in shown.splitlines())
+        assert (
+            len(kept) == 1
+            and "\x1b" not in shown
+            and not any(line.startswith("+ grant") for line in shown.splitlines())
+        )
     assert "<b>" not in render(plan, "markdown")
