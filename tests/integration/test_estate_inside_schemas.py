@@ -121,18 +121,22 @@ def test_export_lists_what_it_leaves_out_and_the_export_plans_no_changes(ucgov, 
     assert "No changes" in planned.output
 
 
-def test_a_delete_the_server_refuses_names_the_servers_reason(ucgov, rest, write_spec, tmp_path, catalog_name):
+def test_deletes_the_server_refuses_each_name_the_servers_reason(ucgov, rest, write_spec, tmp_path, catalog_name):
     rest.post("/catalogs", {"name": catalog_name})
-    rest.post("/schemas", {"name": "sandbox", "catalog_name": catalog_name})
+    for schema in ("sandbox", "scratch"):
+        rest.post("/schemas", {"name": schema, "catalog_name": catalog_name})
     specs = write_spec(pruning(catalog_name))
     plan_file = tmp_path / "plan.json"
     assert ucgov("plan", str(specs), "--out", str(plan_file)).exit_code == 0
-    # after the plan, someone adds a function: the server now refuses the schema's delete
+    # after the plan, someone adds a function and a volume: the server now refuses both deletes
     rest.post("/functions", {"function_info": function_info(catalog_name, "sandbox", "late")})
+    where = {"catalog_name": catalog_name, "schema_name": "scratch", "volume_type": "EXTERNAL"}
+    rest.post("/volumes", {"name": "late", **where, "storage_location": (tmp_path / "late").as_uri()})
 
     applied = ucgov("apply", "--plan", str(plan_file), "--auto-approve", "--allow-destroy")
     assert applied.exit_code == 1
-    assert "Cannot delete schema with functions" in applied.stderr
-    assert f"schema {catalog_name}.sandbox" in applied.stderr
+    assert f"cannot delete schema {catalog_name}.sandbox: Cannot delete schema with functions" in applied.stderr
+    assert f"cannot delete schema {catalog_name}.scratch: Cannot delete schema with volumes" in applied.stderr
     assert "Traceback" not in applied.output
     assert rest.status(f"/functions/{catalog_name}.sandbox.late") == 200
+    assert rest.status(f"/volumes/{catalog_name}.scratch.late") == 200
