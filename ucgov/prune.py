@@ -32,14 +32,13 @@ def retired(desired: DesiredState, live: LiveState) -> list[Ref]:
     """The live schemas and models to delete: undeclared, inside a pruned declared parent, and
     everything inside those, but for what is kept (see ``kept``); what is inside first (models
     before schemas), each by name."""
-    keep = kept(desired, live)
-    return [r for r in _retired(desired, live) if r.full_name not in keep]
+    return [r for r in _retired(desired, live) if not live.held.get(r.full_name)]
 
 
-def kept(desired: DesiredState, live: LiveState) -> dict[str, tuple[Ref, ...]]:
-    """The retired objects that stay, each with what keeps it: the live objects inside it of kinds
-    ucgov cannot delete (in ``live.held``: the server refuses, or would lose data ucgov does not govern)."""
-    return {r.full_name: live.held[r.full_name] for r in _retired(desired, live) if live.held.get(r.full_name)}
+def kept(desired: DesiredState, live: LiveState) -> dict[Ref, tuple[Ref, ...]]:
+    """The objects prune would retire that stay, each with what keeps it: the live objects inside it of
+    kinds ucgov cannot delete (``live.held``: the server refuses, or data ucgov does not govern would go)."""
+    return {r: live.held[r.full_name] for r in _retired(desired, live) if live.held.get(r.full_name)}
 
 
 def _retired(desired: DesiredState, live: LiveState) -> list[Ref]:
@@ -135,9 +134,10 @@ def warnings(desired: DesiredState, live: LiveState, changes: list[Change]) -> l
             f"this plan deletes {_count(len(deleting), 'object or version', 'objects or versions')}: "
             "apply refuses it unless given --allow-destroy"
         )
-    for name, refs in kept(desired, live).items():
-        kind = next(r.kind for refs in live.children.values() for r in refs if r.full_name == name)
-        found.append(f"{kind.label} {name} is kept: it holds {_listing(refs)}, which ucgov does not delete")
+    for ref, inside in kept(desired, live).items():
+        found.append(
+            f"{ref.kind.label} {ref.full_name} is kept: it holds {_listing(inside)}, which ucgov does not delete"
+        )
     for obj in desired.ordered():
         have = live.get(obj.full_name)
         if (
