@@ -53,6 +53,8 @@ def build_estate(rest, catalog: str) -> Path:
     )
     rest.post("/functions", {"function_info": function_info(catalog, "sandbox", "score")})
     rest.patch_grants("table", f"{catalog}.sandbox.events", "alice@example.com", add=["SELECT"])
+    rest.patch_grants("volume", f"{catalog}.sandbox.raw", "bob@example.com", add=["READ VOLUME"])
+    rest.patch_grants("function", f"{catalog}.sandbox.score", "serving-app@example.com", add=["EXECUTE"])
     return files
 
 
@@ -70,6 +72,8 @@ def test_the_server_refuses_to_delete_a_schema_holding_tables_or_functions(rest,
     refused = rest.http.delete(f"/schemas/{catalog_name}.sandbox")
     assert refused.status_code == 400
     assert refused.json()["message"] in {"Cannot delete schema with tables", "Cannot delete schema with functions"}
+    unknown = {"changes": [{"principal": "bob@example.com", "add": ["WRITE VOLUME"]}]}
+    assert rest.http.patch(f"/permissions/volume/{catalog_name}.sandbox.raw", json=unknown).status_code == 400
 
 
 def test_prune_deletes_the_model_only_and_keeps_the_schema_saying_what_keeps_it(ucgov, rest, write_spec, catalog_name):
@@ -92,6 +96,8 @@ def test_prune_deletes_the_model_only_and_keeps_the_schema_saying_what_keeps_it(
     for collection, (_, name) in zip(("tables", "volumes", "functions"), held(catalog_name), strict=True):
         assert rest.status(f"/{collection}/{name}") == 200
     assert rest.grants("table", f"{catalog_name}.sandbox.events") == {"alice@example.com": {"SELECT"}}
+    assert rest.grants("volume", f"{catalog_name}.sandbox.raw") == {"bob@example.com": {"READ VOLUME"}}
+    assert rest.grants("function", f"{catalog_name}.sandbox.score") == {"serving-app@example.com": {"EXECUTE"}}
     again = ucgov("plan", str(specs), "--detailed-exitcode")
     assert again.exit_code == 0, again.output  # nothing left to do, and no rerun trips on the schema
 
