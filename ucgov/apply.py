@@ -176,7 +176,9 @@ def _stopped(
     if failures:
         cause = failures[0]
         if len(failures) > 1:
-            cause = UcgovError(f"{cause} (and {len(failures) - 1} more failed requests in flight with it)")
+            # each refusal names its own reason: a rerun must not trip over one the account kept quiet about
+            others = "; ".join(str(f) for f in failures[1:])
+            cause = UcgovError(f"{cause} (and {len(failures) - 1} more failed requests in flight with it: {others})")
         return ApplyError(cause, made, pending)
     name = signal.Signals(signal_number).name if signal_number else "a signal"
     cause = UcgovError(f"interrupted by {name} before the next change")

@@ -9,7 +9,8 @@ What the spec format cannot say exactly as the server holds it is left out and r
 Note, never silently dropped or changed: a name the spec name rule refuses (with everything
 inside it), grants with a privilege or principal the loader would refuse (the object's grants are
 then left unmanaged), a model comment the approval line cannot sit under, an approval naming a
-version that is missing or not READY. Whatever is left out is left out so that ``plan`` on the
+version that is missing or not READY, and every table, volume and function (kinds specs cannot
+declare yet), with their grants. Whatever is left out is left out so that ``plan`` on the
 output reports no changes.
 """
 
@@ -166,6 +167,20 @@ class _Reader:
                 fields = self._fields(Kind.MODEL, name, model, found[0], counts)
                 fields.update(_approved(name, model, found[1], counts))
                 f.write(_entry(model["name"], fields, indent=10))
+        counts.notes += self._held(full_name)
+
+    def _held(self, schema: str) -> list[Note]:
+        """The schema's tables, volumes and functions, which a spec cannot declare yet: each one noted."""
+        kinds = Kind.SCHEMA.held
+        listed = self._map(lambda kind: self.client.list_inside(kind, schema), kinds)
+        return [
+            Note(
+                f"{schema}.{item.get('name')}",
+                f"{kind.label} left out: specs cannot declare {kind.label}s yet, nor its grants",
+            )
+            for kind, items in zip(kinds, listed, strict=True)
+            for item in items
+        ]
 
     def _model_facts(self, body: dict) -> tuple[Grants, list[ModelVersion]]:
         """The model's grants and, when its comment names an approved version, its versions."""
@@ -176,7 +191,7 @@ class _Reader:
     def _grants(self, kind: Kind, body: dict) -> Grants:
         return self.client.get_grants(kind, _full_name(body))
 
-    def _map(self, fn: Callable[[dict], Any], page: list[dict]) -> list[Any]:
+    def _map(self, fn: Callable[[Any], Any], page: Iterable[Any]) -> list[Any]:
         return list(self.pool.map(fn, page)) if self.pool else [fn(item) for item in page]
 
     def _fields(self, kind: Kind, full_name: str, body: dict, grants: Grants, counts: _Counts) -> dict[str, Any]:

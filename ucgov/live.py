@@ -57,9 +57,10 @@ def read_live(client: UCClient, desired: State, *, concurrency: int = CONCURRENC
             o.full_name: _securable(o, bodies[o.full_name], grants.get(o.full_name, {}), versions.get(o.full_name, ()))
             for o in existing
         }
-        undeclared = _undeclared(pool, client, desired, children, bodies) if from_specs else {}
+        held = _held_where_retired(pool, client, desired, children) if from_specs else {}
+        undeclared = _undeclared(pool, client, desired, children, held, bodies) if from_specs else {}
         known = users.result() if users else None
-    return LiveState(objects=objects, known_principals=known, children=children, undeclared=undeclared)
+    return LiveState(objects=objects, known_principals=known, children=children, undeclared=undeclared, held=held)
 
 
 def _grants_of(client: UCClient) -> Callable[[Securable], Grants]:
@@ -134,6 +135,32 @@ def read_children(client: UCClient, kind: Kind, full_name: str) -> tuple[str, ..
     return tuple(sorted(names))
 
 
+def read_held(
+    client: UCClient, parents: Iterable[Ref], *, concurrency: int = CONCURRENCY
+) -> dict[str, tuple[Ref, ...]]:
+    """What is live inside each parent of the kinds specs cannot declare (a schema's tables, volumes and
+    functions), by kind and full name: a request per parent and kind, so read only where needed."""
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        return _held(pool, client, list(parents))
+
+
+def _held(pool: ThreadPoolExecutor, client: UCClient, parents: list[Ref]) -> dict[str, tuple[Ref, ...]]:
+    pairs = [(parent, kind) for parent in parents for kind in parent.kind.held]
+    lists = _in_parallel(pool, lambda pair: client.list_inside(pair[1], pair[0].full_name), pairs)
+    found: dict[str, list[Ref]] = {p.full_name: [] for p in parents if p.kind.held}
+    for (parent, kind), listed in zip(pairs, lists, strict=True):
+        found[parent.full_name] += [Ref(kind, f"{parent.full_name}.{item['name']}") for item in listed]
+    return {name: tuple(refs) for name, refs in found.items()}
+
+
+def _held_where_retired(
+    pool: ThreadPoolExecutor, client: UCClient, desired: State, children: dict[str, tuple[Ref, ...]]
+) -> dict[str, tuple[Ref, ...]]:
+    """What the schemas prune would delete hold that ucgov cannot delete (which keeps them)."""
+    assert isinstance(desired, DesiredState)
+    return _held(pool, client, [r for r in prune.retired(desired, LiveState(children=children)) if r.kind.held])
+
+
 def read_catalog_names(client: UCClient) -> tuple[str, ...]:
     """Every live catalog's name, for plan --show-unmanaged."""
     return tuple(c["name"] for c in client.iter_catalogs())
@@ -148,6 +175,7 @@ def _undeclared(
     client: UCClient,
     desired: State,
     children: dict[str, tuple[Ref, ...]],
+    held: dict[str, tuple[Ref, ...]],
     bodies: dict[str, dict],
 ) -> dict[str, Securable]:
     """The live objects prune would delete, with what a reviewer must see: fields, versions, approval,
@@ -157,7 +185,7 @@ def _undeclared(
     grants are read (one request each).
     """
     assert isinstance(desired, DesiredState)
-    refs = prune.retired(desired, LiveState(children=children))
+    refs = prune.retired(desired, LiveState(children=children, held=held))
     found = [(r, bodies[r.full_name]) for r in refs if r.full_name in bodies]
     models = [r.full_name for r, _ in found if r.kind.spec.versioned]
     versions = dict(zip(models, _in_parallel(pool, client.list_versions, models), strict=True))

@@ -237,7 +237,7 @@ _SCHEMA: dict[str, Any] = {
                 "required": ["action", "kind", "address", "principal", "payload", "reason"],
                 "properties": {
                     "action": {"enum": [a.value for a in Action]},
-                    "kind": {"enum": [k.value for k in Kind]},
+                    "kind": {"enum": [k.value for k in Kind if k.spec.declarable]},
                     "address": _NAME,
                     "principal": {"type": ["string", "null"], "pattern": "^[^\\u0000-\\u001f\\u007f]+$"},
                     "payload": {"type": "object"},

@@ -5,6 +5,8 @@ schema for what is inside it, the nearest setting winning) and apply is given ``
 Prune only reaches inside declared catalogs and schemas: an undeclared catalog is never deleted.
 Versions go only where a model's approval says ``keep_versions: K`` and prune applies to it:
 the newest K stay, and so do the approved version and any version from the approved run.
+A schema that holds anything ucgov cannot delete (a table, a volume, a function: kinds specs cannot
+declare yet) is kept, with a warning naming what keeps it; the models in it may still go.
 Each delete also says what goes with it that the server keeps quiet about: the grants made on
 the object, and whether apply removes the files the server leaves behind.
 """
@@ -28,7 +30,18 @@ def prunes(desired: DesiredState, parent: str) -> bool:
 
 def retired(desired: DesiredState, live: LiveState) -> list[Ref]:
     """The live schemas and models to delete: undeclared, inside a pruned declared parent, and
-    everything inside those; what is inside first (models before schemas), each by name."""
+    everything inside those, but for what is kept (see ``kept``); what is inside first (models
+    before schemas), each by name."""
+    return [r for r in _retired(desired, live) if not live.held.get(r.full_name)]
+
+
+def kept(desired: DesiredState, live: LiveState) -> dict[Ref, tuple[Ref, ...]]:
+    """The objects prune would retire that stay, each with what keeps it: the live objects inside it of
+    kinds ucgov cannot delete (``live.held``: the server refuses, or data ucgov does not govern would go)."""
+    return {r: live.held[r.full_name] for r in _retired(desired, live) if live.held.get(r.full_name)}
+
+
+def _retired(desired: DesiredState, live: LiveState) -> list[Ref]:
     found = set()
     for parent, refs in live.children.items():
         if parent in desired.objects and prunes(desired, parent):
@@ -121,6 +134,10 @@ def warnings(desired: DesiredState, live: LiveState, changes: list[Change]) -> l
             f"this plan deletes {_count(len(deleting), 'object or version', 'objects or versions')}: "
             "apply refuses it unless given --allow-destroy"
         )
+    for ref, inside in kept(desired, live).items():
+        found.append(
+            f"{ref.kind.label} {ref.full_name} is kept: it holds {_listing(inside)}, which ucgov does not delete"
+        )
     for obj in desired.ordered():
         have = live.get(obj.full_name)
         if (
@@ -146,7 +163,8 @@ def review_warnings(base: DesiredState, head: DesiredState) -> list[str]:
         if obj.kind.children and prunes(head, obj.full_name) and not _pruned_in(base, obj.full_name):
             found.append(
                 f"prune is turned on inside {obj.kind.label} {obj.full_name}: apply --allow-destroy will delete "
-                "the live schemas and models in it that no spec declares"
+                "the live schemas and models in it that no spec declares (never a table, volume or function, "
+                "nor a schema holding one)"
             )
         keep = obj.approved.keep_versions if obj.approved else None
         had = base.get(obj.full_name)
@@ -167,6 +185,14 @@ def _pruned_in(desired: DesiredState, full_name: str) -> bool:
 def child_noun(kind: Kind) -> str:
     """What the objects inside a kind are called: 'schema' in a catalog, 'model' in a schema."""
     return kind.children[0].label if len(kind.children) == 1 else "object"
+
+
+def _listing(refs: tuple[Ref, ...], shown: int = 5) -> str:
+    """'table a.b.t and function a.b.f', the first few by kind and name, then how many more."""
+    named = [f"{r.kind.label} {r.full_name}" for r in refs[:shown]]
+    if len(refs) > shown:
+        named.append(f"{len(refs) - shown} more")
+    return named[0] if len(named) == 1 else f"{', '.join(named[:-1])} and {named[-1]}"
 
 
 def _count(n: int, word: str, plural: str | None = None) -> str:

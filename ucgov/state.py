@@ -219,3 +219,6 @@ class LiveState(State):
     their versions): what a plan may delete."""
     catalogs: tuple[str, ...] | None = None
     """Every live catalog's name, read only for ``plan --show-unmanaged``."""
+    held: Mapping[str, tuple[Ref, ...]] = field(default_factory=dict)
+    """The live objects of kinds specs cannot declare yet (tables, volumes, functions) inside schemas,
+    read only where needed: in the schemas prune would delete, and for ``plan --show-unmanaged``."""

@@ -2,7 +2,7 @@
 
 Listed: live catalogs no spec declares (but never ucgov's own apply lock), and the live schemas
 and models inside declared catalogs and schemas that no spec declares (with the models of those
-schemas). ucgov leaves all of them alone unless prune says otherwise.
+schemas), and the tables, volumes and functions inside all those schemas (which specs cannot declare yet). ucgov leaves all of them alone unless prune says otherwise.
 """
 
 from __future__ import annotations
@@ -16,11 +16,15 @@ from ucgov.state import DesiredState, Kind, LiveState, Ref
 
 
 def unmanaged(desired: DesiredState, live: LiveState) -> tuple[Unmanaged, ...]:
-    """Undeclared live objects, catalogs first, then schemas, then models, each by name."""
+    """Undeclared live objects, catalogs first, then schemas, then models, tables, volumes and functions,
+    each kind by name."""
     catalogs = {c for c in live.catalogs or () if c not in desired.objects and not is_reserved_catalog(c)}
     inside = {r for refs in live.children.values() for r in refs if r.full_name not in desired.objects}
-    found = {Ref(Kind.CATALOG, c) for c in catalogs} | inside  # live.catalogs lists catalogs
-    return tuple(Unmanaged(r.kind, r.full_name) for r in sorted(found, key=lambda r: (r.kind.depth, r.full_name)))
+    held = {r for refs in live.held.values() for r in refs}  # no spec can declare them
+    found = {Ref(Kind.CATALOG, c) for c in catalogs} | inside | held  # live.catalogs lists catalogs
+    order = list(Kind)
+    ranked = sorted(found, key=lambda r: (r.kind.depth, order.index(r.kind), r.full_name))
+    return tuple(Unmanaged(r.kind, r.full_name) for r in ranked)
 
 
 class Inside(NamedTuple):

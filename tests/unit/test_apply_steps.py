@@ -159,3 +159,18 @@ def test_steps_run_in_waves_one_depth_at_a_time_then_grants_then_approvals(load_
         ["a (alice@example.com)", "a.s1 (alice@example.com)", "a.s2.m1 (bob@example.com)"],
         ["a.s2.m2"],
     ]
+
+
+def test_every_request_the_server_refused_in_a_wave_shows_its_reason_in_the_account():
+    from ucgov.apply import _stopped
+    from ucgov.errors import ApiError
+
+    wave = list(apply_steps((create("ml.a"), create("ml.b"), create("ml.c"))))
+    tables = ApiError("cannot create schema ml.a: Cannot create, tables in the way (HTTP 400 FAILED_PRECONDITION)")
+    functions = ApiError("cannot create schema ml.b: Cannot create, functions in the way (HTTP 400)", status=400)
+    account = _stopped(wave, [tables, functions, ["create schema ml.c"]], [], ["create schema ml.c"], None)
+
+    message = account.format_message()
+    assert "tables in the way" in message and "functions in the way" in message  # the second is not hidden
+    assert "1 more failed requests in flight with it: cannot create schema ml.b: Cannot create, functions" in message
+    assert account.pending == ("create schema ml.a", "create schema ml.b")

@@ -216,3 +216,45 @@ def test_a_saved_plan_keeps_what_goes_with_each_delete(load_spec):
     assert all(c.payload.files.removed for c in saved.plan.changes if isinstance(c.payload, VersionDeletion))
 
     assert loads(dumps(saved), source="plan.json").plan.changes == saved.plan.changes
+
+
+HELD = {"ml.scratch": (Ref(Kind.TABLE, "ml.scratch.events"), Ref(Kind.FUNCTION, "ml.scratch.score"))}
+
+
+def test_a_retired_schema_holding_tables_or_functions_is_kept_and_the_plan_says_what_keeps_it(load_spec):
+    state = replace(live(*DECLARED, undeclared=STRAYS), held=HELD)
+    plan = diff(load_spec(SPEC.format(prune="true")), state)
+
+    # its models still go; the schema, which the server would refuse to delete (or ucgov would empty), stays
+    assert [name for name, _ in deletes(plan)] == ["ml.fraud.old", "ml.scratch.tmp"]
+    assert (
+        "schema ml.scratch is kept: it holds table ml.scratch.events and function ml.scratch.score, "
+        "which ucgov does not delete" in plan.warnings
+    )
+
+
+def test_a_retired_schema_holding_nothing_ucgov_cannot_delete_still_goes(load_spec):
+    state = replace(live(*DECLARED, undeclared=STRAYS), held={"ml.scratch": ()})
+    plan = diff(load_spec(SPEC.format(prune="true")), state)
+
+    assert "ml.scratch" in [name for name, _ in deletes(plan)]
+    assert not any("is kept" in w for w in plan.warnings)
+
+
+def test_what_keeps_a_schema_is_named_on_one_line_whatever_the_server_calls_it(load_spec):
+    from ucgov.render import render
+
+    hostile = "ml.scratch.t\n+ grant `x`\x1b[31m <b>"
+    state = replace(live(*DECLARED, undeclared=STRAYS), held={"ml.scratch": (Ref(Kind.TABLE, hostile),)})
+    plan = diff(load_spec(SPEC.format(prune="true")), state)
+
+    assert "ml.scratch" not in [name for name, _ in deletes(plan)]
+    for fmt in ("text", "markdown"):
+        shown = render(plan, fmt, color=False)
+        kept = [line for line in shown.splitlines() if "is kept" in line]
+        assert (
+            len(kept) == 1
+            and "\x1b" not in shown
+            and not any(line.startswith("+ grant") for line in shown.splitlines())
+        )
+    assert "<b>" not in render(plan, "markdown")

@@ -210,3 +210,19 @@ def test_names_from_the_server_on_a_delete_cannot_break_the_review(load_spec):
     assert "<!--" not in markdown and "\n# owned" not in markdown
     assert "**&lt;\\!--x@example.com** — 0 gains, 1 loss" in markdown
     assert "its files at <code>file:///srv/uc/\\`\\]\\(x\\)\\\\n\\# owned</code> are removed" in markdown
+
+
+def test_tables_volumes_and_functions_are_listed_as_unmanaged_by_kind_in_every_format(load_spec):
+    desired = load_spec(SPEC)
+    held = {"ml.fraud": (Ref(Kind.TABLE, "ml.fraud.events"), Ref(Kind.VOLUME, "ml.fraud.raw"))}
+    held["ml.scratch"] = (Ref(Kind.FUNCTION, "ml.scratch.score"),)
+    live = replace(server(), held=held)
+    plan = replace(diff(desired, live), unmanaged=unmanaged(desired, live))
+
+    text = render(plan, "text", color=False)
+    assert "  ? table ml.fraud.events" in text and "  ? volume ml.fraud.raw" in text
+    assert "  ? function ml.scratch.score" in text
+    objects = json.loads(render(plan, "json"))["unmanaged"]["objects"]
+    assert {"address": "ml.fraud.events", "kind": "table"} in objects
+    assert {"address": "ml.scratch.score", "kind": "function"} in objects
+    assert "`ml.fraud.raw` (volume)" in render(plan, "markdown")

@@ -1,6 +1,7 @@
 """The one registry of the kinds of securable ucgov manages.
 
-Each kind is described in its own module (``catalog``, ``schema``, ``model``) as a ``KindSpec``;
+Each kind is described in its own module (``catalog``, ``schema``, ``model``; ``table``, ``volume`` and
+``function``, which specs cannot declare yet) as a ``KindSpec``;
 ``REGISTRY`` lists them all, parents before children, and ``Kind`` names each one. Adding a kind
 means its module, a line here and its tests: everything else reads the description.
 """
@@ -10,11 +11,11 @@ from __future__ import annotations
 from enum import Enum
 from functools import cache
 
-from ucgov.kinds import catalog, model, schema
+from ucgov.kinds import catalog, function, model, schema, table, volume
 from ucgov.kinds.base import Field, KindSpec
 
-REGISTRY: tuple[KindSpec, ...] = (catalog.SPEC, schema.SPEC, model.SPEC)
-"""Every kind, parents before children."""
+REGISTRY: tuple[KindSpec, ...] = (catalog.SPEC, schema.SPEC, model.SPEC, table.SPEC, volume.SPEC, function.SPEC)
+"""Every kind, parents before children (models before functions: EXECUTE acts on models first)."""
 
 _BY_NAME = {spec.name: spec for spec in REGISTRY}
 
@@ -25,6 +26,9 @@ class Kind(str, Enum):
     CATALOG = catalog.SPEC.name
     SCHEMA = schema.SPEC.name
     MODEL = model.SPEC.name
+    TABLE = table.SPEC.name
+    VOLUME = volume.SPEC.name
+    FUNCTION = function.SPEC.name
 
     @property
     def spec(self) -> KindSpec:
@@ -44,8 +48,15 @@ class Kind(str, Enum):
 
     @property
     def children(self) -> tuple[Kind, ...]:
-        """The kinds that sit directly inside this one, in registry order."""
-        return tuple(k for k in Kind if k.parent is self)
+        """The kinds specs declare directly inside this one, in registry order: what plans read,
+        create and prune inside it."""
+        return tuple(k for k in Kind if k.parent is self and k.spec.declarable)
+
+    @property
+    def held(self) -> tuple[Kind, ...]:
+        """The kinds directly inside this one that specs cannot declare yet (a schema's tables, volumes
+        and functions): read only to know what keeps a parent from being deleted, or what is unmanaged."""
+        return tuple(k for k in Kind if k.parent is self and not k.spec.declarable)
 
     @property
     def descendants(self) -> tuple[Kind, ...]:
@@ -69,7 +80,7 @@ class Kind(str, Enum):
 def _grantable(kind: Kind) -> frozenset[str]:
     # a grant on a parent is inherited by what is inside it (the server enforces this), so
     # privileges that act on children may be granted on the parent, as in Databricks
-    return kind.spec.privileges.union(*(_grantable(child) for child in kind.children))
+    return kind.spec.privileges.union(*(_grantable(child) for child in (*kind.children, *kind.held)))
 
 
 def top_level() -> tuple[Kind, ...]:
@@ -79,7 +90,7 @@ def top_level() -> tuple[Kind, ...]:
 
 def by_spec_key(parent: Kind | None, key: str) -> Kind | None:
     """The kind specs declare under ``key`` inside a ``parent`` (None: at the top of a document)."""
-    return next((k for k in Kind if k.parent is parent and k.spec.spec_key == key), None)
+    return next((k for k in Kind if k.parent is parent and k.spec.declarable and k.spec.spec_key == key), None)
 
 
 def acting_on(privilege: str) -> Kind | None:

@@ -31,8 +31,9 @@ class KindSpec:
     """Its REST collection under ``/api/2.1/unity-catalog``, e.g. ``models``."""
     listing_key: str
     """The key a listing of the collection holds its objects under, e.g. ``registered_models``."""
-    spec_key: str
-    """The key under which specs declare objects of this kind inside their parent (or at the top)."""
+    spec_key: str | None
+    """The key under which specs declare objects of this kind inside their parent (or at the top);
+    None for a kind specs cannot declare yet, which ucgov then never creates nor deletes."""
     parent: KindSpec | None
     """The kind it sits inside, or None for a top-level kind."""
     name_key: str
@@ -53,6 +54,12 @@ class KindSpec:
     def depth(self) -> int:
         """1 for a top-level kind, one more per kind it sits inside: parents are created first."""
         return len(self.ancestors) + 1
+
+    @property
+    def declarable(self) -> bool:
+        """Whether specs declare it, and so plans create, change and prune it; else it is only read
+        to see what a parent holds (a schema holding a table is not deleted)."""
+        return self.spec_key is not None
 
     def manages(self, field: str) -> bool:
         return any(f.name == field for f in self.fields)

@@ -14,18 +14,6 @@ SPEC = KindSpec(
     parent=catalog.SPEC,
     name_key="schema_name",
     fields=(Field("comment"), Field("properties")),
-    # SELECT, MODIFY and READ VOLUME act on tables and volumes, which ucgov does not manage yet:
-    # until those kinds exist they are the schema's, as far as reach and reviews go
-    privileges=frozenset(
-        {
-            "USE SCHEMA",
-            "CREATE MODEL",
-            "CREATE TABLE",
-            "CREATE FUNCTION",
-            "CREATE VOLUME",
-            "SELECT",
-            "MODIFY",
-            "READ VOLUME",
-        }
-    ),
+    # SELECT, MODIFY and READ VOLUME are the table's and the volume's, grantable here by inheritance
+    privileges=frozenset({"USE SCHEMA", "CREATE MODEL", "CREATE TABLE", "CREATE FUNCTION", "CREATE VOLUME"}),
 )

@@ -220,7 +220,10 @@ def _unmanaged_section(plan: Plan) -> list[str]:
         return []
     lines = ["### Not declared by any spec", ""]
     if not plan.unmanaged:
-        return lines + ["Every live catalog, and every schema and model inside the declared ones, is declared.", ""]
+        return lines + [
+            "Every live catalog, and every schema, model, table, volume and function inside the declared ones, is declared.",
+            "",
+        ]
     lines += [_Item(f"- {code(u.full_name)} ({u.kind.label})") for u in plan.unmanaged]
     counts = undeclared_children(plan)
     if counts:

@@ -103,7 +103,10 @@ def _unmanaged_lines(plan: Plan) -> list[str]:
     if plan.unmanaged is None:
         return []
     if not plan.unmanaged:
-        return ["Every live catalog, and every schema and model inside the declared ones, is declared.", ""]
+        return [
+            "Every live catalog, and every schema, model, table, volume and function inside the declared ones, is declared.",
+            "",
+        ]
     lines = ["Not declared by any spec (ucgov leaves these alone unless prune says otherwise):"]
     lines += [f"  ? {u.kind.label} {u.full_name}" for u in plan.unmanaged]
     counts = undeclared_children(plan)

@@ -1,0 +1,148 @@
+"""Schemas that hold tables, volumes and functions (kinds specs cannot declare yet), against the real server.
+
+The estate is built through the server's REST API, as a team would without ucgov. ucgov must never
+delete what it does not govern: a schema holding such objects is kept, and every listing names them.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.integration
+
+COLUMN = {"name": "id", "type_name": "INT", "type_text": "int", "position": 0, "nullable": True}
+COLUMN["type_json"] = '{"name":"id","type":"integer","nullable":true,"metadata":{}}'
+
+
+def function_info(catalog: str, schema: str, name: str) -> dict:
+    """The body the 0.6.0 server takes for a function (api/all.yaml, CreateFunction)."""
+    return {
+        "name": name,
+        "catalog_name": catalog,
+        "schema_name": schema,
+        "input_params": {"parameters": []},
+        "data_type": "INT",
+        "full_data_type": "INT",
+        "routine_body": "EXTERNAL",
+        "routine_definition": "return 1",
+        "external_language": "python",
+        "parameter_style": "S",
+        "is_deterministic": True,
+        "sql_data_access": "NO_SQL",
+        "is_null_call": False,
+        "security_type": "DEFINER",
+        "specific_name": name,
+    }
+
+
+def build_estate(rest, catalog: str) -> Path:
+    """A catalog whose schema `sandbox` holds a model, a table granted to alice, a volume and a function."""
+    files = Path(tempfile.mkdtemp(prefix="ucgov-estate-"))
+    rest.post("/catalogs", {"name": catalog})
+    rest.post("/schemas", {"name": "sandbox", "catalog_name": catalog})
+    where = {"catalog_name": catalog, "schema_name": "sandbox"}
+    rest.post("/models", {"name": "scratch", **where})
+    table = {"name": "events", **where, "table_type": "EXTERNAL", "data_source_format": "DELTA", "columns": [COLUMN]}
+    rest.post("/tables", {**table, "storage_location": (files / "events").as_uri()})
+    rest.post(
+        "/volumes", {"name": "raw", **where, "volume_type": "EXTERNAL", "storage_location": (files / "raw").as_uri()}
+    )
+    rest.post("/functions", {"function_info": function_info(catalog, "sandbox", "score")})
+    rest.patch_grants("table", f"{catalog}.sandbox.events", "alice@example.com", add=["SELECT"])
+    rest.patch_grants("volume", f"{catalog}.sandbox.raw", "bob@example.com", add=["READ VOLUME"])
+    rest.patch_grants("function", f"{catalog}.sandbox.score", "serving-app@example.com", add=["EXECUTE"])
+    return files
+
+
+def pruning(catalog: str) -> str:
+    return f"settings: {{prune: true}}\ncatalogs:\n  {catalog}: {{}}\n"
+
+
+def held(catalog: str) -> list[tuple[str, str]]:
+    s = f"{catalog}.sandbox"
+    return [("table", f"{s}.events"), ("volume", f"{s}.raw"), ("function", f"{s}.score")]
+
+
+def test_the_server_refuses_to_delete_a_schema_holding_tables_or_functions(rest, catalog_name):
+    build_estate(rest, catalog_name)
+    refused = rest.http.delete(f"/schemas/{catalog_name}.sandbox")
+    assert refused.status_code == 400
+    assert refused.json()["message"] in {"Cannot delete schema with tables", "Cannot delete schema with functions"}
+    unknown = {"changes": [{"principal": "bob@example.com", "add": ["WRITE VOLUME"]}]}
+    assert rest.http.patch(f"/permissions/volume/{catalog_name}.sandbox.raw", json=unknown).status_code == 400
+
+
+def test_prune_deletes_the_model_only_and_keeps_the_schema_saying_what_keeps_it(ucgov, rest, write_spec, catalog_name):
+    build_estate(rest, catalog_name)
+    specs = write_spec(pruning(catalog_name))
+    kept = (
+        f"schema {catalog_name}.sandbox is kept: it holds table {catalog_name}.sandbox.events, "
+        f"volume {catalog_name}.sandbox.raw and function {catalog_name}.sandbox.score, which ucgov does not delete"
+    )
+
+    planned = json.loads(ucgov("plan", str(specs), "--format", "json").stdout)
+    assert [(c["action"], c["address"]) for c in planned["changes"]] == [("delete", f"{catalog_name}.sandbox.scratch")]
+    assert kept in planned["warnings"]
+    text = ucgov("plan", str(specs)).output
+    assert kept in text and f"- schema {catalog_name}.sandbox" not in text
+
+    applied = ucgov("apply", str(specs), "--auto-approve", "--allow-destroy")
+    assert applied.exit_code == 0, applied.output
+    assert rest.status(f"/models/{catalog_name}.sandbox.scratch") == 404
+    for collection, (_, name) in zip(("tables", "volumes", "functions"), held(catalog_name), strict=True):
+        assert rest.status(f"/{collection}/{name}") == 200
+    assert rest.grants("table", f"{catalog_name}.sandbox.events") == {"alice@example.com": {"SELECT"}}
+    assert rest.grants("volume", f"{catalog_name}.sandbox.raw") == {"bob@example.com": {"READ VOLUME"}}
+    assert rest.grants("function", f"{catalog_name}.sandbox.score") == {"serving-app@example.com": {"EXECUTE"}}
+    again = ucgov("plan", str(specs), "--detailed-exitcode")
+    assert again.exit_code == 0, again.output  # nothing left to do, and no rerun trips on the schema
+
+
+def test_show_unmanaged_lists_tables_volumes_and_functions_by_kind(ucgov, rest, write_spec, catalog_name):
+    build_estate(rest, catalog_name)
+    specs = write_spec(f"catalogs:\n  {catalog_name}: {{}}\n")
+
+    text = ucgov("plan", str(specs), "--show-unmanaged").output
+    for kind, name in held(catalog_name):
+        assert f"? {kind} {name}" in text
+    listed = json.loads(ucgov("plan", str(specs), "--show-unmanaged", "--format", "json").stdout)["unmanaged"]
+    objects = {(o["kind"], o["address"]) for o in listed["objects"]}
+    assert set(held(catalog_name)) | {("schema", f"{catalog_name}.sandbox")} <= objects
+
+
+def test_export_lists_what_it_leaves_out_and_the_export_plans_no_changes(ucgov, rest, tmp_path, catalog_name):
+    build_estate(rest, catalog_name)
+    out = tmp_path / "specs"
+
+    exported = ucgov("export", "--catalog", catalog_name, "--out", str(out))
+    assert exported.exit_code == 0, exported.output
+    for kind, name in held(catalog_name):
+        assert f"{name}: {kind} left out: specs cannot declare {kind}s yet" in exported.stderr
+    planned = ucgov("plan", str(out), "--detailed-exitcode")
+    assert planned.exit_code == 0, planned.output
+    assert "No changes" in planned.output
+
+
+def test_deletes_the_server_refuses_each_name_the_servers_reason(ucgov, rest, write_spec, tmp_path, catalog_name):
+    rest.post("/catalogs", {"name": catalog_name})
+    for schema in ("sandbox", "scratch"):
+        rest.post("/schemas", {"name": schema, "catalog_name": catalog_name})
+    specs = write_spec(pruning(catalog_name))
+    plan_file = tmp_path / "plan.json"
+    assert ucgov("plan", str(specs), "--out", str(plan_file)).exit_code == 0
+    # after the plan, someone adds a function and a volume: the server now refuses both deletes
+    rest.post("/functions", {"function_info": function_info(catalog_name, "sandbox", "late")})
+    where = {"catalog_name": catalog_name, "schema_name": "scratch", "volume_type": "EXTERNAL"}
+    rest.post("/volumes", {"name": "late", **where, "storage_location": (tmp_path / "late").as_uri()})
+
+    applied = ucgov("apply", "--plan", str(plan_file), "--auto-approve", "--allow-destroy")
+    assert applied.exit_code == 1
+    assert f"cannot delete schema {catalog_name}.sandbox: Cannot delete schema with functions" in applied.stderr
+    assert f"cannot delete schema {catalog_name}.scratch: Cannot delete schema with volumes" in applied.stderr
+    assert "Traceback" not in applied.output
+    assert rest.status(f"/functions/{catalog_name}.sandbox.late") == 200
+    assert rest.status(f"/volumes/{catalog_name}.scratch.late") == 200
