@@ -8,10 +8,16 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from ucgov import redact
 from ucgov.spec import load_texts
 from ucgov.state import DesiredState
+
+# The machines are shared and CI runs a Java server beside these tests: a property test is about
+# what holds, never how fast one example runs, so no example deadline and no "too slow" check.
+settings.register_profile("shared-machine", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("shared-machine")
 
 KEEP = {"UCGOV_UPDATE_GOLDEN"}  # a switch for the test suite itself, not a ucgov setting
 
