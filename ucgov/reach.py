@@ -9,18 +9,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ucgov.state import Kind
+from ucgov.kinds import grantable_at
 
 
 def reaches(granted_on: str, privilege: str, target: str) -> bool:
     """Whether a grant of ``privilege`` on ``granted_on`` holds on ``target``.
 
     ``target`` is a full name; a pattern whose leading parts are ``granted_on`` (``prod.*.*``)
-    stands for every object at its depth inside ``granted_on``.
+    stands for every object at its depth inside ``granted_on``. A name does not say its kind
+    (models, tables, volumes and functions share a depth), so the privilege holds on ``target``
+    if it can be granted on any kind at that depth.
     """
     if target == granted_on:
         return True
-    return target.startswith(granted_on + ".") and privilege in Kind.of(target).grantable
+    return target.startswith(granted_on + ".") and privilege in grantable_at(target.count(".") + 1)
 
 
 def reached(granted_on: str, privilege: str, names: Iterable[str]) -> tuple[str, ...]:

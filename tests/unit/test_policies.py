@@ -466,3 +466,47 @@ def test_validate_exits_1_naming_the_policy_and_where_the_grant_is_written(write
         f"{specs}/teams/fraud.yaml:4:37: policy 'no-contractor-execute' denies EXECUTE "
         "to bob@contractors.example.com on prod_a (catalog)"
     ) in result.output
+
+
+# -- patterns at a depth that models, tables, volumes and functions share ------------------------
+
+
+def test_denying_select_on_a_catalogs_tables_stops_a_catalog_level_select():
+    found = problems(
+        (
+            PATH,
+            """\
+            policies:
+              - name: no-select
+                deny: {privileges: [SELECT], on: "prod.*.*"}
+            catalogs:
+              prod:
+                grants: {bob@example.com: [SELECT]}
+            """,
+        )
+    )
+
+    assert found == [
+        f"{PATH}:6:32: policy 'no-select' denies SELECT to bob@example.com on prod.*.* "
+        "(granted on catalog prod, which reaches it)"
+    ]
+
+
+def test_a_denial_that_could_never_match_is_an_error_where_the_privilege_is_written():
+    found = problems(
+        (
+            PATH,
+            """\
+            policies:
+              - name: looks-safe
+                deny: {privileges: [EXECUTE, USE CATALOG], on: "prod.*.*"}
+              - name: on-the-catalog
+                deny: {privileges: [EXECUTE, USE CATALOG], on: "prod"}
+            """,
+        )
+    )
+
+    assert found == [
+        f"{PATH}:3:34: 'prod.*.*' names models, tables, volumes and functions, where USE CATALOG can never be "
+        "granted: this denial could never match, in policy 'looks-safe'"
+    ]

@@ -83,6 +83,12 @@ def _grantable(kind: Kind) -> frozenset[str]:
     return kind.spec.privileges.union(*(_grantable(child) for child in (*kind.children, *kind.held)))
 
 
+def grantable_at(depth: int) -> frozenset[str]:
+    """What may be granted on some kind whose full names have ``depth`` parts: a name alone (or a
+    policy pattern) at depth 3 may be a model, a table, a volume or a function."""
+    return frozenset().union(*(k.grantable for k in Kind if k.depth == depth))
+
+
 def top_level() -> tuple[Kind, ...]:
     """The kinds that sit inside nothing, in registry order."""
     return tuple(k for k in Kind if k.parent is None)

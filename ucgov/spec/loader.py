@@ -20,8 +20,8 @@ import jsonschema
 
 from ucgov import approval, gates, privileges
 from ucgov.errors import Location, SpecError, SpecProblem
-from ucgov.kinds import top_level
-from ucgov.policies import violations
+from ucgov.kinds import grantable_at, top_level
+from ucgov.policies import MAX_DEPTH, violations
 from ucgov.render.escape import UNSAFE
 from ucgov.render.escape import text as escape_text
 from ucgov.reserved import reserved_by
@@ -208,19 +208,37 @@ def _policies(data: Any) -> Iterator[tuple[int, dict]]:
 
 
 def _policy_privilege_problems(doc: SourceDoc) -> list[SpecProblem]:
-    """Unknown privileges in policies, checked wherever the list is well-formed."""
+    """Unknown privileges in policies, and privileges their pattern can never meet, wherever the list is well-formed."""
     problems = []
     for i, body in _policies(doc.data):
         deny = body.get("deny")
         written = deny.get("privileges") if isinstance(deny, dict) else None
+        on = deny.get("on") if isinstance(deny, dict) else None
         name = body.get("name") if isinstance(body.get("name"), str) else f"policies/{i}"
         for j, raw in enumerate(written if isinstance(written, list) else ()):
             privilege = privileges.normalise(raw) if isinstance(raw, str) else None
+            problem = None
             if privilege is not None and privilege not in privileges.ALL_PRIVILEGES:
                 problem = privileges.unknown(privilege)
+            elif privilege is not None and isinstance(on, str):
+                problem = _never_met(privilege, on)
+            if problem:
                 where = doc.where(("policies", i, "deny", "privileges", j))
                 problems.append(SpecProblem(where, f"{problem}, in policy '{name}'"))
     return problems
+
+
+def _never_met(privilege: str, on: str) -> str | None:
+    """Why denying ``privilege`` on the pattern ``on`` could never stop a grant, or None if it can.
+
+    A policy that can never match protects nothing while it reads as if it did.
+    """
+    depth = on.count(".") + 1
+    if depth > MAX_DEPTH or privilege in grantable_at(depth):
+        return None
+    kinds = [f"{k.label}s" for k in Kind if k.depth == depth]
+    named = kinds[0] if len(kinds) == 1 else f"{', '.join(kinds[:-1])} and {kinds[-1]}"
+    return f"'{on}' names {named}, where {privilege} can never be granted: this denial could never match"
 
 
 def _substitute(doc: SourceDoc, value: Any, path: tuple, variables: Mapping[str, str], problems: list) -> Any:
