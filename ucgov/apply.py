@@ -326,7 +326,7 @@ def _delete(change: Change, p: ObjectChange, client: UCClient) -> list[str]:
 def _delete_version(change: Change, p: VersionDeletion, client: UCClient) -> list[str]:
     """Delete the version, unless it has become the approved one since the plan (StalePlanError); then its files."""
     name = change.address.full_name
-    live = _live_for_delete(change.address.kind, name, client)
+    live = _live_for_delete(change.address.kind, name, client, grants=False)
     if not _still_to_do((change,), live):
         return [change.describe()]
     try:
@@ -347,12 +347,13 @@ def _with_files(done: str, location: str | None) -> str:
     return f"{done} ({storage.remove_deleted(location)})" if location else done
 
 
-def _live_for_delete(kind: Kind, name: str, client: UCClient) -> Securable | None:
-    """The object as a delete checks it: its fields and what goes with it (versions, approval, children, grants)."""
+def _live_for_delete(kind: Kind, name: str, client: UCClient, *, grants: bool = True) -> Securable | None:
+    """The object as a delete checks it: its fields and what goes with it (versions, approval, children and,
+    unless only a version goes and the object stays, its grants)."""
     body = client.get_securable(kind, name)
     if body is None:
         return None
-    grants = client.get_grants(kind, name)
+    grants = client.get_grants(kind, name) if grants else {}
     if not kind.spec.versioned:
         properties = body.get("properties") or {}
         children = read_children(client, kind, name)
