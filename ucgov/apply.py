@@ -21,7 +21,7 @@ from ucgov.errors import ApiError, ApplyError, DestroyNotAllowed, StalePlanError
 from ucgov.live import read_children, read_objects
 from ucgov.plan import Action, ApprovalChange, Change, GrantChange, ObjectChange, Plan, Registration, VersionDeletion
 from ucgov.preconditions import Status
-from ucgov.state import Approval, Kind, LiveState, Securable
+from ucgov.state import Approval, Kind, LiveState, Ref, Securable
 from ucgov.transport import OutcomeUnknown
 
 PARALLELISM = 16
@@ -191,7 +191,7 @@ class _Applier:
     def __init__(self, client: UCClient) -> None:
         self.client = client
         self.registered: dict[str, int] = {}  # model -> version this apply registered, for its approval
-        self.created: set[str] = set()  # objects this apply made: their grants are known to be empty
+        self.created: set[Ref] = set()  # objects this apply made: their grants are known to be empty
 
     def attempt(
         self,
@@ -218,10 +218,10 @@ class _Applier:
         client, change = self.client, step.changes[0]
         p = change.payload
         if isinstance(p, GrantChange):
-            return _change_grants(step.changes, client, fresh=change.address.full_name in self.created)
+            return _change_grants(step.changes, client, fresh=change.address.ref in self.created)
         if isinstance(p, ObjectChange) and change.action is Action.CREATE:
             if _create(change, p, client):
-                self.created.add(change.address.full_name)
+                self.created.add(change.address.ref)
         elif isinstance(p, ObjectChange) and change.action is Action.UPDATE:
             _update(change, p, client)
         elif isinstance(p, ObjectChange) and change.action is Action.DELETE:
@@ -244,9 +244,9 @@ class _Applier:
 
 def read_touched(client: UCClient, plan: Plan, *, parallelism: int = PARALLELISM) -> LiveState:
     """The live state of every object the plan changes, with versions where it registers or approves."""
-    objects = list(dict.fromkeys((c.address.kind, c.address.full_name) for c in plan.changes))
+    objects = list(dict.fromkeys(c.address.ref for c in plan.changes))
     with_versions = {
-        c.address.full_name
+        c.address.ref
         for c in plan.changes
         if c.action in (Action.REGISTER, Action.APPROVE)
         or (c.action is Action.DELETE and c.address.kind.spec.versioned)  # deletes check the versions
@@ -255,14 +255,13 @@ def read_touched(client: UCClient, plan: Plan, *, parallelism: int = PARALLELISM
     parents = [
         c.address
         for c in plan.changes
-        if c.action is Action.DELETE and c.address.kind.children and c.address.full_name in live.objects
+        if c.action is Action.DELETE and c.address.kind.children and c.address.ref in live.objects
     ]
     if not parents:
         return live
     # a delete checks what is inside too: something made there since was not reviewed going with it
     found = {
-        a.full_name: replace(live.objects[a.full_name], children=read_children(client, a.kind, a.full_name))
-        for a in parents
+        a.ref: replace(live.objects[a.ref], children=read_children(client, a.kind, a.full_name)) for a in parents
     }
     return replace(live, objects={**live.objects, **found})
 
@@ -295,7 +294,7 @@ def _update(change: Change, p: ObjectChange, client: UCClient) -> None:
     comment, approved = body.get("comment") if body else None, None
     if kind.spec.versioned:  # the approval line is not part of the comment a spec manages
         comment, approved = approval.read(comment)
-    live = Securable(kind, name, comment=comment, properties=body.get("properties") or {}) if body else None
+    live = _as_securable(kind, name, body, comment) if body else None
     if not _still_to_do((change,), live):
         return
     fields = p.after.as_dict() if p.after else {}
@@ -355,19 +354,23 @@ def _live_for_delete(kind: Kind, name: str, client: UCClient, *, grants: bool = 
         return None
     grants = client.get_grants(kind, name) if grants else {}
     if not kind.spec.versioned:
-        properties = body.get("properties") or {}
         children = read_children(client, kind, name)
-        return Securable(kind, name, body.get("comment"), properties, grants, children=children)
+        return replace(_as_securable(kind, name, body, body.get("comment")), grants=grants, children=children)
     comment, approved = approval.read(body.get("comment"))
-    return Securable(
-        kind,
-        name,
-        comment=comment,
+    return replace(
+        _as_securable(kind, name, body, comment),
         grants=grants,
         versions=tuple(client.list_versions(name)),
         approved=Approval(version=approved) if approved else None,
-        storage_location=body.get("storage_location") or None,
     )
+
+
+def _as_securable(kind: Kind, name: str, body: dict, comment: str | None) -> Securable:
+    """The object's fields as a spec writes them, from the server's body (``comment`` without the approval line)."""
+    spec = kind.spec
+    definition = spec.definition(body) if spec.definition_fields else None
+    files = spec.files_at(body) if spec.files_at else None
+    return Securable(kind, name, comment, body.get("properties") or {}, definition=definition, storage_location=files)
 
 
 def _approve(kind: Kind, name: str, p: ApprovalChange, client: UCClient, registered: dict[str, int]) -> int:
@@ -407,7 +410,8 @@ def _create(change: Change, p: ObjectChange, client: UCClient) -> bool:
 
 
 def _same_as_planned(kind: Kind, name: str, wanted: dict, live: dict, cause: Exception) -> None:
-    differing = sorted(k for k, v in wanted.items() if (live.get(k) or ({} if k == "properties" else None)) != v)
+    found = _as_securable(kind, name, live, approval.read(live.get("comment"))[0] if kind.spec.versioned else live.get("comment"))
+    differing = sorted(k for k, v in wanted.items() if (found.value(k) or ({} if k == "properties" else None)) != v)
     if differing:
         raise UcgovError(
             f"{kind.label} {name} was created by someone else meanwhile, with different {', '.join(differing)}; "

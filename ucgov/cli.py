@@ -580,7 +580,7 @@ def _plan(
     """(the plan, the live state it was computed against); with show_unmanaged, what no spec declares too."""
     from dataclasses import replace
 
-    from ucgov.live import read_catalog_names, read_held, read_state
+    from ucgov.live import read_catalog_names, read_state
     from ucgov.planner import diff
     from ucgov.unmanaged import unmanaged
 
@@ -588,9 +588,7 @@ def _plan(
     live = read_state(client, desired, concurrency=parallelism)
     computed = diff(desired, live)
     if show_unmanaged:
-        schemas = [r for refs in live.children.values() for r in refs if r.kind.held]  # their tables and so on
-        held = {**live.held, **read_held(client, schemas, concurrency=parallelism)}
-        live = replace(live, catalogs=read_catalog_names(client), held=held)
+        live = replace(live, catalogs=read_catalog_names(client))
         computed = replace(computed, unmanaged=unmanaged(desired, live))
     return computed, live
 

@@ -171,7 +171,7 @@ class _Reader:
 
     def _held(self, schema: str) -> list[Note]:
         """The schema's tables, volumes and functions, which a spec cannot declare yet: each one noted."""
-        kinds = Kind.SCHEMA.held
+        kinds = tuple(k for k in Kind.SCHEMA.children if k is not Kind.MODEL)
         listed = self._map(lambda kind: self.client.list_inside(kind, schema), kinds)
         return [
             Note(

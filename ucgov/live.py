@@ -1,7 +1,8 @@
 """Reading the live state of exactly the objects the specs declare, with requests in flight together.
 
-For specs (not for checking a saved plan) it also lists the names of the live schemas and models
-inside the declared catalogs that exist: a grant on the parent reaches them.
+For specs (not for checking a saved plan) it also lists what is live inside the declared catalogs
+that exist, of every kind in the registry: a grant on the parent reaches it, and prune may delete it
+or must keep its schema.
 """
 
 from __future__ import annotations
@@ -47,35 +48,33 @@ def read_live(client: UCClient, desired: State, *, concurrency: int = CONCURRENC
             bodies, children = _listed(pool, client, declared)
         else:
             bodies, children = _fetched(pool, client, declared), {}
-        existing = [o for o in declared if o.full_name in bodies]
+        existing = [o for o in declared if o.ref in bodies]
         managed = [o for o in existing if o.grants_mode is not GrantsMode.UNMANAGED]
-        grants = dict(zip((o.full_name for o in managed), _in_parallel(pool, _grants_of(client), managed), strict=True))
+        grants = dict(zip((o.ref for o in managed), _in_parallel(pool, _grants_of(client), managed), strict=True))
         approved = [o for o in existing if o.kind.spec.versioned and o.approved]
         listed = _in_parallel(pool, lambda o: client.list_versions(o.full_name), approved)
-        versions = {o.full_name: v for o, v in zip(approved, listed, strict=True)}
+        versions = {o.ref: v for o, v in zip(approved, listed, strict=True)}
         objects = {
-            o.full_name: _securable(o, bodies[o.full_name], grants.get(o.full_name, {}), versions.get(o.full_name, ()))
-            for o in existing
+            o.ref: _securable(o, bodies[o.ref], grants.get(o.ref, {}), versions.get(o.ref, ())) for o in existing
         }
-        held = _held_where_retired(pool, client, desired, children) if from_specs else {}
-        undeclared = _undeclared(pool, client, desired, children, held, bodies) if from_specs else {}
+        undeclared = _undeclared(pool, client, desired, children, bodies) if from_specs else {}
         known = users.result() if users else None
-    return LiveState(objects=objects, known_principals=known, children=children, undeclared=undeclared, held=held)
+    return LiveState(objects=objects, known_principals=known, children=children, undeclared=undeclared)
 
 
 def _grants_of(client: UCClient) -> Callable[[Securable], Grants]:
     return lambda o: client.get_grants(o.kind, o.full_name)
 
 
-def _fetched(pool: ThreadPoolExecutor, client: UCClient, declared: list[Securable]) -> dict[str, dict]:
+def _fetched(pool: ThreadPoolExecutor, client: UCClient, declared: list[Securable]) -> dict[Ref, dict]:
     """Each object read on its own (a 404 means absent)."""
     found = _in_parallel(pool, lambda o: client.get_securable(o.kind, o.full_name), declared)
-    return {o.full_name: body for o, body in zip(declared, found, strict=True) if body is not None}
+    return {o.ref: body for o, body in zip(declared, found, strict=True) if body is not None}
 
 
 def _listed(
     pool: ThreadPoolExecutor, client: UCClient, declared: list[Securable]
-) -> tuple[dict[str, dict], dict[str, tuple[Ref, ...]]]:
+) -> tuple[dict[Ref, dict], dict[str, tuple[Ref, ...]]]:
     """(bodies of every object found, declared or not; the live children of each existing parent, each
     with the kind the listing that found it says).
 
@@ -83,47 +82,46 @@ def _listed(
     deep, comes from listings, declared or not: a catalog-level EXECUTE reaches every model in it.
     """
     bodies = _fetched(pool, client, [o for o in declared if o.kind.parent is None])
-    level = sorted(Ref(o.kind, o.full_name) for o in declared if o.full_name in bodies)
+    level = sorted(o.ref for o in declared if o.ref in bodies)
     children: dict[str, tuple[Ref, ...]] = {}
     while level:
         pairs = [(parent, child) for parent in level for child in parent.kind.children]
         lists = _in_parallel(pool, lambda pair: client.list_inside(pair[1], pair[0].full_name), pairs)
         found: dict[str, list[Ref]] = {p.full_name: [] for p in level if p.kind.children}
         for (parent, child), listed in zip(pairs, lists, strict=True):
-            found[parent.full_name] += [Ref(child, n) for n in _keep(parent.full_name, listed, bodies)]
+            found[parent.full_name] += _keep(child, parent.full_name, listed, bodies)
         children.update((parent, tuple(sorted(refs, key=lambda r: r.full_name))) for parent, refs in found.items())
-        level = [ref for parent in found for ref in children[parent]]
+        level = [ref for parent in found for ref in children[parent] if ref.kind.children]
     return bodies, children
 
 
-def _keep(parent: str, listed: list[dict], bodies: dict[str, dict]) -> list[str]:
-    """The listed children's full names; their bodies go into ``bodies`` (undeclared ones for prune)."""
-    names = []
+def _keep(kind: Kind, parent: str, listed: list[dict], bodies: dict[Ref, dict]) -> list[Ref]:
+    """The listed children; their bodies go into ``bodies`` (undeclared ones for prune)."""
+    refs = []
     for item in listed:
-        name = f"{parent}.{item['name']}"
-        names.append(name)
-        bodies[name] = item
-    return names
+        ref = Ref(kind, f"{parent}.{item['name']}")
+        refs.append(ref)
+        bodies[ref] = item
+    return refs
 
 
 def read_objects(
     client: UCClient,
-    objects: Iterable[tuple[Kind, str]],
+    objects: Iterable[Ref],
     *,
-    with_versions: Iterable[str] = (),
+    with_versions: Iterable[Ref] = (),
     concurrency: int = CONCURRENCY,
 ) -> LiveState:
-    """The live state of the (kind, full name) objects (and the versions of the models in ``with_versions``),
-    for apply's checks."""
+    """The live state of the objects (and the versions of the models in ``with_versions``), for apply's checks."""
     versions_of = set(with_versions)
     # read_live lists the versions of models that declare an approval; an empty one asks for just that
-    stubs = {n: Securable(k, n, approved=Approval() if n in versions_of else None) for k, n in objects}
+    stubs = {r: Securable(r.kind, r.full_name, approved=Approval() if r in versions_of else None) for r in objects}
     return read_live(client, State(objects=stubs), concurrency=concurrency)
 
 
-def read_children(client: UCClient, kind: Kind, full_name: str) -> tuple[str, ...]:
-    """The full names of what is live inside an object (a catalog's schemas, a schema's models), for a delete."""
-    names = []
+def read_children(client: UCClient, kind: Kind, full_name: str) -> tuple[Ref, ...]:
+    """What is live inside an object (a catalog's schemas; a schema's models, tables, volumes, functions), for a delete."""
+    refs = []
     for child in kind.children:
         try:
             listed = client.list_inside(child, full_name)
@@ -131,34 +129,8 @@ def read_children(client: UCClient, kind: Kind, full_name: str) -> tuple[str, ..
             if not exc.not_found:
                 raise
             listed = []  # the parent went meanwhile: nothing inside it goes with it
-        names += [f"{full_name}.{item['name']}" for item in listed]
-    return tuple(sorted(names))
-
-
-def read_held(
-    client: UCClient, parents: Iterable[Ref], *, concurrency: int = CONCURRENCY
-) -> dict[str, tuple[Ref, ...]]:
-    """What is live inside each parent of the kinds specs cannot declare (a schema's tables, volumes and
-    functions), by kind and full name: a request per parent and kind, so read only where needed."""
-    with ThreadPoolExecutor(max_workers=concurrency) as pool:
-        return _held(pool, client, list(parents))
-
-
-def _held(pool: ThreadPoolExecutor, client: UCClient, parents: list[Ref]) -> dict[str, tuple[Ref, ...]]:
-    pairs = [(parent, kind) for parent in parents for kind in parent.kind.held]
-    lists = _in_parallel(pool, lambda pair: client.list_inside(pair[1], pair[0].full_name), pairs)
-    found: dict[str, list[Ref]] = {p.full_name: [] for p in parents if p.kind.held}
-    for (parent, kind), listed in zip(pairs, lists, strict=True):
-        found[parent.full_name] += [Ref(kind, f"{parent.full_name}.{item['name']}") for item in listed]
-    return {name: tuple(refs) for name, refs in found.items()}
-
-
-def _held_where_retired(
-    pool: ThreadPoolExecutor, client: UCClient, desired: State, children: dict[str, tuple[Ref, ...]]
-) -> dict[str, tuple[Ref, ...]]:
-    """What the schemas prune would delete hold that ucgov cannot delete (which keeps them)."""
-    assert isinstance(desired, DesiredState)
-    return _held(pool, client, [r for r in prune.retired(desired, LiveState(children=children)) if r.kind.held])
+        refs += [Ref(child, f"{full_name}.{item['name']}") for item in listed]
+    return tuple(sorted(refs, key=lambda r: (r.full_name, r.kind.value)))
 
 
 def read_catalog_names(client: UCClient) -> tuple[str, ...]:
@@ -175,9 +147,8 @@ def _undeclared(
     client: UCClient,
     desired: State,
     children: dict[str, tuple[Ref, ...]],
-    held: dict[str, tuple[Ref, ...]],
-    bodies: dict[str, dict],
-) -> dict[str, Securable]:
+    bodies: dict[Ref, dict],
+) -> dict[Ref, Securable]:
     """The live objects prune would delete, with what a reviewer must see: fields, versions, approval,
     and the grants made on them, which go with them.
 
@@ -185,16 +156,17 @@ def _undeclared(
     grants are read (one request each).
     """
     assert isinstance(desired, DesiredState)
-    refs = prune.retired(desired, LiveState(children=children, held=held))
-    found = [(r, bodies[r.full_name]) for r in refs if r.full_name in bodies]
-    models = [r.full_name for r, _ in found if r.kind.spec.versioned]
-    versions = dict(zip(models, _in_parallel(pool, client.list_versions, models), strict=True))
+    refs = prune.retired(desired, LiveState(children=children))
+    found = [(r, bodies[r]) for r in refs if r in bodies]
+    models = [r for r, _ in found if r.kind.spec.versioned]
+    listed = _in_parallel(pool, lambda r: client.list_versions(r.full_name), models)
+    versions = dict(zip(models, listed, strict=True))
     stubs = [Securable(r.kind, r.full_name) for r, _ in found]
     grants = _in_parallel(pool, _grants_of(client), stubs)
     return {
-        s.full_name: replace(
-            _securable(s, b, g, versions.get(s.full_name, ())),
-            children=tuple(r.full_name for r in children.get(s.full_name, ())) if s.kind.children else None,
+        s.ref: replace(
+            _securable(s, b, g, versions.get(s.ref, ())),
+            children=children.get(s.full_name, ()) if s.kind.children else None,
         )
         for s, (_, b), g in zip(stubs, found, grants, strict=True)
     }
@@ -211,6 +183,7 @@ def _securable(declared: Securable, body: dict, grants, versions: Iterable[Model
     comment, approved_version = body.get("comment"), None
     if declared.kind.spec.versioned:  # the approval line is not part of the comment a spec manages
         comment, approved_version = approval.read(comment)
+    spec = declared.kind.spec
     return Securable(
         kind=declared.kind,
         full_name=declared.full_name,
@@ -219,5 +192,6 @@ def _securable(declared: Securable, body: dict, grants, versions: Iterable[Model
         grants=grants,
         approved=Approval(version=approved_version) if approved_version else None,
         versions=tuple(versions),
-        storage_location=(body.get("storage_location") or None) if declared.kind.spec.versioned else None,
+        storage_location=spec.files_at(body) if spec.files_at else None,
+        definition=spec.definition(body) if spec.definition_fields else None,
     )

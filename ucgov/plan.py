@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from ucgov.state import Grants, GrantsMode, Kind, Policy
+from ucgov.state import Grants, GrantsMode, Kind, Policy, Ref
 
 
 class Action(str, Enum):
@@ -64,6 +64,10 @@ class Address:
     def __str__(self) -> str:
         return f"{self.full_name} ({self.principal})" if self.principal else self.full_name
 
+    @property
+    def ref(self) -> Ref:
+        return Ref(self.kind, self.full_name)
+
 
 class _Unmanaged:
     """The value of a field a change is not about (None is a real value: "no comment")."""
@@ -79,22 +83,49 @@ UNMANAGED = _Unmanaged()
 """A field left out of a change; a field set to None is managed and holds no value."""
 
 
-@dataclass(frozen=True)
 class Fields:
-    """An object's fields as one change is about them: a field left UNMANAGED is not part of it,
-    and None is a value (the object has no comment), so "add a comment where none is" round-trips."""
+    """An object's fields as one change is about them, by name: a field left out (or given as
+    UNMANAGED) is not part of it, and None is a value (the object has no comment), so "add a comment
+    where none is" round-trips. Which names there are is the kind's (``KindSpec.fields``)."""
 
-    comment: str | None | _Unmanaged = UNMANAGED
-    properties: Mapping[str, str] | None | _Unmanaged = UNMANAGED
+    __slots__ = ("_values",)
+
+    def __init__(self, **values: Any) -> None:
+        found = {k: (dict(v) if isinstance(v, Mapping) else v) for k, v in values.items() if v is not UNMANAGED}
+        object.__setattr__(self, "_values", found)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("Fields are frozen")
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return self._values.get(name, UNMANAGED)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Fields) and _canonical(self._values) == _canonical(other._values)
+
+    def __hash__(self) -> int:
+        return hash(_canonical(self._values))
+
+    def __repr__(self) -> str:
+        return f"Fields({', '.join(f'{k}={v!r}' for k, v in self._values.items())})"
+
+    def __reduce__(self) -> tuple:
+        return (_fields, (self._values,))
 
     def as_dict(self) -> dict[str, Any]:
         """The fields the change is about, comment first, as plain values (None included)."""
-        found: dict[str, Any] = {}
-        if self.comment is not UNMANAGED:
-            found["comment"] = self.comment
-        if self.properties is not UNMANAGED:
-            found["properties"] = None if self.properties is None else dict(self.properties)  # type: ignore[arg-type]
-        return found
+        ordered = sorted(self._values, key=lambda k: (k != "comment", k != "properties", k))
+        return {k: json.loads(json.dumps(self._values[k])) for k in ordered}
+
+
+def _fields(values: dict[str, Any]) -> Fields:
+    return Fields(**values)
+
+
+def _canonical(values: Mapping[str, Any]) -> str:
+    return json.dumps(values, sort_keys=True, default=str)
 
 
 @dataclass(frozen=True)
@@ -135,8 +166,8 @@ class ObjectChange:
     """Deleting a model: the versions that go with it."""
     approved: int | None = None
     """Deleting a model: the approved version it held when planned (None: none)."""
-    children: tuple[str, ...] = ()
-    """Deleting a schema or catalog: the full names of the live objects inside it when planned."""
+    children: tuple[Ref, ...] = ()
+    """Deleting a schema or catalog: the live objects inside it when planned."""
     files: Files | None = None
     """Deleting a model: its files (every version's), for display."""
     grants: tuple[tuple[str, tuple[str, ...]], ...] = ()
@@ -158,7 +189,8 @@ class ObjectChange:
         """As a plan file holds it: only the fields it is about; a delete also what goes with it."""
         found: dict[str, Any] = {"before": _fields_document(self.before), "after": _fields_document(self.after)}
         if self.after is None:
-            found |= {"versions": list(self.versions), "approved": self.approved, "children": list(self.children)}
+            found |= {"versions": list(self.versions), "approved": self.approved}
+            found |= {"children": [[r.kind.value, r.full_name] for r in self.children]}
             found |= {"grants": [[name, list(privs)] for name, privs in self.grants]} if self.grants else {}
             found |= self.files.document() if self.files else {}
         return found
@@ -351,17 +383,17 @@ class Plan:
     """Changes in the order apply must make them, and what they were computed against."""
 
     changes: tuple[Change, ...] = ()
-    objects: tuple[str, ...] = field(default=())
-    """Full names of every declared object the plan was computed against."""
+    objects: tuple[Ref, ...] = field(default=())
+    """Every declared object the plan was computed against, in the specs' order."""
     warnings: tuple[str, ...] = ()
     """What the planner could not check, or wants a reviewer to see; never steers apply."""
-    grants_modes: Mapping[str, GrantsMode] = field(default_factory=dict)
+    grants_modes: Mapping[Ref, GrantsMode] = field(default_factory=dict)
     """How each changed object's grants are managed, for display."""
     specs_digest: str = ""
     """A digest of the merged specs the plan came from ("" for a review between revisions)."""
-    live_children: tuple[str, ...] = ()
-    """Full names of live schemas and models inside declared ones, declared or not; for showing
-    what a grant reaches only, never steers apply."""
+    live_children: tuple[Ref, ...] = ()
+    """The live objects inside declared ones, declared or not, of every kind; for showing what a
+    grant reaches only, never steers apply."""
     policy_changes: tuple[PolicyChange, ...] = ()
     """ucgov diff only: policies added, removed or changed, by name; for people, never steers apply."""
     undeclared: tuple[Undeclared, ...] = ()

@@ -37,12 +37,14 @@ from ucgov.plan import (
     Registration,
     VersionDeletion,
 )
-from ucgov.state import GrantsMode, Kind
+from ucgov.state import GrantsMode, Kind, Ref
 
 FORMAT = "ucgov-plan"
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 """3: fields list only those a change is about (null is a value); deletes record what goes with them.
-4: each change records the kind of object it is about, never guessed from its name."""
+4: each change records the kind of object it is about, never guessed from its name.
+5: objects, grants modes and a delete's children are (kind, full name) pairs: names repeat across
+kinds; fields are the kind's own (a volume's type, a table's columns)."""
 
 
 @dataclass(frozen=True)
@@ -60,9 +62,9 @@ def dumps(saved: SavedPlan) -> str:
         "ucgov_version": saved.ucgov_version,
         "url": saved.url,
         "specs_digest": plan.specs_digest,
-        "objects": list(plan.objects),
+        "objects": [[r.kind.value, r.full_name] for r in plan.objects],
         "warnings": list(plan.warnings),
-        "grants_modes": {name: mode.value for name, mode in plan.grants_modes.items()},
+        "grants_modes": [[r.kind.value, r.full_name, mode.value] for r, mode in plan.grants_modes.items()],
         "changes": [_change_document(c) for c in plan.changes],
     }
     return json.dumps({**content, "checksum": _checksum(content)}, indent=2, ensure_ascii=False) + "\n"
@@ -111,9 +113,9 @@ def _loads(text: str, source: str) -> SavedPlan:
         )
     plan = Plan(
         changes=tuple(_change(c) for c in document["changes"]),
-        objects=tuple(document["objects"]),
+        objects=tuple(Ref(Kind(kind), name) for kind, name in document["objects"]),
         warnings=tuple(document["warnings"]),
-        grants_modes={name: GrantsMode(mode) for name, mode in document["grants_modes"].items()},
+        grants_modes={Ref(Kind(kind), name): GrantsMode(mode) for kind, name, mode in document["grants_modes"]},
         specs_digest=document["specs_digest"],
     )
     return SavedPlan(plan=plan, url=document["url"], ucgov_version=document["ucgov_version"])
@@ -149,7 +151,7 @@ def _payload(action: Action, doc: dict[str, Any]) -> Payload:
             after=_fields(doc["after"]),
             versions=tuple(doc.get("versions", ())),
             approved=doc.get("approved"),
-            children=tuple(doc.get("children", ())),
+            children=tuple(Ref(Kind(kind), name) for kind, name in doc.get("children", ())),
             files=_files(doc.get("files")),
             grants=tuple((name, tuple(privs)) for name, privs in doc.get("grants", ())),
         )
@@ -186,8 +188,11 @@ _FIELDS = {
     "properties": {
         "comment": {"type": ["string", "null"]},
         "properties": {"type": ["object", "null"], "additionalProperties": {"type": "string"}},
+        **{f.name: {} for k in Kind for f in k.spec.definition_fields},  # each kind's own: checked by the server
     },
 }
+_KIND = {"enum": [k.value for k in Kind if k.spec.declarable]}
+_REF = {"type": "array", "prefixItems": [_KIND, _NAME], "minItems": 2, "maxItems": 2}
 
 _GRANTS = {
     "type": "array",
@@ -227,9 +232,17 @@ _SCHEMA: dict[str, Any] = {
         "ucgov_version": {"type": "string"},
         "url": {"type": "string"},
         "specs_digest": {"type": "string"},
-        "objects": {"type": "array", "items": _NAME},
+        "objects": {"type": "array", "items": _REF},
         "warnings": _STRINGS,
-        "grants_modes": {"type": "object", "additionalProperties": {"enum": [m.value for m in GrantsMode]}},
+        "grants_modes": {
+            "type": "array",
+            "items": {
+                "type": "array",
+                "prefixItems": [_KIND, _NAME, {"enum": [m.value for m in GrantsMode]}],
+                "minItems": 3,
+                "maxItems": 3,
+            },
+        },
         "changes": {
             "type": "array",
             "items": {
@@ -237,7 +250,7 @@ _SCHEMA: dict[str, Any] = {
                 "required": ["action", "kind", "address", "principal", "payload", "reason"],
                 "properties": {
                     "action": {"enum": [a.value for a in Action]},
-                    "kind": {"enum": [k.value for k in Kind if k.spec.declarable]},
+                    "kind": _KIND,
                     "address": _NAME,
                     "principal": {"type": ["string", "null"], "pattern": "^[^\\u0000-\\u001f\\u007f]+$"},
                     "payload": {"type": "object"},
@@ -260,7 +273,7 @@ _SCHEMA: dict[str, Any] = {
                                                 "after": {"type": "null"},
                                                 "versions": {"type": "array", "items": {"type": "integer"}},
                                                 "approved": _VERSION,
-                                                "children": {"type": "array", "items": _NAME},
+                                                "children": {"type": "array", "items": _REF},
                                                 "grants": _GRANTS,
                                                 "files": _FILES,
                                             },

@@ -5,6 +5,7 @@ No I/O, no clock, no environment: every test of planning needs no server.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import replace
 
@@ -23,7 +24,7 @@ from ucgov.plan import (
     grants_snapshot,
 )
 from ucgov.privileges import in_reading_order
-from ucgov.state import Approval, DesiredState, Grants, GrantsMode, LiveState, ModelVersion, RunInfo, Securable
+from ucgov.state import Approval, DesiredState, Grants, GrantsMode, LiveState, ModelVersion, Ref, RunInfo, Securable
 
 
 def diff(desired: DesiredState, live: LiveState) -> Plan:
@@ -37,14 +38,15 @@ def diff(desired: DesiredState, live: LiveState) -> Plan:
     ordered = desired.ordered()
     problems = unknown_principals(desired, live)
     problems += [
-        p for obj in ordered for p in approval_problems(obj, live.get(obj.full_name), live.runs, live.tracking_store)
+        p for obj in ordered for p in approval_problems(obj, live.get(obj.ref), live.runs, live.tracking_store)
     ]
-    problems += [p for obj in ordered for p in property_problems(desired, obj, live.get(obj.full_name))]
+    problems += [p for obj in ordered for p in property_problems(desired, obj, live.get(obj.ref))]
+    problems += [p for obj in ordered for p in definition_problems(desired, obj, live.get(obj.ref))]
     if problems:
         raise SpecError(problems)
-    object_changes = [c for obj in ordered for c in object_changes_for(obj, live.get(obj.full_name))]
-    approvals = [c for obj in ordered for c in approval_changes_for(obj, live.get(obj.full_name), live.runs)]
-    grant_changes = [c for obj in ordered for c in grant_changes_for(obj, live.get(obj.full_name))]
+    object_changes = [c for obj in ordered for c in object_changes_for(obj, live.get(obj.ref))]
+    approvals = [c for obj in ordered for c in approval_changes_for(obj, live.get(obj.ref), live.runs)]
+    grant_changes = [c for obj in ordered for c in grant_changes_for(obj, live.get(obj.ref))]
     changes = (
         object_changes
         + [c for c in approvals if c.action is Action.REGISTER]
@@ -55,7 +57,7 @@ def diff(desired: DesiredState, live: LiveState) -> Plan:
     )
     return Plan(
         changes=tuple(changes),
-        objects=tuple(o.full_name for o in ordered),
+        objects=tuple(o.ref for o in ordered),
         warnings=tuple(
             plan_warnings(desired, live)
             + emptied_grants_warnings(desired, grant_changes)
@@ -63,24 +65,24 @@ def diff(desired: DesiredState, live: LiveState) -> Plan:
         ),
         grants_modes=grants_modes(desired, changes),
         specs_digest=desired.digest,
-        live_children=tuple(sorted({r.full_name for refs in live.children.values() for r in refs})),
+        live_children=tuple(sorted({r for refs in live.children.values() for r in refs})),
     )
 
 
-def grants_modes(desired: DesiredState, changes: list[Change]) -> dict[str, GrantsMode]:
+def grants_modes(desired: DesiredState, changes: list[Change]) -> dict[Ref, GrantsMode]:
     """How the grants of each object that changes are managed, so every plan can say it."""
-    changed = dict.fromkeys(c.address.full_name for c in changes)
-    return {name: desired.objects[name].grants_mode for name in changed if name in desired.objects}
+    changed = dict.fromkeys(c.address.ref for c in changes)
+    return {ref: desired.objects[ref].grants_mode for ref in changed if ref in desired.objects}
 
 
 def emptied_grants_warnings(desired: DesiredState, grant_changes: list[Change]) -> list[str]:
     """`grants: {}` in authoritative mode revokes everything; a reviewer must not miss that."""
-    revoked: dict[str, set[str]] = {}
+    revoked: dict[Ref, set[str]] = {}
     for change in grant_changes:
         if change.action is Action.REVOKE:
-            revoked.setdefault(change.address.full_name, set()).add(change.address.principal or "")
+            revoked.setdefault(change.address.ref, set()).add(change.address.principal or "")
     return [
-        f"{obj.kind.label} {name} declares `grants: {{}}` with authoritative grants: every grant on it is revoked "
+        f"{name} declares `grants: {{}}` with authoritative grants: every grant on it is revoked "
         f"({len(principals)} principal{'s' if len(principals) != 1 else ''} lose access: {', '.join(sorted(principals))})"
         for name, principals in revoked.items()
         if not (obj := desired.objects[name]).grants and obj.grants_mode is GrantsMode.AUTHORITATIVE
@@ -94,12 +96,12 @@ def diff_specs(base: DesiredState, head: DesiredState) -> Plan:
     compared as written. Policy changes and objects no longer declared are listed for review.
     """
     ordered = head.ordered()
-    changes = [c for obj in ordered for c in object_changes_for(obj, base.get(obj.full_name))]
-    changes += [c for obj in ordered for c in _approval_edit(obj, base.get(obj.full_name))]
-    changes += [c for obj in ordered for c in grant_changes_for(obj, base.get(obj.full_name))]
+    changes = [c for obj in ordered for c in object_changes_for(obj, base.get(obj.ref))]
+    changes += [c for obj in ordered for c in _approval_edit(obj, base.get(obj.ref))]
+    changes += [c for obj in ordered for c in grant_changes_for(obj, base.get(obj.ref))]
     return Plan(
         changes=tuple(changes),
-        objects=tuple(o.full_name for o in ordered),
+        objects=tuple(o.ref for o in ordered),
         warnings=tuple(prune.review_warnings(base, head) + review.grants_let_go(base, head)),
         policy_changes=review.policy_changes(base, head),
         undeclared=review.undeclared(base, head),
@@ -154,15 +156,44 @@ def property_problems(desired: DesiredState, want: Securable, have: Securable | 
         return []
     return [
         SpecProblem(
-            desired.where(want.full_name, "properties"),
+            desired.where(want.ref, "properties"),
             f"{want.kind.label} {want.full_name}: the server cannot clear all properties "
             f"(it keeps {sorted(have.properties)}); keep at least one property or stop managing them",
         )
     ]
 
 
+def definition_problems(desired: DesiredState, want: Securable, have: Securable | None) -> list[SpecProblem]:
+    """What the server cannot do: make an object whose spec lacks what creating it needs (an existing
+    table is governed, never made up), or change a field it fixes at creation. Never ignored in silence."""
+    spec = want.kind.spec
+    if have is None:
+        missing = [f for f in spec.needed_to_create if want.value(f) is None]
+        if not missing:
+            return []
+        message = (
+            f"{want.ref} does not exist on the server; to have ucgov create it, give its "
+            f"{' and '.join(missing)} (or create it another way and declare it to govern it)"
+        )
+        return [SpecProblem(desired.where(want.ref), message)]
+    return [
+        SpecProblem(
+            desired.where(want.ref, name),
+            f"{want.ref}: {name} cannot change once it is created (the server has {_shown(_live_field(have, name))}, "
+            f"the spec says {_shown(value)}); write the live value, or delete it and let ucgov create it anew",
+        )
+        for name, value in _managed_fields(want).items()
+        if spec.create_only(name) and _live_field(have, name) != value
+    ]
+
+
+def _shown(value: object) -> str:
+    return "none" if value is None else json.dumps(value, ensure_ascii=False)
+
+
 def object_changes_for(want: Securable, have: Securable | None) -> list[Change]:
-    """Create the object if missing, else update the managed fields that differ."""
+    """Create the object if missing, else update the managed fields that differ (definition_problems
+    has refused a change to a field the server fixes at creation)."""
     address = Address(want.kind, want.full_name)
     fields = _managed_fields(want)
     if have is None:
@@ -281,16 +312,12 @@ def grant_changes_for(want: Securable, have: Securable | None) -> list[Change]:
 
 
 def _managed_fields(obj: Securable) -> dict:
-    fields: dict = {}
-    if obj.comment is not None:
-        fields["comment"] = obj.comment
-    if obj.properties is not None:
-        fields["properties"] = dict(obj.properties)
-    return fields
+    """The fields the spec writes (a field it leaves out is not managed), in the kind's order."""
+    return {f.name: obj.value(f.name) for f in obj.kind.spec.fields if obj.value(f.name) is not None}
 
 
 def _live_field(obj: Securable, name: str):
-    value = getattr(obj, name)
+    value = obj.value(name)
     if name == "properties":
         return dict(value or {})
     return value

@@ -14,12 +14,12 @@ from fnmatch import fnmatchcase
 from ucgov import privileges as privs
 from ucgov.errors import Location, SpecProblem
 from ucgov.reach import reaches
-from ucgov.state import DesiredState, Kind, Policy, Securable
+from ucgov.state import DesiredState, Kind, Policy, Ref, Securable
 
 __all__ = ["Policy", "covered", "rule", "violations"]
 
 MAX_DEPTH = max(k.depth for k in Kind)
-"""Full names have at most three parts: catalog.schema.model."""
+"""Full names have at most three parts: catalog.schema.model (or table, volume, function)."""
 
 
 def covered(policy: Policy, granted_on: Securable, privilege: str) -> str | None:
@@ -56,7 +56,7 @@ def violations(desired: DesiredState) -> list[SpecProblem]:
         for granted_on, principal, privilege in _grants(desired):
             message = _violation(policy, granted_on, principal, privilege)
             if message:
-                where = _where(desired, (granted_on.full_name, principal, privilege), policy)
+                where = _where(desired, (granted_on.ref, principal, privilege), policy)
                 found.append(SpecProblem(where, message))
     return found
 
@@ -78,7 +78,7 @@ def _violation(policy: Policy, granted_on: Securable, principal: str, privilege:
     return f"{denied} (granted on {granted_on.kind.label} {granted_on.full_name}, which reaches it)"
 
 
-def _where(desired: DesiredState, grant: tuple[str, str, str], policy: Policy) -> Location:
+def _where(desired: DesiredState, grant: tuple[Ref, str, str], policy: Policy) -> Location:
     """Where the grant is written; for a desired state built by hand, where the principal or policy is."""
     found = desired.grant_locations.get(grant)
     if found:

@@ -50,7 +50,7 @@ def status(change: Change, live: Securable | None) -> Status:
 
 def statuses(changes: Iterable[Change], live: LiveState) -> list[Status]:
     # a delete's object is undeclared, so a plan's own live state holds it apart from the declared ones
-    return [status(c, live.get(c.address.full_name) or live.undeclared.get(c.address.full_name)) for c in changes]
+    return [status(c, live.get(c.address.ref) or live.undeclared.get(c.address.ref)) for c in changes]
 
 
 def _object_status(action: Action, p: ObjectChange, live: Securable | None) -> Status:
@@ -94,8 +94,7 @@ def _grant_pairs(grants: tuple[tuple[str, tuple[str, ...]], ...]) -> set[tuple[s
 
 def _values(live: Securable, names: dict) -> dict:
     """The live values of the fields named (a change's fields), None being a value."""
-    values = {"comment": live.comment, "properties": dict(live.properties or {})}
-    return {name: values[name] for name in names}
+    return {name: dict(live.properties or {}) if name == "properties" else live.value(name) for name in names}
 
 
 def _grant_status(change: Change, p: GrantChange, live: Securable | None) -> Status:

@@ -5,8 +5,9 @@ schema for what is inside it, the nearest setting winning) and apply is given ``
 Prune only reaches inside declared catalogs and schemas: an undeclared catalog is never deleted.
 Versions go only where a model's approval says ``keep_versions: K`` and prune applies to it:
 the newest K stay, and so do the approved version and any version from the approved run.
-A schema that holds anything ucgov cannot delete (a table, a volume, a function: kinds specs cannot
-declare yet) is kept, with a warning naming what keeps it; the models in it may still go.
+Only kinds that are ``prunable`` go: schemas, models, volumes. A schema that holds anything else
+no spec declares (a table, a function: specs could not make their data or code again) is kept, with
+a warning naming what keeps it; the models and volumes in it may still go.
 Each delete also says what goes with it that the server keeps quiet about: the grants made on
 the object, and whether apply removes the files the server leaves behind.
 """
@@ -29,44 +30,55 @@ def prunes(desired: DesiredState, parent: str) -> bool:
 
 
 def retired(desired: DesiredState, live: LiveState) -> list[Ref]:
-    """The live schemas and models to delete: undeclared, inside a pruned declared parent, and
-    everything inside those, but for what is kept (see ``kept``); what is inside first (models
-    before schemas), each by name."""
-    return [r for r in _retired(desired, live) if not live.held.get(r.full_name)]
+    """The live objects to delete: undeclared, of a prunable kind, inside a pruned declared parent, and
+    everything inside those, but for what is kept (see ``kept``); what is inside first (models before
+    schemas), each by kind and name."""
+    kept_here = kept(desired, live)
+    return [r for r in _retired(desired, live) if r.kind.spec.prunable and r not in kept_here]
 
 
 def kept(desired: DesiredState, live: LiveState) -> dict[Ref, tuple[Ref, ...]]:
-    """The objects prune would retire that stay, each with what keeps it: the live objects inside it of
-    kinds ucgov cannot delete (``live.held``: the server refuses, or data ucgov does not govern would go)."""
-    return {r: live.held[r.full_name] for r in _retired(desired, live) if live.held.get(r.full_name)}
+    """The objects prune would retire that stay, each with what keeps it: the live objects inside it that
+    prune never deletes (the server refuses to delete a schema holding them, and data or code no spec
+    holds would go)."""
+    found = {}
+    for ref in _retired(desired, live):
+        holding = tuple(r for r in live.children.get(ref.full_name, ()) if not r.kind.spec.prunable)
+        if ref.kind.spec.prunable and holding:
+            found[ref] = holding
+    return found
 
 
 def _retired(desired: DesiredState, live: LiveState) -> list[Ref]:
     found = set()
     for parent, refs in live.children.items():
-        if parent in desired.objects and prunes(desired, parent):
-            found.update(r for r in refs if r.full_name not in desired.objects)
+        if _declared_container(desired, parent) and prunes(desired, parent):
+            found.update(r for r in refs if r not in desired.objects)
     inside = {r for refs in (live.children.get(s.full_name, ()) for s in found) for r in refs}
-    return sorted(found | inside, key=lambda r: (-r.kind.depth, r.full_name))
+    return sorted(found | inside, key=lambda r: (-r.kind.depth, r.full_name, r.kind.value))
+
+
+def _declared_container(desired: DesiredState, full_name: str) -> bool:
+    """Whether a catalog or schema of this name is declared (no two such share a full name)."""
+    return any(Ref(kind, full_name) in desired.objects for kind in Kind if kind.children)
 
 
 def delete_changes(desired: DesiredState, live: LiveState) -> list[Change]:
     """One delete per retired object (found in ``live.undeclared``), children before parents."""
-    names = [r.full_name for r in retired(desired, live) if r.full_name in live.undeclared]
-    return [_delete(live.undeclared[n], live) for n in names]
+    return [_delete(live.undeclared[r], live) for r in retired(desired, live) if r in live.undeclared]
 
 
 def _delete(obj: Securable, live: LiveState) -> Change:
     """The delete, recording everything its reason shows goes with the object, for apply to check again."""
-    spec = obj.kind.spec  # a model's properties are not something specs manage
-    fields = Fields(obj.comment, dict(obj.properties or {})) if spec.manages("properties") else Fields(obj.comment)
+    spec = obj.kind.spec  # only the fields specs manage: a model's properties are not
+    fields = Fields(**{f.name: obj.value(f.name) for f in spec.fields})
     payload = ObjectChange(
         before=fields,
         after=None,
         versions=tuple(v.version for v in obj.versions) if spec.versioned else (),
         approved=obj.approved.version if obj.approved else None,
-        children=tuple(r.full_name for r in live.children.get(obj.full_name, ())) if obj.kind.children else (),
-        files=files_of(obj.storage_location) if spec.versioned else None,
+        children=live.children.get(obj.full_name, ()) if obj.kind.children else (),
+        files=files_of(obj.storage_location) if spec.versioned or obj.storage_location else None,
         grants=grants_snapshot(obj.grants),
     )
     return Change(Action.DELETE, Address(obj.kind, obj.full_name), payload, reason=_why(obj, live))
@@ -79,6 +91,8 @@ def _why(obj: Securable, live: LiveState) -> str:
         parts.append(f"{_count(len(obj.versions), 'version')} {'goes' if len(obj.versions) == 1 else 'go'} with it")
     if obj.approved and obj.approved.version:
         parts.append(f"it holds the approved version {obj.approved.version}")
+    if obj.storage_location and not obj.kind.spec.versioned:
+        parts.append(f"its files at {obj.storage_location} go with it")
     if obj.kind.children and live.children.get(obj.full_name):
         n = len(live.children[obj.full_name])
         parts.append(f"not empty: {_count(n, child_noun(obj.kind))} inside {'is' if n == 1 else 'are'} deleted first")
@@ -89,7 +103,7 @@ def version_changes(desired: DesiredState, live: LiveState) -> list[Change]:
     """Deletes of the versions keep_versions lets go, for models prune applies to."""
     changes = []
     for obj in desired.ordered():
-        have = live.get(obj.full_name)
+        have = live.get(obj.ref)
         if not obj.kind.spec.versioned or not obj.approved or not obj.approved.keep_versions or have is None:
             continue
         if not prunes(desired, obj.full_name.rsplit(".", 1)[0]):
@@ -139,7 +153,7 @@ def warnings(desired: DesiredState, live: LiveState, changes: list[Change]) -> l
             f"{ref.kind.label} {ref.full_name} is kept: it holds {_listing(inside)}, which ucgov does not delete"
         )
     for obj in desired.ordered():
-        have = live.get(obj.full_name)
+        have = live.get(obj.ref)
         if (
             obj.approved
             and obj.approved.keep_versions
@@ -163,11 +177,11 @@ def review_warnings(base: DesiredState, head: DesiredState) -> list[str]:
         if obj.kind.children and prunes(head, obj.full_name) and not _pruned_in(base, obj.full_name):
             found.append(
                 f"prune is turned on inside {obj.kind.label} {obj.full_name}: apply --allow-destroy will delete "
-                "the live schemas and models in it that no spec declares (never a table, volume or function, "
+                "the live schemas, models and volumes in it that no spec declares (never a table or function, "
                 "nor a schema holding one)"
             )
         keep = obj.approved.keep_versions if obj.approved else None
-        had = base.get(obj.full_name)
+        had = base.get(obj.ref)
         kept = had.approved.keep_versions if had and had.approved and _pruned_in(base, parent) else None
         if keep and prunes(head, parent) and keep != kept:
             found.append(
@@ -179,7 +193,7 @@ def review_warnings(base: DesiredState, head: DesiredState) -> list[str]:
 
 def _pruned_in(desired: DesiredState, full_name: str) -> bool:
     """Whether ``full_name`` is declared in ``desired`` with prune on for what is inside it."""
-    return full_name in desired.objects and prunes(desired, full_name)
+    return _declared_container(desired, full_name) and prunes(desired, full_name)
 
 
 def child_noun(kind: Kind) -> str:

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from ucgov.errors import SpecProblem
 from ucgov.plan import Action, Change, GrantChange
 from ucgov.policies import violations
-from ucgov.state import DesiredState, Kind, Securable
+from ucgov.state import DesiredState, Ref, Securable
 
 
 def effect(change: Change) -> tuple:
@@ -42,13 +42,11 @@ def differences(pending: Iterable[Change], saved: Iterable[Change], rederived: I
 
 def policy_problems(changes: Iterable[Change], desired: DesiredState) -> list[SpecProblem]:
     """The file's grants that the specs' policies deny, wherever the file says they are granted."""
-    granted: dict[str, dict[str, frozenset[str]]] = {}
-    kinds: dict[str, Kind] = {}
+    granted: dict[Ref, dict[str, frozenset[str]]] = {}
     for change in changes:
         if change.action is Action.GRANT and isinstance(change.payload, GrantChange):
-            kinds[change.address.full_name] = change.address.kind
-            held = granted.setdefault(change.address.full_name, {})
+            held = granted.setdefault(change.address.ref, {})
             principal = change.address.principal or ""
             held[principal] = held.get(principal, frozenset()) | frozenset(change.payload.privileges)
-    objects = {name: Securable(kinds[name], name, grants=grants) for name, grants in granted.items()}
+    objects = {ref: Securable(ref.kind, ref.full_name, grants=grants) for ref, grants in granted.items()}
     return violations(DesiredState(objects=objects, policies=desired.policies))

@@ -32,7 +32,7 @@ def undeclared(base: DesiredState, head: DesiredState) -> tuple[Undeclared, ...]
             tuple((p, in_reading_order(privileges)) for p, privileges in sorted(obj.grants.items()) if privileges),
         )
         for obj in base.ordered()
-        if head.get(obj.full_name) is None
+        if head.get(obj.ref) is None
     )
 
 
@@ -44,7 +44,7 @@ def grants_let_go(base: DesiredState, head: DesiredState) -> list[str]:
     """
     warnings = []
     for obj in head.ordered():
-        had = base.get(obj.full_name)
+        had = base.get(obj.ref)
         if had is None or had.grants_mode is GrantsMode.UNMANAGED or obj.grants_mode is not GrantsMode.UNMANAGED:
             continue
         kept = "; ".join(

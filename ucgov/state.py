@@ -10,7 +10,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from fnmatch import fnmatchcase
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from ucgov.errors import Location
 from ucgov.kinds import Kind
@@ -24,6 +24,9 @@ class Ref(NamedTuple):
 
     kind: Kind
     full_name: str
+
+    def __str__(self) -> str:
+        return f"{self.kind.label} {self.full_name}"
 
 
 class GrantsMode(str, Enum):
@@ -143,7 +146,8 @@ class RunInfo:
 
 @dataclass(frozen=True)
 class Securable:
-    """One catalog, schema or registered model and the grants made directly on it."""
+    """One object of a kind in the registry (a catalog, schema, model, table, volume or function)
+    and the grants made directly on it."""
 
     kind: Kind
     full_name: str
@@ -157,18 +161,47 @@ class Securable:
     """Live models only, and only when an approval or a delete needs them."""
     storage_location: str | None = None
     """Live models only: the folder or prefix holding its versions' files (which outlive a delete)."""
-    children: tuple[str, ...] | None = None
-    """Live schemas and catalogs to delete only: the full names inside them (None: not read)."""
+    children: tuple[Ref, ...] | None = None
+    """Live schemas and catalogs to delete only: what is inside them (None: not read)."""
+    definition: Mapping[str, Any] | None = None
+    """The kind's own fields beyond comment and properties (a volume's type and location, a table's
+    columns, a function's signature and body), in the spec's shape. Desired: None when the spec gives
+    none (an existing object is governed as it is); only the fields written are compared. Live: every
+    such field the server holds."""
+
+    @property
+    def ref(self) -> Ref:
+        return Ref(self.kind, self.full_name)
+
+    def value(self, name: str) -> Any:
+        """The field ``name`` as a spec writes it: comment, properties, or one of the definition's."""
+        if name == "comment":
+            return self.comment
+        if name == "properties":
+            return None if self.properties is None else dict(self.properties)
+        return (self.definition or {}).get(name)
 
 
 @dataclass(frozen=True)
 class State:
-    """A set of securables keyed by full name (unique across kinds, since depth differs)."""
+    """A set of securables keyed by kind and full name: a model and a volume may share a name."""
 
-    objects: Mapping[str, Securable] = field(default_factory=dict)
+    objects: Mapping[Ref, Securable] = field(default_factory=dict)
 
-    def get(self, full_name: str) -> Securable | None:
-        return self.objects.get(full_name)
+    def get(self, ref: Ref) -> Securable | None:
+        return self.objects.get(ref)
+
+    def named(self, full_name: str) -> Securable | None:
+        """The object of this name, for a person or a test naming one: an error if kinds share the name."""
+        found = [o for r, o in self.objects.items() if r.full_name == full_name]
+        if len(found) > 1:
+            raise LookupError(f"{full_name} names {len(found)} objects: {', '.join(str(o.ref) for o in found)}")
+        return found[0] if found else None
+
+    @classmethod
+    def of(cls, *objects: Securable, **others: Any) -> State:
+        """The state holding ``objects``, each under its own ref."""
+        return cls(objects={o.ref: o for o in objects}, **others)
 
     def ordered(self) -> list[Securable]:
         """Parents before children, then by name: the order in which objects can be created."""
@@ -183,22 +216,23 @@ class DesiredState(State):
     """Each principal named in grants, with the locations that name it."""
     prune: bool = False
     prune_on: Mapping[str, bool] = field(default_factory=dict)
-    """``prune:`` as written on a catalog or schema, by full name; overrides settings.prune inside it."""
+    """``prune:`` as written on a catalog or schema, by full name (no two such share one); overrides
+    settings.prune inside it."""
     policies: tuple[Policy, ...] = ()
     """Access the specs must never grant, checked when specs are loaded (ucgov.policies)."""
-    grant_locations: Mapping[tuple[str, str, str], Location] = field(default_factory=dict, compare=False)
-    """Where each (full name, principal, privilege) grant was first written, for error messages."""
-    field_locations: Mapping[tuple[str, str], Location] = field(default_factory=dict, compare=False)
-    """Where each (full name, field) was first written, e.g. ("unity", "properties")."""
+    grant_locations: Mapping[tuple[Ref, str, str], Location] = field(default_factory=dict, compare=False)
+    """Where each (object, principal, privilege) grant was first written, for error messages."""
+    field_locations: Mapping[tuple[Ref, str], Location] = field(default_factory=dict, compare=False)
+    """Where each (object, field) was first written, e.g. (catalog unity, "properties"); "" for its name."""
     digest: str = field(default="", compare=False)
     """A digest of everything declared, so a saved plan can be tied to the specs it came from."""
 
-    def where(self, full_name: str, *fields: str) -> Location:
-        """Where the first of ``fields`` that is written for the object was written."""
+    def where(self, ref: Ref, *fields: str) -> Location:
+        """Where the first of ``fields`` that is written for the object was written, else its name."""
         for name in fields:
-            if (full_name, name) in self.field_locations:
-                return self.field_locations[(full_name, name)]
-        return self.field_locations.get((full_name, ""), Location("<specs>", 1, 1))
+            if (ref, name) in self.field_locations:
+                return self.field_locations[(ref, name)]
+        return self.field_locations.get((ref, ""), Location("<specs>", 1, 1))
 
 
 @dataclass(frozen=True)
@@ -212,13 +246,11 @@ class LiveState(State):
     tracking_store: str = ""
     """Which MLflow tracking store the runs were looked up in, in words, for messages."""
     children: Mapping[str, tuple[Ref, ...]] = field(default_factory=dict)
-    """The (kind, full name) of the live schemas inside each declared catalog that exists, and of the live
-    models inside those schemas, declared or not: what a grant on the parent reaches."""
-    undeclared: Mapping[str, Securable] = field(default_factory=dict)
-    """Live schemas and models that no spec declares, read where prune applies (models with
-    their versions): what a plan may delete."""
+    """By the full name of each live catalog or schema inside a declared catalog (no catalog and schema
+    share a full name): what is live directly inside it, of every kind, declared or not. What a grant
+    on the parent reaches, and what prune may delete or must keep."""
+    undeclared: Mapping[Ref, Securable] = field(default_factory=dict)
+    """Live objects that no spec declares, read where prune deletes them (models with their
+    versions): what a plan may delete."""
     catalogs: tuple[str, ...] | None = None
     """Every live catalog's name, read only for ``plan --show-unmanaged``."""
-    held: Mapping[str, tuple[Ref, ...]] = field(default_factory=dict)
-    """The live objects of kinds specs cannot declare yet (tables, volumes, functions) inside schemas,
-    read only where needed: in the schemas prune would delete, and for ``plan --show-unmanaged``."""

@@ -1,8 +1,8 @@
 """What exists live that no spec declares, for ``plan --show-unmanaged``: pure, from desired and live state.
 
-Listed: live catalogs no spec declares (but never ucgov's own apply lock), and the live schemas
-and models inside declared catalogs and schemas that no spec declares (with the models of those
-schemas), and the tables, volumes and functions inside all those schemas (which specs cannot declare yet). ucgov leaves all of them alone unless prune says otherwise.
+Listed: live catalogs no spec declares (but never ucgov's own apply lock), and the live objects of
+every kind inside declared catalogs and schemas that no spec declares (with what is inside those).
+ucgov leaves all of them alone unless prune says otherwise.
 """
 
 from __future__ import annotations
@@ -18,10 +18,9 @@ from ucgov.state import DesiredState, Kind, LiveState, Ref
 def unmanaged(desired: DesiredState, live: LiveState) -> tuple[Unmanaged, ...]:
     """Undeclared live objects, catalogs first, then schemas, then models, tables, volumes and functions,
     each kind by name."""
-    catalogs = {c for c in live.catalogs or () if c not in desired.objects and not is_reserved_catalog(c)}
-    inside = {r for refs in live.children.values() for r in refs if r.full_name not in desired.objects}
-    held = {r for refs in live.held.values() for r in refs}  # no spec can declare them
-    found = {Ref(Kind.CATALOG, c) for c in catalogs} | inside | held  # live.catalogs lists catalogs
+    catalogs = {c for c in live.catalogs or () if Ref(Kind.CATALOG, c) not in desired.objects}
+    inside = {r for refs in live.children.values() for r in refs if r not in desired.objects}
+    found = {Ref(Kind.CATALOG, c) for c in catalogs if not is_reserved_catalog(c)} | inside
     order = list(Kind)
     ranked = sorted(found, key=lambda r: (r.kind.depth, order.index(r.kind), r.full_name))
     return tuple(Unmanaged(r.kind, r.full_name) for r in ranked)
@@ -38,21 +37,20 @@ class Inside(NamedTuple):
 
 def undeclared_children(plan: Plan) -> dict[str, Inside]:
     """Per declared catalog or schema with undeclared live children: its kind, how many undeclared, how many live."""
-    undeclared = {u.full_name: u.kind for u in plan.unmanaged or ()}
+    undeclared = {Ref(u.kind, u.full_name) for u in plan.unmanaged or ()}
     counts: dict[str, tuple[int, int]] = {}
     kinds: dict[str, Kind] = {}
-    declared = set(plan.objects)
-    for name in plan.live_children:
-        parent = name.rsplit(".", 1)[0]
+    declared = {r.full_name: r.kind for r in plan.objects if r.kind.children}
+    for ref in plan.live_children:
+        parent = ref.full_name.rsplit(".", 1)[0]
         if parent in declared:
             missing, total = counts.get(parent, (0, 0))
-            counts[parent] = (missing + (name in undeclared), total + 1)
-            kind = undeclared[name].parent if name in undeclared else None
-            kinds.update({parent: kind} if kind else {})
+            counts[parent] = (missing + (ref in undeclared), total + 1)
+            kinds[parent] = declared[parent]
     return {parent: Inside(kinds[parent], *found) for parent, found in sorted(counts.items()) if found[0]}
 
 
 def child_noun(parent: Kind, n: int) -> str:
-    """'schema(s)' inside a catalog, 'model(s)' inside a schema."""
+    """'schema(s)' inside a catalog, 'object(s)' inside a schema (models, tables, volumes, functions)."""
     word = prune.child_noun(parent)
     return word if n == 1 else word + "s"

@@ -2,28 +2,30 @@
 
 from __future__ import annotations
 
+from unit_helpers import kind_at
+
 from ucgov.apply import apply_steps, waves
 from ucgov.plan import Action, Address, Change, Fields, GrantChange, ObjectChange
 from ucgov.planner import diff
-from ucgov.state import Kind, LiveState, ModelVersion, Securable
+from ucgov.state import Kind, LiveState, ModelVersion, Ref, Securable
 
 
 def create(full_name: str, **after) -> Change:
-    return Change(Action.CREATE, Address(Kind.of(full_name), full_name), ObjectChange(after=Fields(**after)))
+    return Change(Action.CREATE, Address(kind_at(full_name), full_name), ObjectChange(after=Fields(**after)))
 
 
 def update(full_name: str, before: dict, after: dict) -> Change:
     payload = ObjectChange(before=Fields(**before), after=Fields(**after))
-    return Change(Action.UPDATE, Address(Kind.of(full_name), full_name), payload)
+    return Change(Action.UPDATE, Address(kind_at(full_name), full_name), payload)
 
 
 def grant(full_name: str, principal: str, *privileges: str) -> Change:
-    return Change(Action.GRANT, Address(Kind.of(full_name), full_name, principal), GrantChange(privileges))
+    return Change(Action.GRANT, Address(kind_at(full_name), full_name, principal), GrantChange(privileges))
 
 
 def revoke(full_name: str, principal: str, *privileges: str) -> Change:
     payload = GrantChange(privileges, held=frozenset(privileges))
-    return Change(Action.REVOKE, Address(Kind.of(full_name), full_name, principal), payload)
+    return Change(Action.REVOKE, Address(kind_at(full_name), full_name, principal), payload)
 
 
 def steps_of(*changes: Change) -> list[tuple[Change, ...]]:
@@ -95,7 +97,7 @@ def test_a_planned_change_set_becomes_creates_then_one_grant_request_per_object(
     )
     live = LiveState(
         objects={
-            "unity": Securable(
+            Ref(Kind.CATALOG, "unity"): Securable(
                 Kind.CATALOG, "unity", properties={}, grants={"carol@example.com": frozenset({"SELECT"})}
             )
         },
@@ -145,7 +147,9 @@ def test_steps_run_in_waves_one_depth_at_a_time_then_grants_then_approvals(load_
     )
     live = LiveState(
         objects={
-            "a.s2.m2": Securable(Kind.MODEL, "a.s2.m2", properties={}, versions=(ModelVersion(1, None, "READY"),))
+            Ref(Kind.MODEL, "a.s2.m2"): Securable(
+                Kind.MODEL, "a.s2.m2", properties={}, versions=(ModelVersion(1, None, "READY"),)
+            )
         },
         known_principals=frozenset({"alice@example.com", "bob@example.com"}),
     )

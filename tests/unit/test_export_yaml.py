@@ -24,7 +24,7 @@ def exported(catalog: str, fields: dict, schema: str, schema_fields: dict, model
 def test_names_yaml_would_misread_come_back_as_the_same_names(name):
     text = exported(name, {}, name, {"grants": {}}, name, {})
     desired = load_texts([("x.yaml", text)], variables={})
-    assert set(desired.objects) == {name, f"{name}.{name}", f"{name}.{name}.{name}"}
+    assert set(r.full_name for r in desired.objects) == {name, f"{name}.{name}", f"{name}.{name}.{name}"}
 
 
 @pytest.mark.parametrize(
@@ -52,12 +52,12 @@ def test_comments_and_properties_come_back_exactly(comment):
         {"comment": comment.replace("${", "$${"), "approved": {"version": 3}},
     )
     desired = load_texts([("x.yaml", text)], variables={})
-    assert desired.objects["c"].comment == comment
-    assert desired.objects["c"].properties == {"k": comment}
-    assert desired.objects["c.s.m"].comment == comment
-    assert desired.objects["c.s.m"].approved.version == 3
-    assert desired.objects["c.s"].grants_mode is GrantsMode.AUTHORITATIVE
-    assert desired.objects["c"].grants_mode is GrantsMode.UNMANAGED
+    assert desired.named("c").comment == comment
+    assert desired.named("c").properties == {"k": comment}
+    assert desired.named("c.s.m").comment == comment
+    assert desired.named("c.s.m").approved.version == 3
+    assert desired.named("c.s").grants_mode is GrantsMode.AUTHORITATIVE
+    assert desired.named("c").grants_mode is GrantsMode.UNMANAGED
 
 
 def test_names_the_spec_rule_refuses_are_noted_not_dropped_silently():

@@ -50,7 +50,7 @@ def live(kind: Kind, field: str, value: object) -> LiveState:
     """All three objects on the server, the one of ``kind`` holding ``value`` in ``field``."""
     objects = {k: Securable(k, name, comment=None, properties={}, grants={}) for k, name in NAMES.items()}
     objects[kind] = replace(objects[kind], **{field: value})
-    return LiveState(objects={o.full_name: o for o in objects.values()}, known_principals=frozenset())
+    return LiveState(objects={o.ref: o for o in objects.values()}, known_principals=frozenset())
 
 
 def through_a_plan_file(plan):
@@ -79,10 +79,10 @@ def test_a_field_is_set_from_absent_empty_or_another_value(load_spec, kind, fiel
     assert (change.action, change.address.full_name) == (Action.UPDATE, NAMES[kind])
     assert change.payload.before.as_dict() == {field: LIVE_VALUES[field][had]}
     assert change.payload.after.as_dict() == {field: value}
-    assert status(change, before.get(NAMES[kind])) is Status.PENDING
-    assert status(change, live(kind, field, value).get(NAMES[kind])) is Status.DONE
+    assert status(change, before.named(NAMES[kind])) is Status.PENDING
+    assert status(change, live(kind, field, value).named(NAMES[kind])) is Status.DONE
     moved = {"comment": "edited by hand", "properties": {"c": "3"}}[field]
-    assert status(change, live(kind, field, moved).get(NAMES[kind])) is Status.MOVED
+    assert status(change, live(kind, field, moved).named(NAMES[kind])) is Status.MOVED
 
 
 @pytest.mark.parametrize(("kind", "field"), KIND_FIELDS)

@@ -14,7 +14,7 @@ from ucgov.cli import cli
 from ucgov.errors import SpecError
 from ucgov.planner import diff
 from ucgov.spec import load_specs
-from ucgov.state import Approval, Kind, LiveState, ModelVersion, RunInfo, Securable
+from ucgov.state import Approval, Kind, LiveState, ModelVersion, Ref, RunInfo, Securable
 
 UNREACHABLE = "http://127.0.0.1:9"  # the discard port: nothing listens there
 ROOT = Path(__file__).resolve().parents[2]
@@ -58,16 +58,16 @@ def test_keep_versions_written_as_a_whole_float_plans_like_the_integer(load_spec
     )
     live = LiveState(
         objects={
-            "ml": Securable(Kind.CATALOG, "ml"),
-            "ml.prod": Securable(Kind.SCHEMA, "ml.prod"),
-            "ml.prod.churn": churn,
+            Ref(Kind.CATALOG, "ml"): Securable(Kind.CATALOG, "ml"),
+            Ref(Kind.SCHEMA, "ml.prod"): Securable(Kind.SCHEMA, "ml.prod"),
+            churn.ref: churn,
         }
     )
 
     as_float = diff(load_spec(MODEL.format(keep="2.0")), live)
     as_int = diff(load_spec(MODEL.format(keep="2")), live)
 
-    assert load_spec(MODEL.format(keep="2.0")).objects["ml.prod.churn"].approved.keep_versions == 2
+    assert load_spec(MODEL.format(keep="2.0")).named("ml.prod.churn").approved.keep_versions == 2
     assert [c.describe() for c in as_float.changes] == [c.describe() for c in as_int.changes]
     assert [c.describe() for c in as_float.changes] == [
         "delete version 1 of model ml.prod.churn",
@@ -273,7 +273,11 @@ def _iris_live(*versions: ModelVersion) -> LiveState:
         logged_models={"model": frozenset({"models:/m-abc", "file:///srv/mlruns/1/models/m-abc/artifacts"})},
     )
     iris = Securable(Kind.MODEL, "ml.prod.churn", versions=versions)
-    objects = {"ml": Securable(Kind.CATALOG, "ml"), "ml.prod": Securable(Kind.SCHEMA, "ml.prod"), "ml.prod.churn": iris}
+    objects = {
+        Ref(Kind.CATALOG, "ml"): Securable(Kind.CATALOG, "ml"),
+        Ref(Kind.SCHEMA, "ml.prod"): Securable(Kind.SCHEMA, "ml.prod"),
+        iris.ref: iris,
+    }
     return LiveState(objects=objects, runs={RUN: run})
 
 

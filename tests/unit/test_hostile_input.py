@@ -121,9 +121,9 @@ def test_yaml_merge_keys_let_a_mapping_override_what_it_merged():
         variables={},
     )
 
-    assert desired.get("a").comment == "shared"
-    assert desired.get("b").comment == "own"
-    assert desired.get("b").grants == {"alice@example.com": frozenset({"USE CATALOG"})}
+    assert desired.named("a").comment == "shared"
+    assert desired.named("b").comment == "own"
+    assert desired.named("b").grants == {"alice@example.com": frozenset({"USE CATALOG"})}
 
 
 def test_a_key_written_twice_is_still_a_duplicate_even_next_to_a_merge():
@@ -135,7 +135,7 @@ def test_a_key_written_twice_is_still_a_duplicate_even_next_to_a_merge():
 def test_a_literal_dollar_brace_is_written_with_two_dollars():
     desired = load_texts([("s.yaml", "catalogs:\n  c:\n    comment: costs $${HOME}\n")], variables={})
 
-    assert desired.get("c").comment == "costs ${HOME}"
+    assert desired.named("c").comment == "costs ${HOME}"
 
 
 def test_spec_files_that_are_not_plain_files_or_have_upper_case_suffixes_are_never_skipped_quietly(tmp_path):
@@ -156,7 +156,7 @@ def test_spec_files_that_are_not_plain_files_or_have_upper_case_suffixes_are_nev
 def test_an_upper_case_yaml_suffix_is_read(tmp_path):
     (tmp_path / "ML.YAML").write_text("catalogs:\n  upper: {}\n")
 
-    assert list(load_specs([tmp_path]).objects) == ["upper"]
+    assert list(r.full_name for r in load_specs([tmp_path]).objects) == ["upper"]
 
 
 def test_a_spec_that_is_not_utf8_is_a_located_error(tmp_path):

@@ -56,6 +56,6 @@ def test_an_undeclared_live_object_has_the_kind_its_listing_found_whatever_its_n
 
     # the name has the shape of a schema's; the listing that found it says model, and that counts
     live = LiveState(children={"ml": (Ref(Kind.MODEL, "ml.m"),)}, catalogs=("ml", "other"))
-    desired = DesiredState(objects={"ml": Securable(Kind.CATALOG, "ml")})
+    desired = DesiredState(objects={Ref(Kind.CATALOG, "ml"): Securable(Kind.CATALOG, "ml")})
 
     assert unmanaged(desired, live) == (Unmanaged(Kind.CATALOG, "other"), Unmanaged(Kind.MODEL, "ml.m"))

@@ -7,6 +7,7 @@ full last page is followed by an empty page.
 from __future__ import annotations
 
 import httpx
+from unit_helpers import kind_at
 
 from ucgov.client import API, SCIM, UCClient
 from ucgov.live import read_live
@@ -16,7 +17,8 @@ PAGE = 100
 
 
 class FakeServer:
-    """Catalog ``ml`` with schemas ``prod`` (120 models) and ``dev`` (1 model); nothing else exists.
+    """Catalog ``ml`` with schemas ``prod`` (120 models) and ``dev`` (1 model); nothing else exists
+    (no tables, volumes or functions).
 
     ``listed`` records each listing asked for, to show what is never read.
     """
@@ -37,6 +39,8 @@ class FakeServer:
             parent = (query["catalog_name"], query["schema_name"])
             self._record(f"models of {'.'.join(parent)}", query)
             return self._page("registered_models", self.models.get(parent, []), query)
+        if path in ("/tables", "/volumes", "/functions"):  # the schemas hold nothing but models
+            return self._page(path.strip("/"), [], query)
         if path.startswith("/permissions/"):
             return httpx.Response(200, json={"privilege_assignments": []})
         name = path.rsplit("/", 1)[-1]
@@ -66,7 +70,7 @@ class FakeServer:
 
 
 def declared(*names: str) -> DesiredState:
-    return DesiredState(objects={n: Securable(Kind.of(n), n) for n in names})
+    return DesiredState(objects={Securable(kind_at(n), n).ref: Securable(kind_at(n), n) for n in names})
 
 
 def test_plan_reads_the_names_of_every_live_schema_and_model_inside_a_declared_catalog_across_pages():

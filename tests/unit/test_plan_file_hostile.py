@@ -19,7 +19,7 @@ from ucgov.errors import PlanFileError
 from ucgov.plan import Action, Address, Change, Fields, GrantChange, ObjectChange, Plan
 from ucgov.planfile import SavedPlan, _checksum, dumps, loads
 from ucgov.preconditions import status
-from ucgov.state import Approval, Kind, ModelVersion, Securable
+from ucgov.state import Approval, Kind, ModelVersion, Ref, Securable
 
 ALICE = "alice@example.com"
 PLAN = Plan(
@@ -33,7 +33,7 @@ PLAN = Plan(
             ObjectChange(before=Fields(comment=None), versions=(1, 2), approved=2),
         ),
     ),
-    objects=("ml", "ml.prod"),
+    objects=(Ref(Kind.CATALOG, "ml"), Ref(Kind.SCHEMA, "ml.prod")),
 )
 DOCUMENT = json.loads(dumps(SavedPlan(plan=PLAN, url="http://uc.example.com")))
 WEIRD = [None, 0, -1, 10**30, 1.5, True, "", "x\x00y", "a.b.c.d", [], [None], {}, {"x": 1}, "ünïcødé" * 50]

@@ -12,7 +12,7 @@ from ucgov.cli import cli
 from ucgov.errors import PlanFileError
 from ucgov.planfile import SavedPlan, _checksum, dumps, loads
 from ucgov.planner import diff
-from ucgov.state import Kind, LiveState, Securable
+from ucgov.state import Kind, LiveState, Ref, Securable
 
 SPEC = """
 catalogs:
@@ -25,7 +25,7 @@ catalogs:
 """
 LIVE = LiveState(
     objects={
-        "ml": Securable(
+        Ref(Kind.CATALOG, "ml"): Securable(
             Kind.CATALOG, "ml", comment="old", properties={}, grants={"carol@example.com": frozenset({"USE CATALOG"})}
         )
     },

@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+from unit_helpers import kind_at
 
 from ucgov.errors import Location, SpecError
 from ucgov.planner import diff
 from ucgov.spec import load_texts
-from ucgov.state import Kind, LiveState, Securable
+from ucgov.state import LiveState, Securable
 
 EVERYONE = frozenset(
     {
@@ -25,7 +26,7 @@ EVERYONE = frozenset(
 def have(full_name: str, *, comment: str | None = None, properties=None, grants=None) -> Securable:
     """A live object as the live reader builds it: properties always a mapping, grants as frozensets."""
     return Securable(
-        kind=Kind.of(full_name),
+        kind=kind_at(full_name),
         full_name=full_name,
         comment=comment,
         properties=dict(properties or {}),
@@ -34,7 +35,7 @@ def have(full_name: str, *, comment: str | None = None, properties=None, grants=
 
 
 def live_state(*objects: Securable, known: frozenset[str] | None = EVERYONE) -> LiveState:
-    return LiveState(objects={o.full_name: o for o in objects}, known_principals=known)
+    return LiveState(objects={o.ref: o for o in objects}, known_principals=known)
 
 
 def rows(plan) -> list[tuple]:

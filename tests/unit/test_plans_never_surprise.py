@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pytest
+from unit_helpers import kind_at
 
 from ucgov import approval
 from ucgov.errors import SpecError
@@ -20,12 +21,12 @@ RUN = "5f1c0e2a8b7d4c3e9f6a1b2c3d4e5f60"
 
 
 def live(*objects: Securable, runs: dict | None = None, known=USERS) -> LiveState:
-    return LiveState(objects={o.full_name: o for o in objects}, known_principals=known, runs=runs or {})
+    return LiveState(objects={o.ref: o for o in objects}, known_principals=known, runs=runs or {})
 
 
 def held(full_name: str, grants: dict[str, set[str]], **fields) -> Securable:
     return Securable(
-        Kind.of(full_name),
+        kind_at(full_name),
         full_name,
         properties={},
         grants={p: frozenset(v) for p, v in grants.items()},

@@ -15,7 +15,7 @@ from ucgov.cli import cli
 from ucgov.errors import Location, SpecError
 from ucgov.policies import Policy, violations
 from ucgov.spec import load_texts
-from ucgov.state import DesiredState, Kind, Securable
+from ucgov.state import DesiredState, Kind, Ref, Securable
 
 PATH = "specs/prod.yaml"
 
@@ -440,10 +440,14 @@ def test_a_badly_written_policy_is_an_error_at_its_line(spec, expected):
 def test_violations_is_a_pure_function_of_the_desired_state():
     desired = DesiredState(
         objects={
-            "prod_a": Securable(Kind.CATALOG, "prod_a", grants={"bob@contractors.example.com": frozenset({"EXECUTE"})})
+            Ref(Kind.CATALOG, "prod_a"): Securable(
+                Kind.CATALOG, "prod_a", grants={"bob@contractors.example.com": frozenset({"EXECUTE"})}
+            )
         },
         policies=(Policy("no-contractor-execute", principal="*@contractors.example.com", on="prod_*.*.*"),),
-        grant_locations={("prod_a", "bob@contractors.example.com", "EXECUTE"): Location("specs/prod.yaml", 4, 37)},
+        grant_locations={
+            (Ref(Kind.CATALOG, "prod_a"), "bob@contractors.example.com", "EXECUTE"): Location("specs/prod.yaml", 4, 37)
+        },
     )
 
     assert [str(p) for p in violations(desired)] == [

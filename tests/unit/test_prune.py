@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from unit_helpers import kind_at
+
 from ucgov.plan import Action, ObjectChange, VersionDeletion
 from ucgov.planner import diff
 from ucgov.state import Approval, Kind, LiveState, ModelVersion, Ref, Securable
@@ -26,7 +28,7 @@ def live(*objects: Securable, undeclared: tuple[Securable, ...] = ()) -> LiveSta
         if "." in o.full_name:
             children.setdefault(o.full_name.rsplit(".", 1)[0], []).append(Ref(o.kind, o.full_name))
     return LiveState(
-        objects={o.full_name: o for o in objects},
+        objects={o.ref: o for o in objects},
         known_principals=None,
         children={k: tuple(sorted(v)) for k, v in children.items()},
         undeclared={o.full_name: o for o in undeclared},
@@ -35,7 +37,7 @@ def live(*objects: Securable, undeclared: tuple[Securable, ...] = ()) -> LiveSta
 
 def obj(full_name: str, *, comment: str | None = None, versions=(), approved: int | None = None) -> Securable:
     return Securable(
-        Kind.of(full_name),
+        kind_at(full_name),
         full_name,
         comment=comment,
         properties={},

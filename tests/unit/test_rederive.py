@@ -78,7 +78,7 @@ def test_changes_an_earlier_apply_made_are_no_longer_planned_and_that_is_fine(lo
     desired = load_spec(SPEC)
     plan = diff(desired, NOTHING)
     made = LiveState(
-        objects={"ml": Securable(Kind.CATALOG, "ml", comment="ML", properties={})},
+        objects={Ref(Kind.CATALOG, "ml"): Securable(Kind.CATALOG, "ml", comment="ML", properties={})},
         known_principals=NOTHING.known_principals,
     )
     pending = plan.changes[1:]
@@ -129,9 +129,13 @@ PEOPLE = frozenset({"alice@example.com", "bob@example.com", "serving-app@example
 def rich_live() -> LiveState:
     versions = tuple(ModelVersion(v, None, "READY") for v in (1, 2))
     objects = {
-        "ml": Securable(Kind.CATALOG, "ml", "old", {"team": "x"}, {"bob@example.com": frozenset({"USE CATALOG"})}),
-        "ml.prod": Securable(Kind.SCHEMA, "ml.prod", None, {}),
-        "ml.prod.churn": Securable(Kind.MODEL, "ml.prod.churn", None, {}, {}, approved=Approval(1), versions=versions),
+        Ref(Kind.CATALOG, "ml"): Securable(
+            Kind.CATALOG, "ml", "old", {"team": "x"}, {"bob@example.com": frozenset({"USE CATALOG"})}
+        ),
+        Ref(Kind.SCHEMA, "ml.prod"): Securable(Kind.SCHEMA, "ml.prod", None, {}),
+        Ref(Kind.MODEL, "ml.prod.churn"): Securable(
+            Kind.MODEL, "ml.prod.churn", None, {}, {}, approved=Approval(1), versions=versions
+        ),
     }
     scorer = Securable(Kind.MODEL, "ml.prod.scorer", None, {}, versions=versions, approved=Approval(2))
     return LiveState(
@@ -141,7 +145,7 @@ def rich_live() -> LiveState:
             "ml": (Ref(Kind.SCHEMA, "ml.prod"),),
             "ml.prod": (Ref(Kind.MODEL, "ml.prod.churn"), Ref(Kind.MODEL, "ml.prod.scorer")),
         },
-        undeclared={"ml.prod.scorer": scorer},
+        undeclared={scorer.ref: scorer},
     )
 
 

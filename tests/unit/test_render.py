@@ -19,7 +19,7 @@ import pytest
 from ucgov.plan import Action, Plan
 from ucgov.planner import diff
 from ucgov.render import render, render_json, render_markdown, render_text
-from ucgov.state import Kind, LiveState, Securable
+from ucgov.state import Kind, LiveState, Ref, Securable
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -44,7 +44,7 @@ catalogs:
 
 LIVE = LiveState(
     objects={
-        "unity": Securable(
+        Ref(Kind.CATALOG, "unity"): Securable(
             Kind.CATALOG,
             "unity",
             comment="ML assets",

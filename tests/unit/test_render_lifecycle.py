@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
+from unit_helpers import kind_at
+
 from ucgov.planner import diff
 from ucgov.render import render
 from ucgov.render.escape import markdown as markdown_escaped
@@ -25,7 +27,7 @@ catalogs:
 
 def obj(full_name: str, *, versions=(), approved: int | None = None) -> Securable:
     return Securable(
-        Kind.of(full_name),
+        kind_at(full_name),
         full_name,
         properties={},
         versions=tuple(ModelVersion(v, "r", "READY") for v in versions),
@@ -37,7 +39,7 @@ def server() -> LiveState:
     declared = [obj("ml"), obj("ml.fraud"), obj("ml.fraud.scorer")]
     strays = [obj("ml.fraud.old", versions=(1, 2), approved=2), obj("ml.scratch"), obj("ml.scratch.tmp")]
     return LiveState(
-        objects={o.full_name: o for o in declared},
+        objects={o.ref: o for o in declared},
         known_principals=frozenset({"alice@example.com"}),
         children={
             "ml": (Ref(Kind.SCHEMA, "ml.fraud"), Ref(Kind.SCHEMA, "ml.scratch")),
@@ -120,7 +122,7 @@ def retiring_server() -> LiveState:
         storage_location=SCRATCH + "tmp-id",
     )
     old = replace(live.undeclared["ml.fraud.old"], storage_location="s3://bucket/models/old-id")
-    undeclared = {**live.undeclared, "ml.scratch": scratch, "ml.scratch.tmp": tmp, "ml.fraud.old": old}
+    undeclared = {**live.undeclared, scratch.ref: scratch, tmp.ref: tmp, old.ref: old}
     return replace(live, undeclared=undeclared)
 
 
@@ -182,7 +184,7 @@ def test_every_format_says_whether_each_deleted_versions_files_are_removed(load_
         approved=Approval(version=3),
     )
     live = LiveState(
-        objects={"ml": obj("ml"), "ml.fraud": obj("ml.fraud"), scorer.full_name: scorer},
+        objects={o.ref: o for o in (obj("ml"), obj("ml.fraud"), scorer)},
         children={"ml": (Ref(Kind.SCHEMA, "ml.fraud"),), "ml.fraud": (Ref(Kind.MODEL, "ml.fraud.scorer"),)},
     )
     plan = diff(load_spec(KEEP), live)
@@ -205,7 +207,7 @@ def test_names_from_the_server_on_a_delete_cannot_break_the_review(load_spec):
         grants={"<!--x@example.com": frozenset({"EXECUTE"})},
         storage_location="file:///srv/uc/`](x)\n# owned",
     )
-    hostile = replace(live, undeclared={**live.undeclared, "ml.scratch.tmp": tmp})
+    hostile = replace(live, undeclared={**live.undeclared, tmp.ref: tmp})
     markdown = render(diff(load_spec(SPEC), hostile), "markdown")
     assert "<!--" not in markdown and "\n# owned" not in markdown
     assert "**&lt;\\!--x@example.com** — 0 gains, 1 loss" in markdown

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from unit_helpers import kind_at, refs
 
 from ucgov.cli import cli
 from ucgov.errors import PlanFileError
@@ -112,13 +113,13 @@ def test_diff_reports_spec_errors_at_the_revision_and_line(repo):
 
 
 def grant(principal: str, on: str, *privileges: str) -> Change:
-    return Change(Action.GRANT, Address(Kind.of(on), on, principal), GrantChange(privileges), reason="in the spec")
+    return Change(Action.GRANT, Address(kind_at(on), on, principal), GrantChange(privileges), reason="in the spec")
 
 
 def test_a_schema_grant_reaches_the_models_inside_but_use_schema_does_not():
     plan = Plan(
         changes=(grant("erin@example.com", "ml.prod", "USE SCHEMA", "EXECUTE"),),
-        objects=("ml", "ml.prod", "ml.prod.a", "ml.prod.b", "ml.dev", "ml.dev.c"),
+        objects=refs("ml", "ml.prod", "ml.prod.a", "ml.prod.b", "ml.dev", "ml.dev.c"),
     )
 
     markdown = render_markdown(plan)
@@ -129,7 +130,7 @@ def test_a_schema_grant_reaches_the_models_inside_but_use_schema_does_not():
 def test_a_huge_plan_stays_under_githubs_comment_limit_and_says_what_it_left_out():
     models = [f"ml.prod.model_{i:05d}" for i in range(4000)]
     changes = tuple(grant(f"user{i % 300}@example.com", m, "EXECUTE") for i, m in enumerate(models))
-    plan = Plan(changes=changes, objects=("ml", "ml.prod", *models))
+    plan = Plan(changes=changes, objects=refs("ml", "ml.prod", *models))
 
     markdown = render_markdown(plan)
 
@@ -140,7 +141,7 @@ def test_a_huge_plan_stays_under_githubs_comment_limit_and_says_what_it_left_out
 
 
 def saved_plan() -> SavedPlan:
-    plan = Plan(changes=(grant("carol@example.com", "ml", "USE CATALOG"),), objects=("ml",))
+    plan = Plan(changes=(grant("carol@example.com", "ml", "USE CATALOG"),), objects=refs("ml"))
     return SavedPlan(plan=plan, url="http://uc.example.com")
 
 
@@ -177,7 +178,7 @@ def test_during_plan_a_catalog_grant_counts_the_live_models_no_spec_declares(loa
         """)
     models = tuple(f"ml.prod.m{i:02d}" for i in range(12))
     live = LiveState(
-        objects={"ml": Securable(Kind.CATALOG, "ml")},
+        objects={Ref(Kind.CATALOG, "ml"): Securable(Kind.CATALOG, "ml")},
         children={"ml": (Ref(Kind.SCHEMA, "ml.prod"),), "ml.prod": tuple(Ref(Kind.MODEL, m) for m in models)},
         known_principals=frozenset({"carol@example.com"}),
     )
@@ -193,8 +194,8 @@ def test_during_plan_a_catalog_grant_counts_the_live_models_no_spec_declares(loa
 def test_a_model_both_declared_and_live_is_counted_once():
     plan = Plan(
         changes=(grant("erin@example.com", "ml.prod", "EXECUTE"),),
-        objects=("ml", "ml.prod", "ml.prod.a"),
-        live_children=("ml.prod", "ml.prod.a", "ml.prod.b"),
+        objects=refs("ml", "ml.prod", "ml.prod.a"),
+        live_children=refs("ml.prod", "ml.prod.a", "ml.prod.b"),
     )
 
     assert "EXECUTE reaches 2 models: `ml.prod.a`, `ml.prod.b`\n" in render_markdown(plan)
@@ -321,7 +322,7 @@ def test_a_shortened_plan_closes_every_fold_keeps_the_summary_outside_and_counts
         )
         for m in models[:50]
     )
-    plan = Plan(changes=changes, objects=("ml", "ml.prod", *models))
+    plan = Plan(changes=changes, objects=refs("ml", "ml.prod", *models))
 
     markdown = render_markdown(plan)
 

@@ -16,6 +16,7 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from unit_helpers import ref, refs
 
 from ucgov.cli import cli
 from ucgov.errors import SpecError
@@ -94,10 +95,10 @@ def hostile_plan(s: str) -> Plan:
     )
     return Plan(
         changes=changes,
-        objects=(catalog, schema, model),
+        objects=refs(catalog, schema, model),
         warnings=(s, f"catalog {catalog} declares `grants: {{}}`: {s} loses access"),
-        grants_modes={catalog: GrantsMode.AUTHORITATIVE},
-        live_children=(f"{schema}.live{n}",),
+        grants_modes={ref(catalog): GrantsMode.AUTHORITATIVE},
+        live_children=refs(f"{schema}.live{n}"),
         policy_changes=(
             PolicyChange(s, None, Policy(s, principal=s, on=s)),
             PolicyChange(f"r{s}", Policy(f"r{s}", principal=s, on=s), None),
@@ -235,7 +236,7 @@ def test_control_and_bidi_characters_are_refused_in_every_spec_string(text, wher
 def test_a_comment_may_still_span_lines():
     desired = load_texts([("specs/ok.yaml", "catalogs:\n  ml:\n    comment: |\n      one\n      two\n")], variables={})
 
-    assert desired.objects["ml"].comment == "one\ntwo\n"
+    assert desired.named("ml").comment == "one\ntwo\n"
 
 
 # -- ucgov diff ---------------------------------------------------------------------------------

@@ -56,7 +56,7 @@ def test_design_example_loads_into_the_declared_objects(load_spec):
         "unity.default.churn",
         "unity.default.iris",
     ]
-    assert desired.get("unity") == Securable(
+    assert desired.named("unity") == Securable(
         kind=Kind.CATALOG,
         full_name="unity",
         comment="ML assets for production",
@@ -64,21 +64,21 @@ def test_design_example_loads_into_the_declared_objects(load_spec):
         grants={"data-scientists@example.com": frozenset({"USE CATALOG"})},
         grants_mode=GrantsMode.AUTHORITATIVE,
     )
-    assert desired.get("unity.default") == Securable(
+    assert desired.named("unity.default") == Securable(
         kind=Kind.SCHEMA,
         full_name="unity.default",
         comment="Iris models",
         properties=None,  # not written, so not managed
         grants={"alice@example.com": frozenset({"USE SCHEMA", "CREATE MODEL"})},
     )
-    assert desired.get("unity.default.iris") == Securable(
+    assert desired.named("unity.default.iris") == Securable(
         kind=Kind.MODEL,
         full_name="unity.default.iris",
         comment="Iris species classifier",
         grants={"serving-app@example.com": frozenset({"EXECUTE"})},
         approved=Approval(run="5f1c0e2a8b7d4c3e9f6a1b2c3d4e5f60", artifact_path="model"),
     )
-    assert desired.get("unity.default.churn") == Securable(
+    assert desired.named("unity.default.churn") == Securable(
         kind=Kind.MODEL,
         full_name="unity.default.churn",
         comment=None,
@@ -94,10 +94,15 @@ def test_design_example_without_approved_blocks_loads_the_same_objects(load_spec
 
     desired = load_spec(without)
 
-    assert sorted(desired.objects) == ["unity", "unity.default", "unity.default.churn", "unity.default.iris"]
+    assert sorted(r.full_name for r in desired.objects) == [
+        "unity",
+        "unity.default",
+        "unity.default.churn",
+        "unity.default.iris",
+    ]
     assert all(o.approved is None for o in desired.objects.values())
-    assert desired.get("unity.default.iris").grants == {"serving-app@example.com": frozenset({"EXECUTE"})}
-    assert desired.get("unity.default.churn") == Securable(
+    assert desired.named("unity.default.iris").grants == {"serving-app@example.com": frozenset({"EXECUTE"})}
+    assert desired.named("unity.default.churn") == Securable(
         Kind.MODEL, "unity.default.churn", grants_mode=GrantsMode.UNMANAGED
     )
 
@@ -114,7 +119,7 @@ def test_an_object_written_with_no_body_is_declared_with_nothing_managed(load_sp
         """
     )
 
-    assert desired.get("unity.default.churn") == Securable(
+    assert desired.named("unity.default.churn") == Securable(
         Kind.MODEL, "unity.default.churn", grants_mode=GrantsMode.UNMANAGED
     )
 
@@ -144,8 +149,8 @@ def test_approved_run_without_artifact_path_defaults_to_model(load_spec):
         """
     )
 
-    assert desired.get("unity.default.iris").approved == Approval(run="5f1c0e2a", artifact_path="model")
-    assert desired.get("unity.default.churn").approved == Approval(version=7)
+    assert desired.named("unity.default.iris").approved == Approval(run="5f1c0e2a", artifact_path="model")
+    assert desired.named("unity.default.churn").approved == Approval(version=7)
 
 
 # -- grants mode -------------------------------------------------------------------------------
@@ -166,11 +171,11 @@ def test_grants_are_unmanaged_without_a_grants_key_and_authoritative_with_one(lo
         """
     )
 
-    assert desired.get("unity").grants_mode is GrantsMode.UNMANAGED
-    assert desired.get("unity.default").grants_mode is GrantsMode.UNMANAGED
-    assert desired.get("unity.locked").grants_mode is GrantsMode.AUTHORITATIVE
-    assert desired.get("unity.locked").grants == {}
-    assert desired.get("unity.shared").grants_mode is GrantsMode.AUTHORITATIVE
+    assert desired.named("unity").grants_mode is GrantsMode.UNMANAGED
+    assert desired.named("unity.default").grants_mode is GrantsMode.UNMANAGED
+    assert desired.named("unity.locked").grants_mode is GrantsMode.AUTHORITATIVE
+    assert desired.named("unity.locked").grants == {}
+    assert desired.named("unity.shared").grants_mode is GrantsMode.AUTHORITATIVE
 
 
 def test_grants_written_in_any_one_file_make_the_object_managed():
@@ -182,7 +187,7 @@ def test_grants_written_in_any_one_file_make_the_object_managed():
         variables={},
     )
 
-    assert desired.get("unity").grants_mode is GrantsMode.AUTHORITATIVE
+    assert desired.named("unity").grants_mode is GrantsMode.AUTHORITATIVE
 
 
 def test_settings_grants_mode_additive_is_the_default_and_an_object_may_override_it(load_spec):
@@ -203,9 +208,9 @@ def test_settings_grants_mode_additive_is_the_default_and_an_object_may_override
         """
     )
 
-    assert desired.get("unity").grants_mode is GrantsMode.ADDITIVE
-    assert desired.get("unity.default").grants_mode is GrantsMode.ADDITIVE
-    assert desired.get("unity.strict").grants_mode is GrantsMode.AUTHORITATIVE
+    assert desired.named("unity").grants_mode is GrantsMode.ADDITIVE
+    assert desired.named("unity.default").grants_mode is GrantsMode.ADDITIVE
+    assert desired.named("unity.strict").grants_mode is GrantsMode.AUTHORITATIVE
     assert desired.prune is True
 
 
@@ -221,8 +226,8 @@ def test_one_object_may_be_additive_while_the_rest_stay_authoritative(load_spec)
         """
     )
 
-    assert desired.get("shared").grants_mode is GrantsMode.ADDITIVE
-    assert desired.get("unity").grants_mode is GrantsMode.AUTHORITATIVE
+    assert desired.named("shared").grants_mode is GrantsMode.ADDITIVE
+    assert desired.named("unity").grants_mode is GrantsMode.AUTHORITATIVE
 
 
 def test_a_catalog_named_settings_does_not_change_the_default_grants_mode(load_spec):
@@ -238,9 +243,9 @@ def test_a_catalog_named_settings_does_not_change_the_default_grants_mode(load_s
         """
     )
 
-    assert desired.get("settings").grants_mode is GrantsMode.ADDITIVE
+    assert desired.named("settings").grants_mode is GrantsMode.ADDITIVE
     # unity's grants must stay authoritative: otherwise live grants the spec drops are silently kept
-    assert desired.get("unity").grants_mode is GrantsMode.AUTHORITATIVE
+    assert desired.named("unity").grants_mode is GrantsMode.AUTHORITATIVE
 
 
 # -- one catalog, several files ----------------------------------------------------------------
@@ -271,15 +276,15 @@ catalogs:
 def test_the_same_catalog_in_two_files_merges_schemas_and_grants():
     desired = load_texts([("specs/platform.yaml", PLATFORM), ("specs/fraud.yaml", FRAUD_TEAM)], variables={})
 
-    assert sorted(desired.objects) == ["unity", "unity.default", "unity.fraud"]
-    unity = desired.get("unity")
+    assert sorted(r.full_name for r in desired.objects) == ["unity", "unity.default", "unity.fraud"]
+    unity = desired.named("unity")
     assert unity.comment == "ML assets for production"
     assert unity.properties == {"cost_center": "ml-platform"}
     assert unity.grants == {
         "alice@example.com": frozenset({"USE CATALOG", "CREATE SCHEMA"}),
         "bob@example.com": frozenset({"USE CATALOG"}),
     }
-    assert desired.get("unity.fraud").comment == "Fraud models"
+    assert desired.named("unity.fraud").comment == "Fraud models"
     assert desired.principals["alice@example.com"] == (
         Location("specs/fraud.yaml", 4, 7),
         Location("specs/platform.yaml", 6, 7),
@@ -291,7 +296,7 @@ def test_the_same_value_written_in_two_files_is_not_a_conflict():
 
     desired = load_texts([("specs/platform.yaml", PLATFORM), ("specs/again.yaml", again)], variables={})
 
-    assert desired.get("unity").comment == "ML assets for production"
+    assert desired.named("unity").comment == "ML assets for production"
 
 
 def test_a_comment_set_to_two_values_in_two_files_is_one_error_naming_both_places():
@@ -547,7 +552,7 @@ def test_a_name_of_exactly_255_characters_is_allowed(load_spec):
 
     desired = load_spec(f"catalogs:\n  {name}:\n    comment: {'c' * 255}\n")
 
-    assert desired.get(name).comment == "c" * 255
+    assert desired.named(name).comment == "c" * 255
 
 
 # -- variables ---------------------------------------------------------------------------------
@@ -571,9 +576,9 @@ def test_variables_fill_scalar_values(load_spec):
         variables={"ENV": "prod", "OWNER": "ml-platform", "RUN_ID": "5f1c0e2a"},
     )
 
-    assert desired.get("unity").comment == "ML assets for prod"
-    assert desired.get("unity").properties == {"owner": "ml-platform"}
-    assert desired.get("unity.default.iris").approved == Approval(run="5f1c0e2a")
+    assert desired.named("unity").comment == "ML assets for prod"
+    assert desired.named("unity").properties == {"owner": "ml-platform"}
+    assert desired.named("unity.default.iris").approved == Approval(run="5f1c0e2a")
 
 
 def test_every_unset_variable_is_reported_where_it_is_used(load_spec):
@@ -597,7 +602,7 @@ def test_environment_variables_reach_the_spec(load_spec):
 
     desired = load_spec("catalogs:\n  unity:\n    comment: ML assets for ${var.ENV}\n", variables=variables)
 
-    assert desired.get("unity").comment == "ML assets for staging"
+    assert desired.named("unity").comment == "ML assets for staging"
 
 
 # -- privilege spellings -----------------------------------------------------------------------
@@ -607,13 +612,13 @@ def test_environment_variables_reach_the_spec(load_spec):
 def test_privilege_spellings_normalise_to_the_server_name(load_spec, written):
     desired = load_spec(f"catalogs:\n  unity:\n    grants:\n      alice@example.com: ['{written}']\n")
 
-    assert desired.get("unity").grants == {"alice@example.com": frozenset({"USE CATALOG"})}
+    assert desired.named("unity").grants == {"alice@example.com": frozenset({"USE CATALOG"})}
 
 
 def test_the_same_privilege_spelt_twice_is_granted_once(load_spec):
     desired = load_spec("catalogs:\n  unity:\n    grants:\n      alice@example.com: [use_catalog, USE CATALOG]\n")
 
-    assert desired.get("unity").grants == {"alice@example.com": frozenset({"USE CATALOG"})}
+    assert desired.named("unity").grants == {"alice@example.com": frozenset({"USE CATALOG"})}
 
 
 # -- finding spec files ------------------------------------------------------------------------
@@ -650,7 +655,7 @@ def test_yaml_and_yml_files_are_found_recursively_and_other_files_ignored(write_
 
     desired = load_specs([specs])
 
-    assert sorted(desired.objects) == ["unity", "unity.churn", "unity.fraud"]
+    assert sorted(r.full_name for r in desired.objects) == ["unity", "unity.churn", "unity.fraud"]
 
 
 def test_files_are_read_in_sorted_order_so_conflicts_name_the_same_first_place(write_specs):
@@ -677,13 +682,13 @@ def test_a_file_given_by_name_is_read_and_specs_merge_across_paths(write_specs, 
 
     desired = load_specs([specs, extra])
 
-    assert sorted(desired.objects) == ["unity", "unity.default", "unity.fraud"]
+    assert sorted(r.full_name for r in desired.objects) == ["unity", "unity.default", "unity.fraud"]
 
 
 def test_an_empty_spec_file_declares_nothing(write_specs):
     specs = write_specs({"empty.yaml": "# placeholder for the fraud team\n", "platform.yaml": PLATFORM})
 
-    assert sorted(load_specs([specs]).objects) == ["unity", "unity.default"]
+    assert sorted(r.full_name for r in load_specs([specs]).objects) == ["unity", "unity.default"]
 
 
 # -- all errors at once ------------------------------------------------------------------------
@@ -769,4 +774,4 @@ def test_the_design_example_passes_the_shipped_json_schema():
 def test_names_are_kept_as_written_even_where_yaml_11_would_read_a_boolean_or_number(load_spec):
     desired = load_spec("catalogs:\n  on: {}\n  yes: {}\n  0x10: {}\n  007: {}\n")
 
-    assert sorted(desired.objects) == ["007", "0x10", "on", "yes"]
+    assert sorted(r.full_name for r in desired.objects) == ["007", "0x10", "on", "yes"]

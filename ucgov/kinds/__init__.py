@@ -1,7 +1,7 @@
 """The one registry of the kinds of securable ucgov manages.
 
-Each kind is described in its own module (``catalog``, ``schema``, ``model``; ``table``, ``volume`` and
-``function``, which specs cannot declare yet) as a ``KindSpec``;
+Each kind is described in its own module (``catalog``, ``schema``, ``model``, ``table``, ``volume``,
+``function``) as a ``KindSpec``;
 ``REGISTRY`` lists them all, parents before children, and ``Kind`` names each one. Adding a kind
 means its module, a line here and its tests: everything else reads the description.
 """
@@ -15,7 +15,7 @@ from ucgov.kinds import catalog, function, model, schema, table, volume
 from ucgov.kinds.base import Field, KindSpec
 
 REGISTRY: tuple[KindSpec, ...] = (catalog.SPEC, schema.SPEC, model.SPEC, table.SPEC, volume.SPEC, function.SPEC)
-"""Every kind, parents before children (models before functions: EXECUTE acts on models first)."""
+"""Every kind, parents before children."""
 
 _BY_NAME = {spec.name: spec for spec in REGISTRY}
 
@@ -48,15 +48,9 @@ class Kind(str, Enum):
 
     @property
     def children(self) -> tuple[Kind, ...]:
-        """The kinds specs declare directly inside this one, in registry order: what plans read,
-        create and prune inside it."""
-        return tuple(k for k in Kind if k.parent is self and k.spec.declarable)
-
-    @property
-    def held(self) -> tuple[Kind, ...]:
-        """The kinds directly inside this one that specs cannot declare yet (a schema's tables, volumes
-        and functions): read only to know what keeps a parent from being deleted, or what is unmanaged."""
-        return tuple(k for k in Kind if k.parent is self and not k.spec.declarable)
+        """The kinds directly inside this one, in registry order: what plans list, create and prune
+        inside it (a listing per kind)."""
+        return tuple(k for k in Kind if k.parent is self)
 
     @property
     def descendants(self) -> tuple[Kind, ...]:
@@ -68,19 +62,13 @@ class Kind(str, Enum):
         """What may be granted on it: its own privileges and, inherited by what is inside it, theirs."""
         return _grantable(self)
 
-    @classmethod
-    def of(cls, full_name: str) -> Kind:
-        """A guess from where a name sits (its parts), not what an object is: only for policy patterns
-        and the markdown reach, which hold names alone, and for tests. Kinds that share a depth (tables
-        and models) will need those to carry the kind instead."""
-        return (cls.CATALOG, cls.SCHEMA, cls.MODEL)[full_name.count(".")]
 
 
 @cache
 def _grantable(kind: Kind) -> frozenset[str]:
     # a grant on a parent is inherited by what is inside it (the server enforces this), so
     # privileges that act on children may be granted on the parent, as in Databricks
-    return kind.spec.privileges.union(*(_grantable(child) for child in (*kind.children, *kind.held)))
+    return kind.spec.privileges.union(*(_grantable(child) for child in kind.children))
 
 
 def grantable_at(depth: int) -> frozenset[str]:
@@ -99,9 +87,9 @@ def by_spec_key(parent: Kind | None, key: str) -> Kind | None:
     return next((k for k in Kind if k.parent is parent and k.spec.declarable and k.spec.spec_key == key), None)
 
 
-def acting_on(privilege: str) -> Kind | None:
-    """The kind whose own privilege this is (EXECUTE: models; USE SCHEMA: schemas), or None if unknown."""
-    return next((k for k in Kind if privilege in k.spec.privileges), None)
+def acting_on(privilege: str) -> tuple[Kind, ...]:
+    """The kinds whose own privilege this is (EXECUTE: models and functions; USE SCHEMA: schemas)."""
+    return tuple(k for k in Kind if privilege in k.spec.privileges)
 
 
 __all__ = ["REGISTRY", "Field", "Kind", "KindSpec", "acting_on", "by_spec_key", "top_level"]

@@ -7,6 +7,7 @@ privileges act on it. Code that must differ per kind reads these instead of nami
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,17 +34,36 @@ class KindSpec:
     """The key a listing of the collection holds its objects under, e.g. ``registered_models``."""
     spec_key: str | None
     """The key under which specs declare objects of this kind inside their parent (or at the top);
-    None for a kind specs cannot declare yet, which ucgov then never creates nor deletes."""
+    None for a kind specs cannot declare, which ucgov then never creates nor deletes."""
     parent: KindSpec | None
     """The kind it sits inside, or None for a top-level kind."""
     name_key: str
     """How a create body of a kind inside this one names this part of the full name, e.g. ``catalog_name``."""
     fields: tuple[Field, ...]
-    """The fields specs manage (others, e.g. a model's properties, are left alone)."""
+    """The fields specs manage (others, e.g. a model's properties, are left alone). Beyond comment and
+    properties they form the object's definition (``Securable.definition``)."""
     privileges: frozenset[str]
     """The privileges that act on this kind itself (those of kinds inside it come from the registry)."""
     versioned: bool = False
     """Whether objects have versions that specs approve, keep and prune (models)."""
+    prunable: bool = True
+    """Whether prune deletes a live one no spec declares. Not for kinds whose undeclared objects
+    specs could not make again (a table's data, a function's code): those keep their schema."""
+    needed_to_create: tuple[str, ...] = ()
+    """Definition fields a spec must give for ucgov to create the object; without them a declared
+    object must exist already (an existing table is governed, never made up)."""
+    definition_of: Callable[[Mapping[str, Any]], dict[str, Any]] | None = None
+    """A server body's definition fields in the spec's shape (None: the fields as the body names them)."""
+    shape: Callable[[str, Any], Any] | None = None
+    """A definition field as a spec writes it, in the shape ``definition_of`` gives (defaults filled in)."""
+    body_of: Callable[[Mapping[str, Any], str], dict[str, Any]] | None = None
+    """The create request's fields for a definition in the spec's shape and the object's own name
+    (None: the fields as they are)."""
+    files_at: Callable[[Mapping[str, Any]], str | None] | None = None
+    """Where the files that go with a live object when it is deleted are, from its body (a model's
+    versions, a managed volume's), or None for a kind that keeps none."""
+    create_wrapper: str | None = None
+    """The key a create request nests its body under (a function's ``function_info``), if any."""
 
     @property
     def ancestors(self) -> tuple[KindSpec, ...]:
@@ -64,9 +84,29 @@ class KindSpec:
     def manages(self, field: str) -> bool:
         return any(f.name == field for f in self.fields)
 
-    def create_body(self, full_name: str, fields: dict[str, Any]) -> dict[str, Any]:
+    @property
+    def definition_fields(self) -> tuple[Field, ...]:
+        """The managed fields beyond comment and properties."""
+        return tuple(f for f in self.fields if f.name not in ("comment", "properties"))
+
+    def create_only(self, field: str) -> bool:
+        return any(f.name == field and f.create_only for f in self.fields)
+
+    def definition(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        """The definition a live object's body holds, in the spec's shape."""
+        if self.definition_of is not None:
+            return self.definition_of(body)
+        return {f.name: body.get(f.name) for f in self.definition_fields}
+
+    def written(self, field: str, value: Any) -> Any:
+        """A definition field as a spec writes it, in the shape the server's compares with."""
+        return self.shape(field, value) if self.shape else value
+
+    def create_body(self, full_name: str, fields: Mapping[str, Any]) -> dict[str, Any]:
         """The body of the create request: its own name, the fields, and the names of its parents."""
         parts = full_name.split(".")
-        body: dict[str, Any] = {"name": parts[-1], **fields}
+        plain = {k: v for k, v in fields.items() if k in ("comment", "properties")}
+        written = {k: v for k, v in fields.items() if k not in plain}
+        body: dict[str, Any] = {"name": parts[-1], **plain, **(self.body_of(written, parts[-1]) if self.body_of else written)}
         body.update({kind.name_key: part for kind, part in zip(self.ancestors, parts, strict=False)})
-        return body
+        return {self.create_wrapper: body} if self.create_wrapper else body

@@ -16,4 +16,5 @@ SPEC = KindSpec(
     fields=(Field("comment"),),  # a model's properties are not something specs manage
     privileges=frozenset({"EXECUTE"}),
     versioned=True,
+    files_at=lambda body: body.get("storage_location") or None,
 )

@@ -1,4 +1,5 @@
-"""The plan for machines: stable keys, format_version 1."""
+"""The plan for machines: stable keys, format_version 2 (2: grants_modes is a list naming each
+object's kind, since a model and a volume may share a name)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from ucgov.render.escape import json_text
 from ucgov.state import Policy
 from ucgov.unmanaged import undeclared_children
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 
 def plan_document(plan: Plan) -> dict[str, Any]:
@@ -21,7 +22,9 @@ def plan_document(plan: Plan) -> dict[str, Any]:
         "changes": [change_document(c) for c in plan.changes],
         "summary": plan.summary(),
         "warnings": list(plan.warnings),
-        "grants_modes": {name: mode.value for name, mode in plan.grants_modes.items()},
+        "grants_modes": [
+            {"address": ref.full_name, "kind": ref.kind.label, "mode": mode.value} for ref, mode in plan.grants_modes.items()
+        ],
     }
     if plan.policy_changes:
         document["policy_changes"] = [

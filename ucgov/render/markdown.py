@@ -24,11 +24,10 @@ from collections import defaultdict
 from ucgov.kinds import acting_on
 from ucgov.plan import Action, Change, Files, GrantChange, ObjectChange, Plan, VersionDeletion
 from ucgov.policies import rule
-from ucgov.reach import reached
 from ucgov.render import escape
 from ucgov.render.escape import code, markdown
 from ucgov.render.summary import summary_line
-from ucgov.state import GrantsMode, Kind, Policy
+from ucgov.state import GrantsMode, Kind, Policy, Ref
 from ucgov.unmanaged import child_noun, undeclared_children
 
 COMMENT_LIMIT = 65_536
@@ -125,7 +124,7 @@ def _permission_section(plan: Plan) -> list[str]:
         gains = sum(c.action is Action.GRANT for c in changes)
         losses = len(changes) - gains + len(deleted.get(principal, ()))
         heading = f"**{markdown(principal)}** — {_count(gains, 'gain')}, {_count(losses, 'loss', 'losses')}"
-        items = [_Item(_permission_line(c, known, plan.grants_modes.get(c.address.full_name))) for c in changes]
+        items = [_Item(_permission_line(c, known, plan.grants_modes.get(c.address.ref))) for c in changes]
         items += [_Item(line) for line in deleted.get(principal, ())]
         if len(items) > _FOLD_OVER:
             lines += [f"<details><summary>{heading}</summary>", ""] + items + ["", "</details>", ""]
@@ -148,7 +147,7 @@ def _lost_with_deletes(plan: Plan) -> dict[str, list[str]]:
     return found
 
 
-def _permission_line(change: Change, known: tuple[str, ...], mode: GrantsMode | None) -> str:
+def _permission_line(change: Change, known: tuple[Ref, ...], mode: GrantsMode | None) -> str:
     p = change.payload
     assert isinstance(p, GrantChange)
     privileges = p.privileges
@@ -161,12 +160,14 @@ def _permission_line(change: Change, known: tuple[str, ...], mode: GrantsMode | 
     return f"- :warning: **loses {_listed(privileges)}** on {where}{reach} — {markdown(change.reason)}{flag}"
 
 
-def _reach(kind: Kind, name: str, privileges: tuple[str, ...], known: tuple[str, ...]) -> str:
-    """What a grant on a catalog or schema gives on the objects inside it that each privilege acts on."""
+def _reach(kind: Kind, name: str, privileges: tuple[str, ...], known: tuple[Ref, ...]) -> str:
+    """What a grant on a catalog or schema gives on the objects inside it that each privilege acts on,
+    by their kind: EXECUTE on a schema reaches its models and its functions."""
     parts = []
     for target in kind.descendants:
-        acting = [p for p in privileges if acting_on(p) is target]
-        inside = sorted({o for p in acting for o in reached(name, p, known) if Kind.of(o) is target})
+        acting = [p for p in privileges if target in acting_on(p)]
+        inside = sorted({r.full_name for r in known if r.kind is target and r.full_name.startswith(name + ".")})
+        inside = inside if acting else []
         if inside:
             noun = f"{target.label}s" if len(inside) != 1 else target.label
             parts.append(f"{_listed(acting)} reaches {len(inside)} {noun}: {_names(inside)}")

@@ -41,8 +41,8 @@ def render_text(plan: Plan, *, color: bool = False) -> str:
     if plan.changes:
         lines.append("ucgov will make these changes:")
         lines.append("")
-    for name, group in groupby(_by_object(plan), key=lambda c: c.address.full_name):
-        lines += _object_block(list(group), plan.grants_modes.get(name))
+    for ref, group in groupby(_by_object(plan), key=lambda c: c.address.ref):
+        lines += _object_block(list(group), plan.grants_modes.get(ref))
         lines.append("")
     lines += _policy_lines(plan) + _undeclared_lines(plan) + _unmanaged_lines(plan)
     lines.append(summary_line(plan))
@@ -58,8 +58,11 @@ def _finished(line: str, color: bool) -> str:
 
 
 def _by_object(plan: Plan) -> list[Change]:
-    order = {name: i for i, name in enumerate(plan.objects)}
-    return sorted(plan.changes, key=lambda c: (order.get(c.address.full_name, len(order)), c.address.full_name))
+    """Declared objects in the specs' order; the others (deletes) in apply's order, what is inside first."""
+    order = {ref: i for i, ref in enumerate(plan.objects)}
+    for change in plan.changes:
+        order.setdefault(change.address.ref, len(order))
+    return sorted(plan.changes, key=lambda c: order[c.address.ref])
 
 
 def _object_block(changes: list[Change], mode: GrantsMode | None) -> list[str]:

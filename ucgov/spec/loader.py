@@ -26,7 +26,7 @@ from ucgov.render.escape import UNSAFE
 from ucgov.render.escape import text as escape_text
 from ucgov.reserved import reserved_by
 from ucgov.spec.source import SourceDoc, read_source, read_spec_files
-from ucgov.state import Approval, DesiredState, Gate, GrantsMode, Kind, Policy, Securable
+from ucgov.state import Approval, DesiredState, Gate, GrantsMode, Kind, Policy, Ref, Securable
 
 _REFERENCE = re.compile(r"\$(\$?)\{([^}]*)(\}?)")
 """``${...}`` (``$${`` is a literal ``${``); what is inside must be ``var.NAME``."""
@@ -131,6 +131,7 @@ def _object_facts(obj: Securable) -> list:
         obj.full_name,
         obj.comment,
         obj.properties,
+        obj.definition,
         sorted((p, sorted(privs)) for p, privs in obj.grants.items()),
         obj.grants_mode.value,
         None
@@ -155,7 +156,7 @@ def _plain(value: Any) -> Any:
 
 
 def _declared(data: Any) -> Iterator[tuple[Kind, str, dict, tuple]]:
-    """Every catalog, schema and model in one document, parents first; skips what is not a mapping."""
+    """Every object of every kind in one document, parents first; skips what is not a mapping."""
     data = data if isinstance(data, dict) else {}
     stack = [(kind, "", data.get(kind.spec.spec_key), (kind.spec.spec_key,)) for kind in top_level()]
     while stack:
@@ -376,8 +377,12 @@ def _schema_problem(doc: SourceDoc, error: jsonschema.ValidationError) -> SpecPr
     return SpecProblem(doc.where(path), f"{_describe(path)}: {error.message}")
 
 
-_OBJECT_KEYS = frozenset({"comment", "properties", "grants", "grants_mode", "prune", "schemas", "models", "approved"})
-"""Keys of a catalog, schema or model: written under grants: by an indentation slip."""
+_OBJECT_KEYS = frozenset(
+    {"comment", "properties", "grants", "grants_mode", "prune", "approved"}
+    | {k.spec.spec_key for k in Kind if k.spec.spec_key}
+    | {f.name for k in Kind for f in k.spec.fields}
+)
+"""Keys of an object of some kind: written under grants: by an indentation slip."""
 
 
 def _is_name(error: jsonschema.ValidationError) -> bool:
@@ -478,20 +483,20 @@ def _kind_of(value: Any) -> str:
     return "empty" if value is None else type(value).__name__
 
 
-_LOCATED_FIELDS = frozenset({"properties", "grants", "approved", "prune"})
+_LOCATED_FIELDS = frozenset({"properties", "grants", "approved", "prune"} | {f.name for k in Kind for f in k.spec.fields})
 
 
 class _Merger:
     """Merges declarations from many files; the same scalar set twice differently is a problem."""
 
     def __init__(self) -> None:
-        self.kinds: dict[str, Kind] = {}
+        self.declared: dict[Ref, None] = {}
         self.scalars: dict[tuple, tuple[Any, Location]] = {}
-        self.grants: dict[str, dict[str, set[str]]] = {}
+        self.grants: dict[Ref, dict[str, set[str]]] = {}
         self.principals: dict[str, list[Location]] = {}
-        self.grant_locations: dict[tuple[str, str, str], Location] = {}
-        self.field_locations: dict[tuple[str, str], Location] = {}
-        self.grants_declared: set[str] = set()
+        self.grant_locations: dict[tuple[Ref, str, str], Location] = {}
+        self.field_locations: dict[tuple[Ref, str], Location] = {}
+        self.grants_declared: set[Ref] = set()
         self.policies: dict[str, Policy] = {}
         self.problems: list[SpecProblem] = []
 
@@ -504,33 +509,38 @@ class _Merger:
             self._add_policy(_policy(doc, body, ("policies", i)))
 
     def _add_object(self, doc: SourceDoc, kind: Kind, full_name: str, body: dict, path: tuple) -> None:
-        self.kinds[full_name] = kind
-        self.grants.setdefault(full_name, {})
-        self.field_locations.setdefault((full_name, ""), doc.where_key(path))
+        ref = Ref(kind, full_name)
+        self.declared[ref] = None
+        self.grants.setdefault(ref, {})
+        self.field_locations.setdefault((ref, ""), doc.where_key(path))
         for field in _LOCATED_FIELDS.intersection(body):  # the fields planning may have to point at
-            self.field_locations.setdefault((full_name, field), doc.where(path + (field,)))
+            self.field_locations.setdefault((ref, field), doc.where(path + (field,)))
         if "grants" in body:
-            self.grants_declared.add(full_name)
+            self.grants_declared.add(ref)
         for field in ("comment", "grants_mode", "prune"):
             if field in body:
-                self._set((full_name, field), body[field], doc.where(path + (field,)))
+                self._set((ref, field), body[field], doc.where(path + (field,)))
+        for field in kind.spec.definition_fields:
+            if field.name in body:
+                value = _definition_value(kind, field.name, body[field.name])
+                self._set((ref, "definition", field.name), value, doc.where(path + (field.name,)))
         if body.get("approved"):
             approved = _approval(doc, body["approved"], path + ("approved",))
-            self._set((full_name, "approved"), approved, doc.where(path + ("approved",)))
+            self._set((ref, "approved"), approved, doc.where(path + ("approved",)))
         if "properties" in body:
-            self._set((full_name, "properties"), True, doc.where(path + ("properties",)), quiet=True)
+            self._set((ref, "properties"), True, doc.where(path + ("properties",)), quiet=True)
             for key, value in (body["properties"] or {}).items():
-                self._set((full_name, "properties", key), value, doc.where(path + ("properties", key)))
+                self._set((ref, "properties", key), value, doc.where(path + ("properties", key)))
         for principal, written in (body.get("grants") or {}).items():
             where = doc.where_key(path + ("grants", principal))
             self.principals.setdefault(principal, []).append(where)
             normalised = [privileges.normalise(raw) for raw in written]
             valid = {p for p in normalised if privileges.problem_with(p, kind) is None}  # the rest are reported
-            self.grants[full_name].setdefault(principal, set()).update(valid)
+            self.grants[ref].setdefault(principal, set()).update(valid)
             for i, privilege in enumerate(normalised):
                 if privilege in valid:
                     where = doc.where(path + ("grants", principal, i))
-                    self.grant_locations.setdefault((full_name, principal, privilege), where)
+                    self.grant_locations.setdefault((ref, principal, privilege), where)
 
     def _add_policy(self, policy: Policy) -> None:
         """Policies from all files are concatenated; one name must mean one policy."""
@@ -550,62 +560,72 @@ class _Merger:
             return
         first, first_where = self.scalars[key]
         if first != value and not quiet:
-            what = ".".join("settings" if k is None else str(k) for k in key)
+            what = ".".join("settings" if k is None else k.full_name if isinstance(k, Ref) else str(k) for k in key if k != "definition")
             self.problems.append(
                 SpecProblem(where, f"{what} is set to {value!r} here but to {first!r} at {first_where}")
             )
 
-    def _value(self, *key: str | None) -> Any:
+    def _value(self, *key: Ref | str | None) -> Any:
         found = self.scalars.get(key)
         return found[0] if found else None
 
     def desired_state(self) -> DesiredState:
         default_mode = self._value(None, "grants_mode") or GrantsMode.AUTHORITATIVE.value
-        properties: dict[str, dict[str, Any]] = {}
+        properties: dict[Ref, dict[str, Any]] = {}
+        definitions: dict[Ref, dict[str, Any]] = {}
         for key, (value, _) in self.scalars.items():
-            if len(key) == 3 and key[1] == "properties":
-                properties.setdefault(key[0], {})[key[2]] = value
+            if len(key) == 3 and key[1] in ("properties", "definition"):
+                (properties if key[1] == "properties" else definitions).setdefault(key[0], {})[key[2]] = value
         objects = {}
-        for full_name, kind in self.kinds.items():
-            has_properties = (full_name, "properties") in self.scalars
-            props = properties.get(full_name, {})
-            objects[full_name] = Securable(
-                kind=kind,
-                full_name=full_name,
-                comment=self._value(full_name, "comment"),
-                properties=props if has_properties else None,
-                grants={p: frozenset(privs) for p, privs in self.grants[full_name].items()},
-                grants_mode=self._grants_mode(full_name, default_mode),
-                approved=self._value(full_name, "approved"),
+        for ref in self.declared:
+            has_properties = (ref, "properties") in self.scalars
+            objects[ref] = Securable(
+                kind=ref.kind,
+                full_name=ref.full_name,
+                comment=self._value(ref, "comment"),
+                properties=properties.get(ref, {}) if has_properties else None,
+                grants={p: frozenset(privs) for p, privs in self.grants[ref].items()},
+                grants_mode=self._grants_mode(ref, default_mode),
+                approved=self._value(ref, "approved"),
+                definition=definitions.get(ref),
             )
         return DesiredState(
             objects=objects,
             principals={p: tuple(sorted(set(locs))) for p, locs in self.principals.items()},
             prune=bool(self._value(None, "prune")),
-            prune_on={k[0]: bool(v) for k, (v, _) in self.scalars.items() if len(k) == 2 and k[1] == "prune" and k[0]},
+            prune_on={
+                k[0].full_name: bool(v) for k, (v, _) in self.scalars.items() if len(k) == 2 and k[1] == "prune" and k[0]
+            },
             policies=tuple(self.policies.values()),
             grant_locations=dict(self.grant_locations),
             field_locations=dict(self.field_locations),
         )
 
-    def _grants_mode(self, full_name: str, default_mode: str) -> GrantsMode:
-        if full_name not in self.grants_declared:
+    def _grants_mode(self, ref: Ref, default_mode: str) -> GrantsMode:
+        if ref not in self.grants_declared:
             return GrantsMode.UNMANAGED  # no `grants:` anywhere: what the server has stays as it is
-        return GrantsMode(self._value(full_name, "grants_mode") or default_mode)
+        return GrantsMode(self._value(ref, "grants_mode") or default_mode)
 
     def comment_problems(self) -> list[SpecProblem]:
         """A model's comment must leave room for the approval line and must not imitate it."""
         problems = []
         for key, (comment, where) in self.scalars.items():
-            full_name = key[0]
-            kind = self.kinds.get(full_name)  # the approval line lives in the comment of a versioned kind
-            if key[1:] != ("comment",) or kind is None or not kind.spec.versioned or not isinstance(comment, str):
+            ref = key[0]  # the approval line lives in the comment of a versioned kind
+            if key[1:] != ("comment",) or not isinstance(ref, Ref) or not ref.kind.spec.versioned:
                 continue
-            approved = (full_name, "approved") in self.scalars
+            if not isinstance(comment, str):
+                continue
+            approved = (ref, "approved") in self.scalars
             problem = approval.comment_problem(comment, approved=approved)
             if problem:
-                problems.append(SpecProblem(where, f"the comment of model {full_name} {problem}"))
+                problems.append(SpecProblem(where, f"the comment of model {ref.full_name} {problem}"))
         return problems
+
+
+def _definition_value(kind: Kind, field: str, value: Any) -> Any:
+    """A definition field as the planner compares it: in the kind's shape, with its defaults (a
+    column is nullable unless it says not), so a spec's value and the server's compare as equals."""
+    return kind.spec.written(field, value)
 
 
 def _policy(doc: SourceDoc, body: dict, path: tuple) -> Policy:
