@@ -328,6 +328,39 @@ def test_an_external_delta_table_body_has_these_keys_and_type_text_comes_back_lo
     assert not local(location).exists()
 
 
+@pytest.mark.parametrize("data_source_format", ["DELTA", "PARQUET"])
+def test_a_column_needs_type_json(rest, catalog_name, data_source_format):
+    plain_catalog(rest, catalog_name)
+    column = {k: v for k, v in COLUMN.items() if k != "type_json"}
+    body = {**external_table(catalog_name, "t", files().as_uri()), "data_source_format": data_source_format}
+
+    refused = rest.http.post("/tables", json={**body, "columns": [column]})
+
+    assert error(refused) == (
+        400,
+        "INVALID_ARGUMENT",
+        "Invalid type_json for column id: Column id has null/empty typeJson",
+    )
+
+
+def test_a_table_defaults_columns_properties_and_nullable_and_never_checks_type_json_against_type_name(
+    rest, catalog_name
+):
+    plain_catalog(rest, catalog_name)
+    bare = {k: v for k, v in external_table(catalog_name, "bare", files().as_uri()).items() if k != "columns"}
+    odd = {k: v for k, v in COLUMN.items() if k not in {"nullable", "comment"}}
+    odd["type_json"] = '{"name":"id","type":"string","nullable":true,"metadata":{}}'  # says string, type_name INT
+
+    empty = rest.post("/tables", bare)
+    mismatched = rest.post("/tables", {**external_table(catalog_name, "odd", files().as_uri()), "columns": [odd]})
+
+    assert (empty["columns"], empty["properties"], empty["comment"]) == ([], {}, None)
+    [column] = mismatched["columns"]
+    assert (column["type_name"], column["type_json"], column["nullable"], column["comment"]) == (
+        "INT", odd["type_json"], True, None
+    )  # fmt: skip
+
+
 def test_an_external_table_without_a_storage_location_is_a_server_error(rest, catalog_name):
     plain_catalog(rest, catalog_name)
     body = external_table(catalog_name, "t", "")
@@ -439,6 +472,40 @@ def test_a_function_without_parameters_comes_back_with_input_params_null(rest, c
     assert rest.get(f"/functions/{catalog_name}.s.f")["input_params"] is None  # a read does not
 
 
+def test_a_functions_properties_are_a_json_string_echoed_on_create_but_read_back_null(rest, catalog_name):
+    plain_catalog(rest, catalog_name)
+    sent = {**python_function(catalog_name, "f"), "properties": '{"team":"ml"}'}
+
+    as_object = rest.http.post("/functions", json={"function_info": {**sent, "properties": {"team": "ml"}}})
+    created = rest.post("/functions", {"function_info": sent})
+
+    assert error(as_object)[:2] == (400, "INVALID_ARGUMENT")
+    assert created["properties"] == '{"team":"ml"}'
+    assert rest.get(f"/functions/{catalog_name}.s.f")["properties"] is None  # not kept: nothing to compare
+
+
+@pytest.mark.parametrize(
+    ("field", "enum"), [("routine_body", "CreateFunction$RoutineBodyEnum"), ("data_type", "ColumnTypeName")]
+)
+def test_a_function_with_an_unknown_routine_body_or_data_type_is_refused(rest, catalog_name, field, enum):
+    plain_catalog(rest, catalog_name)
+    sent = {**sql_function(catalog_name, "f"), field: "NONSENSE"}
+
+    status, code, message = error(rest.http.post("/functions", json={"function_info": sent}))
+
+    assert (status, code) == (400, "INVALID_ARGUMENT")
+    assert f"io.unitycatalog.server.model.{enum}`, problem: Unexpected value 'NONSENSE'" in message
+
+
+def test_a_sql_function_may_name_an_external_language_nothing_cross_checks_them(rest, catalog_name):
+    plain_catalog(rest, catalog_name)
+    sent = {**sql_function(catalog_name, "f"), "external_language": "python"}
+
+    created = rest.post("/functions", {"function_info": sent})
+
+    assert (created["routine_body"], created["external_language"]) == ("SQL", "python")
+
+
 def test_a_function_without_parameter_style_is_a_server_error(rest, catalog_name):
     plain_catalog(rest, catalog_name)
     sent = {k: v for k, v in sql_function(catalog_name, "f").items() if k != "parameter_style"}
@@ -475,6 +542,16 @@ def test_every_privilege_is_accepted_on_every_securable_and_nothing_else(rest, c
             assert (status, code) == (400, "INVALID_ARGUMENT"), (securable_type, unknown)
             assert message.startswith("failed to parse a JSON document: ")
             assert f"io.unitycatalog.server.model.Privilege`, problem: Unexpected value '{unknown}'" in message
+
+
+def test_the_permissions_of_an_object_list_its_own_grants_not_those_it_inherits(rest, catalog_name):
+    plain_catalog(rest, catalog_name)
+    rest.post("/volumes", volume(catalog_name, "v", "EXTERNAL", storage_location=files().as_uri()))
+    rest.patch_grants("catalog", catalog_name, "alice@example.com", add=["READ VOLUME"])
+    rest.patch_grants("schema", f"{catalog_name}.s", "bob@example.com", add=["READ VOLUME"])
+
+    assert rest.get(f"/permissions/volume/{catalog_name}.s.v") == {"privilege_assignments": []}
+    assert rest.grants("schema", f"{catalog_name}.s") == {"bob@example.com": {"READ VOLUME"}}
 
 
 # --- listings -------------------------------------------------------------------------------------
