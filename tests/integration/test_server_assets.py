@@ -236,6 +236,29 @@ def test_deleting_a_managed_volume_removes_its_files(rest, server, catalog_name)
     assert folder.parent.exists()
 
 
+def test_a_forced_catalog_delete_removes_its_managed_volumes_files(rest, server, catalog_name):
+    rooted_catalog(rest, server, catalog_name)
+    created = rest.post("/volumes", volume(catalog_name, "v", "MANAGED"))
+    folder = local(created["storage_location"])
+    folder.mkdir(parents=True)
+    (folder / "data.csv").write_text("1\n")
+    refused = rest.http.delete(f"/schemas/{catalog_name}.s")
+
+    assert rest.http.delete(f"/catalogs/{catalog_name}", params={"force": "true"}).status_code == 200
+
+    assert error(refused) == (400, "FAILED_PRECONDITION", "Cannot delete schema with volumes")
+    assert not folder.exists()
+
+
+def test_patch_catalog_ignores_storage_root_silently(rest, server, catalog_name):
+    before = rooted_catalog(rest, server, catalog_name)
+
+    after = rest.http.patch(f"/catalogs/{catalog_name}", json={"storage_root": files().as_uri(), "comment": "x"}).json()
+
+    assert (after["storage_root"], after["storage_location"]) == (before["storage_root"], before["storage_location"])
+    assert after["comment"] == "x"
+
+
 def test_deleting_an_external_volume_leaves_its_files(rest, catalog_name):
     plain_catalog(rest, catalog_name)
     folder = files() / "raw"
