@@ -540,6 +540,7 @@ def sandbox_start(port: int, users: tuple[str, ...], maven_repos: tuple[str, ...
         port, users=users, maven_repos=maven_repos, progress=lambda line: click.echo(line, err=True), storage=storage
     )
     click.echo(f"Ready at {started.url} (admin token in {started.workdir}/etc/conf/token.txt).", err=True)
+    click.echo(f"Managed volumes need a catalog or schema storage_root under {started.managed_root}.", err=True)
     if started.s3_endpoint:
         click.echo(
             f"Model versions are stored in {started.storage_root} on the S3 server at {started.s3_endpoint}.", err=True

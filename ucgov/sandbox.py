@@ -7,6 +7,13 @@ started on a port is ever stopped.
 Model versions are stored in a folder of that working directory (``storage="file"``), or in a
 bucket of a local S3-compatible server (``storage="s3"``: moto's server mode, an extra) that
 the Unity Catalog server vends static credentials for, as it would for a real bucket.
+
+Managed objects need a storage root, and the 0.6.0 server finds one in different places by kind:
+models and managed tables fall back to server settings (``storage-root.models``,
+``storage-root.tables``, given on the command line), but managed volumes only to the storage
+root of their catalog or schema. A catalog or schema can only have one inside an external
+location, so every sandbox registers one, ``ucgov_sandbox`` (with a storage credential of the
+same name), over ``Sandbox.managed_root``.
 """
 
 from __future__ import annotations
@@ -43,6 +50,9 @@ STORAGES = ("file", "s3")
 S3_BUCKET = "ucgov-sandbox"
 S3_REGION = "us-east-1"
 S3_MAIN = "moto.server"
+MANAGED_LOCATION = "ucgov_sandbox"
+"""The external location (and its storage credential) over the sandbox's managed storage."""
+_ROLE_ARN = "arn:aws:iam::000000000000:role/ucgov-sandbox"  # the server stores it; nothing assumes it
 # moto accepts any keys; all three set makes the server vend them as they are, never calling STS
 _S3_KEYS = {
     "accessKey": "ucgov-sandbox-key",
@@ -77,6 +87,22 @@ class Sandbox:
         if self.storage == "s3":
             return f"s3://{S3_BUCKET}/root"
         return (Path(self.workdir) / "models").resolve().as_uri()
+
+    @property
+    def tables_root(self) -> str:
+        """Where the server puts managed tables whose catalog and schema have no storage root."""
+        return self._root("tables")
+
+    @property
+    def managed_root(self) -> str:
+        """Under this, a catalog's or schema's ``storage_root`` is allowed (external location
+        ``ucgov_sandbox``); only there can managed volumes be created."""
+        return self._root("managed")
+
+    def _root(self, folder: str) -> str:
+        if self.storage == "s3":
+            return f"s3://{S3_BUCKET}/{folder}"
+        return (Path(self.workdir) / folder).resolve().as_uri()
 
     @property
     def token(self) -> str:
@@ -162,6 +188,7 @@ def start(
         raise
     try:
         _wait_until_ready(sandbox)
+        _register_managed_location(sandbox)
         with sandbox.client() as client:
             for email in users:
                 _ensure_user(client, email)
@@ -187,11 +214,13 @@ def _launch(java: str, lib: Path, port: int, workdir: Path, s3: tuple[int, int] 
     if s3:
         _write_s3_settings(workdir, sandbox)
     else:
-        (workdir / "models").mkdir()
+        for folder in ("models", "tables", "managed"):
+            (workdir / folder).mkdir()
     cmd = [
         java,
         "-Dserver.authorization=enable",
         f"-Dstorage-root.models={sandbox.storage_root}",
+        f"-Dstorage-root.tables={sandbox.tables_root}",
         "-cp",
         f"{lib}/*",
         MAIN_CLASS,
@@ -279,6 +308,21 @@ def _wait_until_ready(sandbox: Sandbox, timeout: float = START_TIMEOUT) -> None:
             pass
         time.sleep(0.5)
     raise SandboxError(f"the Unity Catalog server did not answer within {timeout:.0f}s; its log:\n{_log_tail(sandbox)}")
+
+
+def _register_managed_location(sandbox: Sandbox) -> None:
+    """A storage credential and the external location ``ucgov_sandbox`` over ``managed_root``,
+    so that catalogs and schemas may be given a storage root there (and hold managed volumes)."""
+    api = sandbox.url + "/api/2.1/unity-catalog"
+    auth = {"Authorization": f"Bearer {sandbox.token}"}
+    credential = {"name": MANAGED_LOCATION, "purpose": "STORAGE", "aws_iam_role": {"role_arn": _ROLE_ARN}}
+    location = {"name": MANAGED_LOCATION, "url": sandbox.managed_root, "credential_name": MANAGED_LOCATION}
+    for path, body in (("/credentials", credential), ("/external-locations", location)):
+        response = httpx.post(api + path, json=body, headers=auth, timeout=30)
+        if response.status_code != 200:
+            raise SandboxError(
+                f"the sandbox could not register its managed storage ({path} answered {response.status_code}: {response.text[:300]})"
+            )
 
 
 def _ensure_user(client: UCClient, email: str) -> None:

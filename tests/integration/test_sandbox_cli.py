@@ -31,6 +31,11 @@ def test_sandbox_start_env_stop(server, tmp_path):
         auth = {"Authorization": f"Bearer {exports['UCGOV_TOKEN']}"}
         users = httpx.get(f"{exports['UCGOV_URL']}/api/1.0/unity-control/scim2/Users", headers=auth).json()
         assert "dana@example.com" in {u["userName"] for u in users["Resources"]}
+        managed = (tmp_path / port / "managed").resolve().as_uri()
+        assert f"Managed volumes need a catalog or schema storage_root under {managed}." in started.stderr
+        api = f"{exports['UCGOV_URL']}/api/2.1/unity-catalog"
+        location = httpx.get(f"{api}/external-locations/ucgov_sandbox", headers=auth).json()
+        assert (location["url"], location["credential_name"]) == (managed, "ucgov_sandbox")
         assert ucgov("sandbox", "env", "--port", port, env=env).stdout == started.stdout
         # after `eval`, UCGOV_TOKEN is that token: the export lines still hand it over, never masked
         evaluated = {**env, "UCGOV_TOKEN": exports["UCGOV_TOKEN"]}
