@@ -12,6 +12,7 @@ SPEC = KindSpec(
     spec_key="catalogs",
     parent=None,
     name_key="catalog_name",
-    fields=(Field("comment"), Field("properties")),
+    # storage_root: where managed volumes (and tables) inside keep their files; the server ignores a change
+    fields=(Field("comment"), Field("properties"), Field("storage_root", create_only=True)),
     privileges=frozenset({"USE CATALOG", "CREATE SCHEMA"}),
 )

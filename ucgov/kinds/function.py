@@ -7,11 +7,17 @@ Its EXECUTE is also the model's: both act on it, each on its own kind.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
 from ucgov.kinds import schema
 from ucgov.kinds.base import Field, KindSpec
+from ucgov.kinds.table import SPARK_TYPES
+
+
+def _spark(name: str, type_name: str) -> dict[str, Any]:
+    return {"name": name, "type": SPARK_TYPES.get(type_name, type_name.lower()), "nullable": True, "metadata": {}}
 
 
 def parameter(written: Mapping[str, Any]) -> dict[str, Any]:
@@ -43,7 +49,15 @@ def _body(definition: Mapping[str, Any], name: str) -> dict[str, Any]:
     return {
         "input_params": {
             "parameters": [
-                {"name": p["name"], "type_name": p["type"], "type_text": p["type"].lower(), "position": i}
+                {
+                    "name": p["name"],
+                    "type_name": p["type"],
+                    "type_text": p["type"].lower(),
+                    "type_json": json.dumps(_spark(p["name"], p["type"]), separators=(",", ":")),
+                    "position": i,
+                    "parameter_mode": "IN",
+                    "parameter_type": "PARAM",
+                }
                 for i, p in enumerate(parameters)
             ]
         },
@@ -54,7 +68,7 @@ def _body(definition: Mapping[str, Any], name: str) -> dict[str, Any]:
         **({} if language == "SQL" else {"external_language": language.lower()}),
         "parameter_style": "S",
         "is_deterministic": True,
-        "sql_data_access": "NO_SQL",
+        "sql_data_access": "CONTAINS_SQL" if language == "SQL" else "NO_SQL",
         "is_null_call": False,
         "security_type": "DEFINER",
         "specific_name": name,

@@ -64,7 +64,7 @@ def _body(definition: Mapping[str, Any], name: str) -> dict[str, Any]:
 
 def _column_body(position: int, c: Mapping[str, Any]) -> dict[str, Any]:
     spark = {"name": c["name"], "type": SPARK_TYPES.get(c["type"], c["type"].lower()), "nullable": c["nullable"]}
-    body = {"name": c["name"], "type_name": c["type"], "type_text": spark["type"], "position": position}
+    body = {"name": c["name"], "type_name": c["type"], "type_text": c["type"].lower(), "position": position}
     body |= {"nullable": c["nullable"], "type_json": json.dumps({**spark, "metadata": {}}, separators=(",", ":"))}
     return body | ({"comment": c["comment"]} if c["comment"] else {})
 
