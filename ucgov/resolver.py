@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from ucgov import approval
 from ucgov.client import DEFAULT_URL, UCClient
 from ucgov.errors import UcgovError
-from ucgov.state import Approval
+from ucgov.state import Approval, Kind, Ref
 
 
 def resolve(
@@ -48,7 +48,7 @@ def _run_sources(spec: Approval | None) -> frozenset[str]:
 def _spec_approval(name: str, specs: Sequence[str], variables: dict[str, str]) -> Approval:
     from ucgov.spec import load_specs, variables_from
 
-    declared = load_specs(specs, variables=variables_from(os.environ, variables)).get(name)
+    declared = load_specs(specs, variables=variables_from(os.environ, variables)).get(Ref(Kind.MODEL, name))
     if declared is None or declared.approved is None:
         raise UcgovError(f"the specs in {', '.join(specs)} approve no version of model {name}")
     return declared.approved

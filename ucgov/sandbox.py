@@ -22,6 +22,7 @@ import dataclasses
 import json
 import os
 import re
+import shlex
 import shutil
 import signal
 import socket
@@ -111,6 +112,8 @@ class Sandbox:
 
     def env_lines(self) -> list[str]:
         lines = [f"export UCGOV_URL={self.url}", f"export UCGOV_TOKEN={self.token}"]
+        # specs name it as ${var.SANDBOX_STORAGE}: a storage_root there may hold managed volumes
+        lines.append(f"export UCGOV_VAR_SANDBOX_STORAGE={shlex.quote(self.managed_root)}")
         if self.s3_endpoint:  # boto3 (ucgov's copy) and MLflow (loading a model) both read these
             lines += [
                 f"export AWS_ENDPOINT_URL_S3={self.s3_endpoint}",

@@ -22,6 +22,7 @@ def test_the_iris_walkthrough_registers_approves_and_predicts_and_readmes_next_s
         shutil.copytree(ROOT / part, checkout / part)
     env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}  # a new user's shell
     env.update(UCGOV_URL=server.url, UCGOV_TOKEN=server.token, PYTHONPATH=str(ROOT))
+    env.update(UCGOV_VAR_SANDBOX_STORAGE=server.managed_root)  # as `eval "$(ucgov sandbox start)"` sets it
 
     result = subprocess.run(
         [sys.executable, "examples/iris_walkthrough.py"],
@@ -34,7 +35,8 @@ def test_the_iris_walkthrough_registers_approves_and_predicts_and_readmes_next_s
 
     assert result.returncode == 0, result.stdout + result.stderr
     out = result.stdout
-    assert "Plan: 5 to create, 8 to grant, 1 to register, 1 to approve." in out
+    assert "Plan: 6 to create, 9 to grant, 1 to register, 1 to approve." in out
+    assert "+ volume unity.fraud.transactions_raw" in out  # a managed volume, under the schema's storage_root
     assert "No changes. Unity Catalog matches the specs." in out
     assert "Loading the approved version: models:/unity.default.iris/1" in out
     assert "actual_class predicted_class" in out and "setosa          setosa" in out

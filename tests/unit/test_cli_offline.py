@@ -184,6 +184,7 @@ def test_plan_with_bad_specs_stops_before_contacting_the_server(write_specs, no_
 
 def test_the_example_specs_are_valid():
     examples = Path(__file__).resolve().parents[2] / "specs"
-    result = CliRunner().invoke(cli, ["validate", str(examples), "--var", "IRIS_RUN=0"])
+    given = ["--var", "IRIS_RUN=0", "--var", "SANDBOX_STORAGE=file:///srv/uc/managed"]
+    result = CliRunner().invoke(cli, ["validate", str(examples), *given])
     assert result.exit_code == 0, result.output
-    assert "Specs are valid: 5 objects, 3 principals." in result.output
+    assert "Specs are valid: 6 objects, 3 principals." in result.output
