@@ -14,7 +14,6 @@ import sys
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from unit_helpers import refs
 
 from ucgov.errors import PlanFileError
