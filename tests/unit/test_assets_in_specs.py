@@ -209,6 +209,31 @@ def test_a_function_with_returns_and_body_is_created_nested_under_function_info(
     ]
 
 
+MANAGED_TABLE = """
+catalogs:
+  ml:
+    schemas:
+      fraud:
+        tables:
+          events:
+            table_type: MANAGED
+            columns: [{name: id, type: LONG}]
+"""
+
+
+def test_a_managed_table_is_governed_if_it_exists_and_never_planned_for_a_create_that_would_fail(load_spec):
+    live = table("events", table_type="MANAGED", columns=[{"name": "id", "type_name": "LONG", "position": 0}])
+
+    with pytest.raises(SpecError) as raised:
+        diff(load_spec(MANAGED_TABLE), server())
+
+    assert problems(raised) == [
+        "specs/team.yaml:8:25: table ml.fraud.events does not exist on the server, and ucgov cannot create a MANAGED "
+        "table: create it another way and declare it to govern it, or make it EXTERNAL with a storage_location"
+    ]
+    assert diff(load_spec(MANAGED_TABLE), server(live)).empty
+
+
 # -- create-only fields are never changed in silence -------------------------------------------
 
 VOLUME = """
@@ -380,8 +405,14 @@ def test_plans_grants_modes_and_plan_files_keep_a_model_and_a_volume_of_one_name
             id="external-volume-without-location",
         ),
         pytest.param(
+            "volumes:\n  raw: {comment: Raw, storage_location: s3://b/raw}\n",
+            "7:31: volume ml.fraud.raw is MANAGED (unless volume_type says EXTERNAL), so it takes no storage_location: "
+            "the server puts its files under the schema's or catalog's storage_root",
+            id="managed-volume-with-location",
+        ),
+        pytest.param(
             "tables:\n  events:\n    columns: [{name: id, type: LONG}]\n",
-            "7:11: table ml.fraud.events is EXTERNAL (unless table_type says MANAGED), so creating it from columns "
+            "7:11: table ml.fraud.events is EXTERNAL (table_type's default), so creating it from columns "
             "needs a storage_location: where its data is",
             id="external-table-without-location",
         ),
@@ -528,15 +559,9 @@ COLUMNS = st.lists(
     min_size=1,
     max_size=4,
 )
-TABLES = st.one_of(
-    st.fixed_dictionaries(
-        {"columns": COLUMNS, "storage_location": LOCATIONS},
-        optional={
-            "table_type": st.just("EXTERNAL"),
-            "data_source_format": st.sampled_from(["DELTA", "PARQUET", "CSV"]),
-        },
-    ),
-    st.fixed_dictionaries({"columns": COLUMNS, "table_type": st.just("MANAGED")}),
+TABLES = st.fixed_dictionaries(
+    {"columns": COLUMNS, "storage_location": LOCATIONS},
+    optional={"table_type": st.just("EXTERNAL"), "data_source_format": st.sampled_from(["DELTA", "PARQUET", "CSV"])},
 ).map(lambda d: ("tables", d))
 VOLUMES = st.one_of(
     st.fixed_dictionaries({"volume_type": st.just("EXTERNAL"), "storage_location": LOCATIONS}),

@@ -340,9 +340,11 @@ def _schema_problem(doc: SourceDoc, error: jsonschema.ValidationError) -> SpecPr
         )
     if error.validator == "oneOf" and path[-1:] == ("approved",):
         return SpecProblem(doc.where(path), "approved needs exactly one of 'run' or 'version'")
-    if error.validator == "required" and "then" in error.relative_schema_path and "description" in error.schema:
-        # a key needed only because of another's value (if/then): the schema says why, of the object
-        return SpecProblem(_where_object(doc, path), f"{_object_at(path)} {error.schema['description']}")
+    if {"then", "else"} & set(error.relative_schema_path) and "description" in error.schema:
+        # a key needed, or refused, because of another's value (if/then/else): the schema says why, of the object
+        refused = [k for k in error.schema.get("not", {}).get("required", ()) if k in error.instance]
+        where = doc.where_key(path + (refused[0],)) if refused else _where_object(doc, path)
+        return SpecProblem(where, f"{_object_at(path)} {error.schema['description']}")
     if error.validator == "required":
         missing = [k for k in error.validator_value if k not in error.instance]
         return SpecProblem(doc.where(path), f"{_describe(path)} is missing the required key '{missing[0]}'")
