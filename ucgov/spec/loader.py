@@ -99,6 +99,7 @@ def _load_texts(
         doc.data = _substitute(doc, doc.data, (), variables, problems)
         schema_problems = checks.problems(doc, text)
         problems += schema_problems + _privilege_problems(doc) + _policy_privilege_problems(doc)
+        problems += _repeated_name_problems(doc)
         if _may_act(text, variables):
             problems += _character_problems(doc)
         problems += _reserved_problems(doc)
@@ -183,6 +184,27 @@ def _privilege_problems(doc: SourceDoc) -> list[SpecProblem]:
                 if problem:
                     where = doc.where(path + ("grants", principal, i))
                     problems.append(SpecProblem(where, f"{problem}, on {full_name}"))
+    return problems
+
+
+def _repeated_name_problems(doc: SourceDoc) -> list[SpecProblem]:
+    """A name given twice in one list of a definition (a table's columns, a function's parameters): the
+    server would make both, and no query could tell them apart (such names ignore case)."""
+    problems = []
+    for kind, full_name, body, path in _declared(doc.data):
+        for field in kind.spec.definition_fields:
+            items = body.get(field.name)
+            seen: set[str] = set()
+            for i, item in enumerate(items if isinstance(items, list) else ()):
+                name = item.get("name") if isinstance(item, dict) else None
+                if not isinstance(name, str):
+                    continue
+                if name.casefold() in seen:
+                    message = (
+                        f"{kind.label} {full_name} has two {field.name} named '{visible(name)}' (names ignore case)"
+                    )
+                    problems.append(SpecProblem(doc.where(path + (field.name, i, "name")), message))
+                seen.add(name.casefold())
     return problems
 
 
@@ -351,6 +373,8 @@ def _schema_problem(doc: SourceDoc, error: jsonschema.ValidationError) -> SpecPr
     if error.validator == "minProperties":
         wanted = ", ".join(error.schema.get("properties", {}))
         return SpecProblem(doc.where(path), f"{_describe(path)} needs at least one of: {wanted}")
+    if error.validator == "minLength" and error.validator_value == 1 and error.instance == "":
+        return SpecProblem(doc.where(path), f"{_describe(path)} must not be empty")
     if error.validator == "minItems":
         return SpecProblem(doc.where(path), f"{_describe(path)} must not be empty")
     if error.validator == "pattern" and path[-2:] == ("deny", "on"):
