@@ -169,6 +169,10 @@ def definition_problems(desired: DesiredState, want: Securable, have: Securable 
     spec = want.kind.spec
     if have is None:
         missing = [f for f in spec.needed_to_create if want.value(f) is None]
+        refused = spec.cannot_create(want.definition or {}) if spec.cannot_create and not missing else None
+        if refused:
+            where = desired.where(want.ref, *(f.name for f in spec.definition_fields))
+            return [SpecProblem(where, f"{want.ref} does not exist on the server, and {refused}")]
         if not missing:
             return []
         message = (

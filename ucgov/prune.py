@@ -93,9 +93,12 @@ def _why(obj: Securable, live: LiveState) -> str:
         parts.append(f"it holds the approved version {obj.approved.version}")
     if obj.storage_location and not obj.kind.spec.versioned:
         parts.append(f"its files at {obj.storage_location} go with it")
-    if obj.kind.children and live.children.get(obj.full_name):
-        n = len(live.children[obj.full_name])
-        parts.append(f"not empty: {_count(n, child_noun(obj.kind))} inside {'is' if n == 1 else 'are'} deleted first")
+    inside = live.children.get(obj.full_name, ()) if obj.kind.children else ()
+    if inside:
+        # by kind, so a reviewer sees a model or volume going, not "2 objects"
+        counts = [_count(n, k.label) for k in Kind if (n := sum(r.kind is k for r in inside))]
+        listed = counts[0] if len(counts) == 1 else f"{', '.join(counts[:-1])} and {counts[-1]}"
+        parts.append(f"not empty: {listed} inside {'is' if len(inside) == 1 else 'are'} deleted first")
     return "; ".join(parts)
 
 

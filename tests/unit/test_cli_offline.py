@@ -93,7 +93,7 @@ def test_validate_lists_every_problem_as_path_line_col_and_exits_1(write_specs):
     lines = result.stderr.splitlines()
     assert lines == [
         f"Error: {specs}/platform.yaml:3:5: unknown key 'commment' "
-        "(expected one of: comment, properties, grants, grants_mode, prune, schemas)",
+        "(expected one of: comment, properties, grants, grants_mode, prune, storage_root, schemas)",
         f"{specs}/teams/iris.yml:8:41: privilege 'CREATE MODEL' cannot be granted on a model "
         "(allowed: EXECUTE), on unity.default.iris",
         "2 errors in specs; nothing was changed on the server.",

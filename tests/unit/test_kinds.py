@@ -22,8 +22,8 @@ def test_each_privilege_acts_on_one_kind_but_execute_which_models_and_functions_
     owners = [(k, p) for k in Kind for p in k.spec.privileges if p != "EXECUTE"]
     assert len(owners) == len({p for _, p in owners})
     assert [k for k in Kind if "EXECUTE" in k.spec.privileges] == [Kind.MODEL, Kind.FUNCTION]
-    assert acting_on("EXECUTE") is Kind.MODEL and acting_on("USE SCHEMA") is Kind.SCHEMA
-    assert acting_on("DANCE") is None
+    assert acting_on("EXECUTE") == (Kind.MODEL, Kind.FUNCTION) and acting_on("USE SCHEMA") == (Kind.SCHEMA,)
+    assert acting_on("DANCE") == ()
 
 
 def test_a_create_body_names_the_object_and_the_parents_it_sits_in():
@@ -38,8 +38,9 @@ def test_specs_declare_each_kind_under_its_spec_key_inside_its_parent():
     assert by_spec_key(Kind.CATALOG, "schemas") is Kind.SCHEMA
     assert by_spec_key(Kind.SCHEMA, "models") is Kind.MODEL
     assert by_spec_key(Kind.CATALOG, "models") is None
-    assert by_spec_key(Kind.SCHEMA, "tables") is None  # tables are read, not declared, so far
-    assert Kind.SCHEMA.children == (Kind.MODEL,) and Kind.SCHEMA.held == (Kind.TABLE, Kind.VOLUME, Kind.FUNCTION)
+    assert by_spec_key(Kind.SCHEMA, "tables") is Kind.TABLE
+    assert by_spec_key(Kind.SCHEMA, "volumes") is Kind.VOLUME and by_spec_key(Kind.SCHEMA, "functions") is Kind.FUNCTION
+    assert Kind.SCHEMA.children == (Kind.MODEL, Kind.TABLE, Kind.VOLUME, Kind.FUNCTION)
     schema = json_schema()
     assert set(schema["properties"]) >= {k.spec.spec_key for k in top_level()}
 

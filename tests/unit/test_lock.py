@@ -116,7 +116,7 @@ def test_with_ucgov_lock_set_its_namespace_is_kept_too(load_spec, monkeypatch):
 
     with pytest.raises(SpecError, match=r"3:3: catalog name 'ml' is kept for ucgov's apply lock \(ml and"):
         load_spec("catalogs:\n  ok: {}\n  ml: {}\n")
-    assert load_spec("catalogs:\n  ml_team: {}\n  ucgov_lock_x: {}\n").get("ml_team")
+    assert load_spec("catalogs:\n  ml_team: {}\n  ucgov_lock_x: {}\n").named("ml_team")
 
 
 @pytest.mark.parametrize("given", ["inf", "-inf", "nan", "1e9", "-1", "soon", "301"])

@@ -14,6 +14,7 @@ import sys
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from unit_helpers import refs
 
 from ucgov.errors import PlanFileError
 from ucgov.plan import Action, Address, Change, Fields, GrantChange, ObjectChange, Plan
@@ -124,12 +125,12 @@ def test_apply_on_a_fifo_says_so_instead_of_waiting(tmp_path):
     assert done.stderr.strip() == f"Error: cannot read the plan file {fifo}: it is not a regular file"
 
 
-@pytest.mark.parametrize("version", [2, 3])
+@pytest.mark.parametrize("version", [2, 3, 4])
 def test_a_plan_file_from_an_older_format_is_one_sentence(version):
     document = {**DOCUMENT, "format_version": version}
 
     with pytest.raises(
-        PlanFileError, match=f"has plan format version {version}, but this ucgov reads version 4: make the plan"
+        PlanFileError, match=f"has plan format version {version}, but this ucgov reads version 5: make the plan"
     ):
         loads(resealed(document), source="plan.json")
 
@@ -148,7 +149,7 @@ def test_the_kind_a_saved_change_names_is_read_from_the_file_not_guessed_from_it
 
 def test_a_saved_change_of_an_unknown_kind_is_one_sentence():
     document = copy.deepcopy(DOCUMENT)
-    document["changes"][0]["kind"] = "table"
+    document["changes"][0]["kind"] = "connection"  # a securable the server has and ucgov does not govern
 
     with pytest.raises(PlanFileError, match="plan.json is not a valid ucgov plan file: at changes/0/kind"):
         loads(resealed(document), source="plan.json")
@@ -193,7 +194,7 @@ def test_a_delete_reads_back_with_everything_that_goes_with_it():
     schema_delete = Change(
         Action.DELETE,
         Address(Kind.SCHEMA, "ml.tmp"),
-        ObjectChange(before=Fields(comment="", properties={"a": "1"}), children=("ml.tmp.a", "ml.tmp.b")),
+        ObjectChange(before=Fields(comment="", properties={"a": "1"}), children=refs("ml.tmp.a", "ml.tmp.b")),
     )
     plan = Plan(changes=(*PLAN.changes, schema_delete))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from unit_helpers import kind_at
+from unit_helpers import kind_at, refs
 
 from ucgov.errors import Location, SpecError
 from ucgov.planner import diff
@@ -233,7 +233,7 @@ def test_plan_records_every_declared_object_parents_first(load_spec):
     plan = diff(load_spec(UNITY), live_state(*UNITY_LIVE))
 
     assert plan.empty
-    assert plan.objects == ("unity", "unity.default", "unity.default.iris")
+    assert plan.objects == refs("unity", "unity.default", "unity.default.iris")
 
 
 def test_summary_counts_each_action(load_spec):

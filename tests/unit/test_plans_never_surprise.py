@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 import pytest
-from unit_helpers import kind_at
+from unit_helpers import kind_at, ref
 
 from ucgov import approval
 from ucgov.errors import SpecError
@@ -62,7 +62,7 @@ def test_a_spec_that_only_sets_a_models_comment_revokes_nothing_on_it_or_its_par
     plan = diff(desired, server)
 
     assert rows(plan) == [("update", "ml.prod.churn", None)]
-    assert plan.grants_modes == {"ml.prod.churn": GrantsMode.UNMANAGED}
+    assert plan.grants_modes == {ref("ml.prod.churn"): GrantsMode.UNMANAGED}
     assert "  ~ model ml.prod.churn  (grants: unmanaged)" in render_text(plan)
 
 

@@ -21,17 +21,18 @@ catalogs:
 """
 
 
-def live(*objects: Securable, undeclared: tuple[Securable, ...] = ()) -> LiveState:
-    """The server: declared objects, plus the undeclared ones the live reader found under pruned parents."""
+def live(*objects: Securable, undeclared: tuple[Securable, ...] = (), holding: tuple[Ref, ...] = ()) -> LiveState:
+    """The server: declared objects, plus the undeclared ones the live reader found under pruned parents,
+    plus ``holding``: what else schemas hold that prune never deletes (tables, functions)."""
     children: dict[str, list[Ref]] = {}
-    for o in objects + undeclared:
-        if "." in o.full_name:
-            children.setdefault(o.full_name.rsplit(".", 1)[0], []).append(Ref(o.kind, o.full_name))
+    for r in [o.ref for o in objects + undeclared] + list(holding):
+        if "." in r.full_name:
+            children.setdefault(r.full_name.rsplit(".", 1)[0], []).append(r)
     return LiveState(
         objects={o.ref: o for o in objects},
         known_principals=None,
-        children={k: tuple(sorted(v)) for k, v in children.items()},
-        undeclared={o.full_name: o for o in undeclared},
+        children={k: tuple(sorted(v, key=lambda r: r.full_name)) for k, v in children.items()},  # as listed
+        undeclared={o.ref: o for o in undeclared},
     )
 
 
@@ -220,11 +221,11 @@ def test_a_saved_plan_keeps_what_goes_with_each_delete(load_spec):
     assert loads(dumps(saved), source="plan.json").plan.changes == saved.plan.changes
 
 
-HELD = {"ml.scratch": (Ref(Kind.TABLE, "ml.scratch.events"), Ref(Kind.FUNCTION, "ml.scratch.score"))}
+HELD = (Ref(Kind.TABLE, "ml.scratch.events"), Ref(Kind.FUNCTION, "ml.scratch.score"))
 
 
 def test_a_retired_schema_holding_tables_or_functions_is_kept_and_the_plan_says_what_keeps_it(load_spec):
-    state = replace(live(*DECLARED, undeclared=STRAYS), held=HELD)
+    state = live(*DECLARED, undeclared=STRAYS, holding=HELD)
     plan = diff(load_spec(SPEC.format(prune="true")), state)
 
     # its models still go; the schema, which the server would refuse to delete (or ucgov would empty), stays
@@ -236,7 +237,7 @@ def test_a_retired_schema_holding_tables_or_functions_is_kept_and_the_plan_says_
 
 
 def test_a_retired_schema_holding_nothing_ucgov_cannot_delete_still_goes(load_spec):
-    state = replace(live(*DECLARED, undeclared=STRAYS), held={"ml.scratch": ()})
+    state = live(*DECLARED, undeclared=STRAYS)
     plan = diff(load_spec(SPEC.format(prune="true")), state)
 
     assert "ml.scratch" in [name for name, _ in deletes(plan)]
@@ -247,7 +248,7 @@ def test_what_keeps_a_schema_is_named_on_one_line_whatever_the_server_calls_it(l
     from ucgov.render import render
 
     hostile = "ml.scratch.t\n+ grant `x`\x1b[31m <b>"
-    state = replace(live(*DECLARED, undeclared=STRAYS), held={"ml.scratch": (Ref(Kind.TABLE, hostile),)})
+    state = live(*DECLARED, undeclared=STRAYS, holding=(Ref(Kind.TABLE, hostile),))
     plan = diff(load_spec(SPEC.format(prune="true")), state)
 
     assert "ml.scratch" not in [name for name, _ in deletes(plan)]

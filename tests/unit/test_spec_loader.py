@@ -367,7 +367,7 @@ BAD_SPECS = [
             commment: typo
         """,
         "3:5",
-        "unknown key 'commment' (expected one of: comment, properties, grants, grants_mode, prune, schemas)",
+        "unknown key 'commment' (expected one of: comment, properties, grants, grants_mode, prune, storage_root, schemas)",
         id="unknown-key",
     ),
     pytest.param(

@@ -52,6 +52,9 @@ class KindSpec:
     needed_to_create: tuple[str, ...] = ()
     """Definition fields a spec must give for ucgov to create the object; without them a declared
     object must exist already (an existing table is governed, never made up)."""
+    cannot_create: Callable[[Mapping[str, Any]], str | None] | None = None
+    """Why ucgov cannot create an object of this definition (in the spec's shape) though the server
+    has it, or None: planned creates must not fail on a refusal ucgov can foresee."""
     definition_of: Callable[[Mapping[str, Any]], dict[str, Any]] | None = None
     """A server body's definition fields in the spec's shape (None: the fields as the body names them)."""
     shape: Callable[[str, Any], Any] | None = None
@@ -107,6 +110,10 @@ class KindSpec:
         parts = full_name.split(".")
         plain = {k: v for k, v in fields.items() if k in ("comment", "properties")}
         written = {k: v for k, v in fields.items() if k not in plain}
-        body: dict[str, Any] = {"name": parts[-1], **plain, **(self.body_of(written, parts[-1]) if self.body_of else written)}
+        body: dict[str, Any] = {
+            "name": parts[-1],
+            **plain,
+            **(self.body_of(written, parts[-1]) if self.body_of else written),
+        }
         body.update({kind.name_key: part for kind, part in zip(self.ancestors, parts, strict=False)})
         return {self.create_wrapper: body} if self.create_wrapper else body

@@ -62,6 +62,15 @@ def _body(definition: Mapping[str, Any], name: str) -> dict[str, Any]:
     return found
 
 
+def _cannot_create(definition: Mapping[str, Any]) -> str | None:
+    if definition.get("table_type") == "MANAGED":  # the server makes one only through a staging table
+        return (
+            "ucgov cannot create a MANAGED table: create it another way and declare it to govern it, "
+            "or make it EXTERNAL with a storage_location"
+        )
+    return None
+
+
 def _column_body(position: int, c: Mapping[str, Any]) -> dict[str, Any]:
     spark = {"name": c["name"], "type": SPARK_TYPES.get(c["type"], c["type"].lower()), "nullable": c["nullable"]}
     body = {"name": c["name"], "type_name": c["type"], "type_text": c["type"].lower(), "position": position}
@@ -88,6 +97,7 @@ SPEC = KindSpec(
     privileges=frozenset({"SELECT", "MODIFY"}),
     prunable=False,
     needed_to_create=("columns",),
+    cannot_create=_cannot_create,
     definition_of=_definition,
     shape=_shape,
     body_of=_body,

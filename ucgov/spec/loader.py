@@ -20,7 +20,7 @@ import jsonschema
 
 from ucgov import approval, gates, privileges
 from ucgov.errors import Location, SpecError, SpecProblem
-from ucgov.kinds import grantable_at, top_level
+from ucgov.kinds import by_spec_key, grantable_at, top_level
 from ucgov.policies import MAX_DEPTH, violations
 from ucgov.render.escape import UNSAFE
 from ucgov.render.escape import text as escape_text
@@ -99,6 +99,7 @@ def _load_texts(
         doc.data = _substitute(doc, doc.data, (), variables, problems)
         schema_problems = checks.problems(doc, text)
         problems += schema_problems + _privilege_problems(doc) + _policy_privilege_problems(doc)
+        problems += _repeated_name_problems(doc)
         if _may_act(text, variables):
             problems += _character_problems(doc)
         problems += _reserved_problems(doc)
@@ -183,6 +184,27 @@ def _privilege_problems(doc: SourceDoc) -> list[SpecProblem]:
                 if problem:
                     where = doc.where(path + ("grants", principal, i))
                     problems.append(SpecProblem(where, f"{problem}, on {full_name}"))
+    return problems
+
+
+def _repeated_name_problems(doc: SourceDoc) -> list[SpecProblem]:
+    """A name given twice in one list of a definition (a table's columns, a function's parameters): the
+    server would make both, and no query could tell them apart (such names ignore case)."""
+    problems = []
+    for kind, full_name, body, path in _declared(doc.data):
+        for field in kind.spec.definition_fields:
+            items = body.get(field.name)
+            seen: set[str] = set()
+            for i, item in enumerate(items if isinstance(items, list) else ()):
+                name = item.get("name") if isinstance(item, dict) else None
+                if not isinstance(name, str):
+                    continue
+                if name.casefold() in seen:
+                    message = (
+                        f"{kind.label} {full_name} has two {field.name} named '{visible(name)}' (names ignore case)"
+                    )
+                    problems.append(SpecProblem(doc.where(path + (field.name, i, "name")), message))
+                seen.add(name.casefold())
     return problems
 
 
@@ -340,12 +362,19 @@ def _schema_problem(doc: SourceDoc, error: jsonschema.ValidationError) -> SpecPr
         )
     if error.validator == "oneOf" and path[-1:] == ("approved",):
         return SpecProblem(doc.where(path), "approved needs exactly one of 'run' or 'version'")
+    if {"then", "else"} & set(error.relative_schema_path) and "description" in error.schema:
+        # a key needed, or refused, because of another's value (if/then/else): the schema says why, of the object
+        refused = [k for k in error.schema.get("not", {}).get("required", ()) if k in error.instance]
+        where = doc.where_key(path + (refused[0],)) if refused else _where_object(doc, path)
+        return SpecProblem(where, f"{_object_at(path)} {error.schema['description']}")
     if error.validator == "required":
         missing = [k for k in error.validator_value if k not in error.instance]
         return SpecProblem(doc.where(path), f"{_describe(path)} is missing the required key '{missing[0]}'")
     if error.validator == "minProperties":
         wanted = ", ".join(error.schema.get("properties", {}))
         return SpecProblem(doc.where(path), f"{_describe(path)} needs at least one of: {wanted}")
+    if error.validator == "minLength" and error.validator_value == 1 and error.instance == "":
+        return SpecProblem(doc.where(path), f"{_describe(path)} must not be empty")
     if error.validator == "minItems":
         return SpecProblem(doc.where(path), f"{_describe(path)} must not be empty")
     if error.validator == "pattern" and path[-2:] == ("deny", "on"):
@@ -372,8 +401,10 @@ def _schema_problem(doc: SourceDoc, error: jsonschema.ValidationError) -> SpecPr
             f"(UTF-16 units: an emoji counts 2); the server's limit is {error.validator_value}",
         )
     if error.validator == "enum":
-        options = ", ".join(map(str, error.validator_value))
-        return SpecProblem(doc.where(path), f"{_describe(path)} must be one of: {options}")
+        written = f", not {error.instance!r}" if len(repr(error.instance)) <= 40 else ""
+        return SpecProblem(
+            doc.where(path), f"{_describe(path)} must be one of: {_options(error.validator_value)}{written}"
+        )
     return SpecProblem(doc.where(path), f"{_describe(path)}: {error.message}")
 
 
@@ -452,6 +483,29 @@ def visible(text: str) -> str:
     return escape_text(text)
 
 
+def _options(allowed: list) -> str:
+    """The values an enum allows, each once: types written in either case are listed upper-case."""
+    upper = [v for v in allowed if not (isinstance(v, str) and v != v.upper() and v.upper() in allowed)]
+    listed = ", ".join(map(str, upper))
+    return listed if len(upper) == len(allowed) else f"{listed} (in upper or lower case)"
+
+
+def _object_at(path: tuple) -> str:
+    """'volume ml.fraud.raw' for the path of an object's body, else the path itself."""
+    kind, names = None, []
+    for key, name in zip(path[::2], path[1::2], strict=False):
+        kind = by_spec_key(kind, key)
+        if kind is None:
+            return _describe(path)
+        names.append(str(name))
+    return f"{kind.label} {'.'.join(names)}" if kind and len(path) % 2 == 0 else _describe(path)
+
+
+def _where_object(doc: SourceDoc, path: tuple) -> Location:
+    """Where an object's name is written (its body may be empty or flow), else its body."""
+    return doc.where_key(path) if path in doc.keys else doc.where(path)
+
+
 def _describe(path: tuple) -> str:
     return "/".join(str(p) for p in path) or "the document"
 
@@ -483,7 +537,9 @@ def _kind_of(value: Any) -> str:
     return "empty" if value is None else type(value).__name__
 
 
-_LOCATED_FIELDS = frozenset({"properties", "grants", "approved", "prune"} | {f.name for k in Kind for f in k.spec.fields})
+_LOCATED_FIELDS = frozenset(
+    {"properties", "grants", "approved", "prune"} | {f.name for k in Kind for f in k.spec.fields}
+)
 
 
 class _Merger:
@@ -560,7 +616,11 @@ class _Merger:
             return
         first, first_where = self.scalars[key]
         if first != value and not quiet:
-            what = ".".join("settings" if k is None else k.full_name if isinstance(k, Ref) else str(k) for k in key if k != "definition")
+            what = ".".join(
+                "settings" if k is None else k.full_name if isinstance(k, Ref) else str(k)
+                for k in key
+                if k != "definition"
+            )
             self.problems.append(
                 SpecProblem(where, f"{what} is set to {value!r} here but to {first!r} at {first_where}")
             )
@@ -594,7 +654,9 @@ class _Merger:
             principals={p: tuple(sorted(set(locs))) for p, locs in self.principals.items()},
             prune=bool(self._value(None, "prune")),
             prune_on={
-                k[0].full_name: bool(v) for k, (v, _) in self.scalars.items() if len(k) == 2 and k[1] == "prune" and k[0]
+                k[0].full_name: bool(v)
+                for k, (v, _) in self.scalars.items()
+                if len(k) == 2 and k[1] == "prune" and k[0]
             },
             policies=tuple(self.policies.values()),
             grant_locations=dict(self.grant_locations),
