@@ -35,8 +35,11 @@ def reached(granted_on: Ref, privilege: str, refs: Iterable[Ref]) -> tuple[Ref, 
 def acted_on(granted_on: Ref, privilege: str, refs: Iterable[Ref]) -> tuple[Ref, ...]:
     """The objects inside ``granted_on`` among ``refs`` that the privilege acts on (it is their kind's
     own: SELECT on tables, EXECUTE on models and functions), each once: what a review counts."""
-    kinds = acting_on(privilege)
-    return _sorted(r for r in refs if r.kind in kinds and r != granted_on and reaches(granted_on, privilege, r))
+    kinds = set(acting_on(privilege)).intersection(granted_on.kind.descendants)
+    if not kinds:  # a grant on a model, or a privilege acting on nothing inside: no need to look
+        return ()
+    prefix = granted_on.full_name + "."
+    return _sorted(r for r in refs if r.kind in kinds and r.full_name.startswith(prefix))
 
 
 def covers_pattern(granted_on: str, privilege: str, pattern: str) -> bool:

@@ -201,6 +201,53 @@ def test_a_model_both_declared_and_live_is_counted_once():
     assert "EXECUTE reaches 2 models: `ml.prod.a`, `ml.prod.b`\n" in render_markdown(plan)
 
 
+def test_a_schema_grant_counts_the_live_objects_of_every_kind_it_reaches_by_kind():
+    inside = (
+        Ref(Kind.MODEL, "ml.prod.a"),
+        Ref(Kind.MODEL, "ml.prod.b"),
+        Ref(Kind.FUNCTION, "ml.prod.score"),
+        Ref(Kind.TABLE, "ml.prod.events"),
+        Ref(Kind.TABLE, "ml.prod.labels"),
+        Ref(Kind.TABLE, "ml.prod.users"),
+        Ref(Kind.VOLUME, "ml.prod.raw"),
+        Ref(Kind.VOLUME, "ml.dev.raw"),  # another schema's: not reached
+    )
+    plan = Plan(
+        changes=(grant("erin@example.com", "ml.prod", "USE SCHEMA", "EXECUTE", "SELECT", "READ VOLUME"),),
+        objects=refs("ml", "ml.prod"),
+        live_children=inside,
+    )
+
+    assert (
+        "- gains **USE SCHEMA, EXECUTE, SELECT, READ VOLUME** on `ml.prod` (schema) — "
+        "EXECUTE reaches 2 models (`ml.prod.a`, `ml.prod.b`) and 1 function (`ml.prod.score`); "
+        "SELECT reaches 3 tables: `ml.prod.events`, `ml.prod.labels`, `ml.prod.users`; "
+        "READ VOLUME reaches 1 volume: `ml.prod.raw`\n"
+    ) in render_markdown(plan)
+
+
+def test_a_catalog_grant_of_select_and_modify_counts_its_tables_once_and_says_both_privileges():
+    plan = Plan(
+        changes=(grant("etl@example.com", "ml", "USE CATALOG", "SELECT", "MODIFY"),),
+        objects=refs("ml"),
+        live_children=(Ref(Kind.TABLE, "ml.prod.events"), Ref(Kind.TABLE, "ml.dev.events"), Ref(Kind.MODEL, "ml.prod.m")),
+    )
+
+    assert "— SELECT, MODIFY reaches 2 tables: `ml.dev.events`, `ml.prod.events`\n" in render_markdown(plan)
+
+
+def test_a_model_and_a_volume_of_the_same_name_are_each_counted_by_their_own_privilege():
+    plan = Plan(
+        changes=(grant("erin@example.com", "ml.prod", "EXECUTE", "READ VOLUME"),),
+        objects=refs("ml", "ml.prod"),
+        live_children=(Ref(Kind.MODEL, "ml.prod.raw"), Ref(Kind.VOLUME, "ml.prod.raw")),
+    )
+
+    assert "— EXECUTE reaches 1 model: `ml.prod.raw`; READ VOLUME reaches 1 volume: `ml.prod.raw`\n" in render_markdown(
+        plan
+    )
+
+
 # -- what else a change to the specs does -------------------------------------------------------
 
 SECURITY = """
