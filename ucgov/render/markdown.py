@@ -93,18 +93,25 @@ def _rule(policy: Policy | None) -> str:
 
 
 def _undeclared_section(plan: Plan) -> list[str]:
-    """ucgov diff: objects the change stops declaring, and who keeps which grants on them, ungoverned."""
+    """ucgov diff: objects the change stops declaring, what apply does with each (as the plan of the
+    same change would), and who keeps or loses which grants on them."""
     if not plan.undeclared:
         return []
     lines = [
         "### No longer declared",
         "",
-        "ucgov leaves these objects on the server as they are and no longer governs their grants:",
+        "ucgov no longer governs these objects' grants; apply deletes those marked :wastebasket: "
+        "(given `--allow-destroy`) and leaves the others on the server as they are:",
         "",
     ]
     for obj in plan.undeclared:
-        held = "; ".join(f"**{markdown(p)}** keeps {_listed(privileges)}" for p, privileges in obj.grants)
-        lines.append(_Item(f"- {code(obj.full_name)} ({obj.kind.label}) — {held or 'no grants declared'}"))
+        verb = "loses" if obj.deleted else "keeps"
+        held = "; ".join(f"**{markdown(p)}** {verb} {_listed(privileges)}" for p, privileges in obj.grants)
+        marker = ":wastebasket: " if obj.deleted else ""
+        fate = markdown(obj.fate)
+        lines.append(
+            _Item(f"- {marker}{code(obj.full_name)} ({obj.kind.label}) — {fate}; {held or 'no grants declared'}")
+        )
     return lines + [""]
 
 
