@@ -100,7 +100,7 @@ def test_rendered_plan_matches_golden_file(plan, fmt, golden):
 def test_json_has_format_version_changes_and_summary(plan):
     document = json.loads(render_json(plan))
 
-    assert document["format_version"] == 1
+    assert document["format_version"] == 2
     assert [(c["action"], c["address"], c["principal"]) for c in document["changes"]] == [
         ("update", "unity", None),
         ("create", "unity.default", None),
@@ -134,7 +134,7 @@ def test_json_keeps_before_and_after_as_plain_values(plan):
 def test_json_of_an_empty_plan_has_no_changes():
     document = json.loads(render_json(Plan()))
 
-    assert document["format_version"] == 1
+    assert document["format_version"] == 2
     assert document["changes"] == []
     assert set(document["summary"].values()) == {0}
 

@@ -161,7 +161,7 @@ def test_a_plan_file_from_another_format_version_is_refused():
     document = json.loads(dumps(saved_plan()))
     document["format_version"] = 2  # before fields said which of them a change is about
 
-    with pytest.raises(PlanFileError, match="has plan format version 2, but this ucgov reads version 4"):
+    with pytest.raises(PlanFileError, match="has plan format version 2, but this ucgov reads version 5"):
         loads(json.dumps(document), source="plan.json")
 
 
