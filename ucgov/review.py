@@ -49,7 +49,9 @@ def _grants(obj: Securable) -> tuple[tuple[str, tuple[str, ...]], ...]:
     return tuple((p, in_reading_order(privileges)) for p, privileges in sorted(obj.grants.items()) if privileges)
 
 
-def _fate(ref: Ref, head: DesiredState, gone: list[Ref], fates: dict[Ref, tuple[bool, bool, str]]) -> tuple[bool, bool, str]:
+def _fate(
+    ref: Ref, head: DesiredState, gone: list[Ref], fates: dict[Ref, tuple[bool, bool, str]]
+) -> tuple[bool, bool, str]:
     """Whether prune retires ``ref`` (its parent is declared and pruned, or itself retired), whether
     it is deleted (retired, prunable and holding nothing prune keeps), and why, in words."""
     parent = _parent(ref)

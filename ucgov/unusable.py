@@ -16,7 +16,6 @@ from collections.abc import Collection, Iterable, Mapping
 from ucgov.kinds import Kind
 from ucgov.plan import Action, Change, GrantChange
 from ucgov.privileges import in_reading_order
-from ucgov.reach import inside
 from ucgov.state import DesiredState, Grants, GrantsMode, Ref, Securable
 
 _SHOWN = 5
@@ -44,18 +43,26 @@ def grants_after(desired: DesiredState, live: Mapping[Ref, Securable], deleted: 
 def warnings(changes: Iterable[Change], after: Mapping[Ref, Grants]) -> list[str]:
     """For each revoke of a usage privilege: the grants the principal keeps on and inside the object
     that it leaves unusable, counted, on which objects."""
+    revokes = [c for c in changes if c.action is Action.REVOKE and isinstance(c.payload, GrantChange)]
+    if not revokes:
+        return []
+    holding: dict[Ref, list[Ref]] = {}  # each catalog and schema: the known objects inside it
+    for ref in after:
+        for parent in _ancestors(ref):
+            holding.setdefault(parent, []).append(ref)
     found = []
-    for change in changes:
-        if change.action is not Action.REVOKE or not isinstance(change.payload, GrantChange):
-            continue
+    for change in revokes:
+        assert isinstance(change.payload, GrantChange)
         for privilege in change.payload.privileges:
-            message = _unusable(change.address.ref, change.address.principal or "", privilege, after)
+            message = _unusable(change.address.ref, change.address.principal or "", privilege, after, holding)
             if message:
                 found.append(message)
     return found
 
 
-def _unusable(revoked_on: Ref, principal: str, privilege: str, after: Mapping[Ref, Grants]) -> str | None:
+def _unusable(
+    revoked_on: Ref, principal: str, privilege: str, after: Mapping[Ref, Grants], holding: Mapping[Ref, list[Ref]]
+) -> str | None:
     needing = [k for k in (revoked_on.kind, *revoked_on.kind.descendants) if k.spec.usage == privilege]
     if not needing or any(privilege in _held(after, a, principal) for a in _ancestors(revoked_on)):
         return None  # not a usage privilege here, or still inherited from a parent
@@ -63,14 +70,12 @@ def _unusable(revoked_on: Ref, principal: str, privilege: str, after: Mapping[Re
     # catalog) each schema inside that does not hold it directly
     lacking = [
         r
-        for r in {revoked_on: None, **after}
-        if r.kind in needing
-        and (r == revoked_on or inside(revoked_on, r))
-        and (r == revoked_on or privilege not in _held(after, r, principal))
+        for r in (revoked_on, *holding.get(revoked_on, ()))
+        if r.kind in needing and (r == revoked_on or privilege not in _held(after, r, principal))
     ]
     kept: dict[Ref, tuple[str, ...]] = {}
     for container in lacking:
-        for ref in (container, *(r for r in after if inside(container, r))):
+        for ref in (container, *holding.get(container, ())):
             held = _held(after, ref, principal) - {privilege}
             if held:
                 kept[ref] = in_reading_order(held)

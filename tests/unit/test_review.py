@@ -231,7 +231,11 @@ def test_a_catalog_grant_of_select_and_modify_counts_its_tables_once_and_says_bo
     plan = Plan(
         changes=(grant("etl@example.com", "ml", "USE CATALOG", "SELECT", "MODIFY"),),
         objects=refs("ml"),
-        live_children=(Ref(Kind.TABLE, "ml.prod.events"), Ref(Kind.TABLE, "ml.dev.events"), Ref(Kind.MODEL, "ml.prod.m")),
+        live_children=(
+            Ref(Kind.TABLE, "ml.prod.events"),
+            Ref(Kind.TABLE, "ml.dev.events"),
+            Ref(Kind.MODEL, "ml.prod.m"),
+        ),
     )
 
     assert "— SELECT, MODIFY reaches 2 tables: `ml.dev.events`, `ml.prod.events`\n" in render_markdown(plan)
@@ -506,8 +510,14 @@ def test_every_format_of_diff_says_which_undeclared_objects_apply_deletes(load_s
     assert (
         "- `ml.held.events` (table) — left on the server: prune never deletes a table; **alice@example.com** keeps SELECT"
     ) in markdown
-    assert "  - model ml.scratch.tmp: deleted on apply: it goes with schema ml.scratch; erin@example.com loses EXECUTE" in text
-    assert "  ~ model ml.prod.iris: left on the server: prune is off in schema ml.prod; dave@example.com keeps EXECUTE" in text
+    assert (
+        "  - model ml.scratch.tmp: deleted on apply: it goes with schema ml.scratch; erin@example.com loses EXECUTE"
+        in text
+    )
+    assert (
+        "  ~ model ml.prod.iris: left on the server: prune is off in schema ml.prod; dave@example.com keeps EXECUTE"
+        in text
+    )
     assert "Plan: no grant or object changes; 10 objects no longer declared (4 deleted on apply)." in text
     fates = {u["address"]: (u["deleted_on_apply"], u["why"]) for u in document["undeclared"]}
     assert fates["ml.scratch"] == (True, "prune is on in catalog ml")
@@ -598,12 +608,16 @@ def test_revoking_use_schema_on_a_catalog_names_the_schemas_that_do_not_grant_it
     base = load_spec(
         GRANTED.replace("[USE CATALOG, CREATE SCHEMA]", "[USE CATALOG, USE SCHEMA]")
         .replace("grants: {bob@example.com: [USE SCHEMA]}", "grants: {}")
-        .replace("      prod:\n", "      dev:\n        grants: {bob@example.com: [USE SCHEMA, CREATE TABLE]}\n      prod:\n")
+        .replace(
+            "      prod:\n", "      dev:\n        grants: {bob@example.com: [USE SCHEMA, CREATE TABLE]}\n      prod:\n"
+        )
     )
     head = load_spec(
         GRANTED.replace("grants: {bob@example.com: [USE SCHEMA]}", "grants: {}")
         .replace("[USE CATALOG, CREATE SCHEMA]", "[USE CATALOG]")
-        .replace("      prod:\n", "      dev:\n        grants: {bob@example.com: [USE SCHEMA, CREATE TABLE]}\n      prod:\n")
+        .replace(
+            "      prod:\n", "      dev:\n        grants: {bob@example.com: [USE SCHEMA, CREATE TABLE]}\n      prod:\n"
+        )
     )
 
     assert diff_specs(base, head).warnings == (
@@ -639,8 +653,12 @@ def test_plan_counts_the_live_grants_an_additive_spec_keeps_inside(load_spec):
         """)
     live = LiveState(
         objects={
-            Ref(Kind.CATALOG, "ml"): Securable(Kind.CATALOG, "ml", grants={"bob@example.com": frozenset({"USE CATALOG"})}),
-            Ref(Kind.SCHEMA, "ml.prod"): Securable(Kind.SCHEMA, "ml.prod", grants={"bob@example.com": frozenset({"USE SCHEMA"})}),
+            Ref(Kind.CATALOG, "ml"): Securable(
+                Kind.CATALOG, "ml", grants={"bob@example.com": frozenset({"USE CATALOG"})}
+            ),
+            Ref(Kind.SCHEMA, "ml.prod"): Securable(
+                Kind.SCHEMA, "ml.prod", grants={"bob@example.com": frozenset({"USE SCHEMA"})}
+            ),
             Ref(Kind.TABLE, "ml.prod.events"): Securable(
                 Kind.TABLE, "ml.prod.events", grants={"bob@example.com": frozenset({"SELECT"})}
             ),
