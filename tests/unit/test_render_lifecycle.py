@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
-from unit_helpers import kind_at
+from unit_helpers import kind_at, ref
 
 from ucgov.planner import diff
 from ucgov.render import render
@@ -46,7 +46,7 @@ def server() -> LiveState:
             "ml.fraud": (Ref(Kind.MODEL, "ml.fraud.old"), Ref(Kind.MODEL, "ml.fraud.scorer")),
             "ml.scratch": (Ref(Kind.MODEL, "ml.scratch.tmp"),),
         },
-        undeclared={o.full_name: o for o in strays},
+        undeclared={o.ref: o for o in strays},
         catalogs=("ml", "sandbox", "ucgov_lock"),
     )
 
@@ -63,7 +63,7 @@ def test_text_shows_deletes_in_red_with_what_goes_with_them(load_spec):
     assert "2 versions go with it" in text
     assert "it holds the approved version 2" in text
     assert "  - schema ml.scratch" in text
-    assert "not empty: 1 model inside is deleted first" in text
+    assert "not empty: 1 object inside is deleted first" in text
     assert "3 to delete" in text
     coloured = render(planned(load_spec), "text", color=True)
     assert "\x1b[31m  - model ml.fraud.old" in coloured
@@ -89,7 +89,7 @@ def test_unmanaged_objects_are_listed_in_every_format_but_never_the_apply_lock(l
     assert "Not declared by any spec" in text
     assert "catalog sandbox" in text and "ucgov_lock" not in text
     assert "catalog ml: 1 of 2 schemas not declared" in text
-    assert "schema ml.fraud: 1 of 2 models not declared" in text
+    assert "schema ml.fraud: 1 of 2 objects not declared" in text
     document = json.loads(render(plan, "json"))
     assert document["unmanaged"]["objects"][0] == {"address": "sandbox", "kind": "catalog"}
     assert document["unmanaged"]["undeclared_children"] == {"ml": 1, "ml.fraud": 1}
@@ -110,18 +110,18 @@ def retiring_server() -> LiveState:
     """A schema made by hand, with grants, holding a model with a version in file: storage."""
     live = server()
     scratch = replace(
-        live.undeclared["ml.scratch"],
+        live.undeclared[ref("ml.scratch")],
         grants={
             "bob@example.com": frozenset({"USE SCHEMA", "CREATE MODEL"}),
             "carol@example.com": frozenset({"USE SCHEMA"}),
         },
     )
     tmp = replace(
-        live.undeclared["ml.scratch.tmp"],
+        live.undeclared[ref("ml.scratch.tmp")],
         grants={"carol@example.com": frozenset({"EXECUTE"})},
         storage_location=SCRATCH + "tmp-id",
     )
-    old = replace(live.undeclared["ml.fraud.old"], storage_location="s3://bucket/models/old-id")
+    old = replace(live.undeclared[ref("ml.fraud.old")], storage_location="s3://bucket/models/old-id")
     undeclared = {**live.undeclared, scratch.ref: scratch, tmp.ref: tmp, old.ref: old}
     return replace(live, undeclared=undeclared)
 
@@ -203,7 +203,7 @@ def test_every_format_says_whether_each_deleted_versions_files_are_removed(load_
 def test_names_from_the_server_on_a_delete_cannot_break_the_review(load_spec):
     live = retiring_server()
     tmp = replace(
-        live.undeclared["ml.scratch.tmp"],
+        live.undeclared[ref("ml.scratch.tmp")],
         grants={"<!--x@example.com": frozenset({"EXECUTE"})},
         storage_location="file:///srv/uc/`](x)\n# owned",
     )
@@ -216,9 +216,10 @@ def test_names_from_the_server_on_a_delete_cannot_break_the_review(load_spec):
 
 def test_tables_volumes_and_functions_are_listed_as_unmanaged_by_kind_in_every_format(load_spec):
     desired = load_spec(SPEC)
-    held = {"ml.fraud": (Ref(Kind.TABLE, "ml.fraud.events"), Ref(Kind.VOLUME, "ml.fraud.raw"))}
-    held["ml.scratch"] = (Ref(Kind.FUNCTION, "ml.scratch.score"),)
-    live = replace(server(), held=held)
+    children = dict(server().children)
+    children["ml.fraud"] += (Ref(Kind.TABLE, "ml.fraud.events"), Ref(Kind.VOLUME, "ml.fraud.raw"))
+    children["ml.scratch"] += (Ref(Kind.FUNCTION, "ml.scratch.score"),)
+    live = replace(server(), children=children)
     plan = replace(diff(desired, live), unmanaged=unmanaged(desired, live))
 
     text = render(plan, "text", color=False)
