@@ -103,7 +103,9 @@ def diff_specs(base: DesiredState, head: DesiredState) -> Plan:
     """What merging ``head`` would change compared with ``base``, with no server: for reviews.
 
     Base stands in for live state, so principals and runs are not checked; approvals are
-    compared as written. Policy changes and objects no longer declared are listed for review.
+    compared as written. Policy changes and objects no longer declared (each with what apply does
+    with it, as ``diff`` of the same change would) are listed for review, and a revoked USE CATALOG
+    or USE SCHEMA warns of the grants it leaves unusable, as in ``diff``.
     """
     ordered = head.ordered()
     changes = [c for obj in ordered for c in object_changes_for(obj, base.get(obj.ref))]

@@ -36,9 +36,10 @@ def undeclared(base: DesiredState, head: DesiredState) -> tuple[Undeclared, ...]
     schema for a table no spec ever declared (the plan then says so).
     """
     gone = [obj for obj in base.ordered() if head.get(obj.ref) is None]
+    unprunable = [o.ref for o in gone if not o.kind.spec.prunable]  # tables, functions: they keep their schema
     fates: dict[Ref, tuple[bool, bool, str]] = {}  # ref: (retired by prune, deleted, why)
     for obj in gone:
-        fates[obj.ref] = _fate(obj.ref, head, [o.ref for o in gone], fates)
+        fates[obj.ref] = _fate(obj.ref, head, unprunable, fates)
     return tuple(
         Undeclared(obj.kind, obj.full_name, _grants(obj), deleted=fates[obj.ref][1], why=fates[obj.ref][2])
         for obj in gone
@@ -50,7 +51,7 @@ def _grants(obj: Securable) -> tuple[tuple[str, tuple[str, ...]], ...]:
 
 
 def _fate(
-    ref: Ref, head: DesiredState, gone: list[Ref], fates: dict[Ref, tuple[bool, bool, str]]
+    ref: Ref, head: DesiredState, unprunable: list[Ref], fates: dict[Ref, tuple[bool, bool, str]]
 ) -> tuple[bool, bool, str]:
     """Whether prune retires ``ref`` (its parent is declared and pruned, or itself retired), whether
     it is deleted (retired, prunable and holding nothing prune keeps), and why, in words."""
@@ -67,7 +68,7 @@ def _fate(
         return False, False, f"prune is off in {parent}"
     if not ref.kind.spec.prunable:
         return True, False, f"prune never deletes a {ref.kind.label}"
-    holding = tuple(r for r in gone if reach.inside(ref, r) and not r.kind.spec.prunable)
+    holding = tuple(r for r in unprunable if reach.inside(ref, r))
     if holding:
         return True, False, f"it holds {prune.listing(holding)}, which ucgov does not delete"
     return True, True, f"prune is on in {_pruned_in(ref, fates)}"
