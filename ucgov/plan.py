@@ -361,13 +361,22 @@ class PolicyChange:
 
 @dataclass(frozen=True)
 class Undeclared:
-    """An object the head stops declaring (ucgov diff): it stays on the server, grants included,
-    but ucgov no longer governs them."""
+    """An object the head stops declaring (ucgov diff): ucgov no longer governs its grants, and
+    either leaves it on the server as it is or, where the head prunes, deletes it on apply."""
 
     kind: Kind
     full_name: str
     grants: tuple[tuple[str, tuple[str, ...]], ...] = ()
     """(principal, privileges in reading order) as the base declared them, by principal."""
+    deleted: bool = False
+    """Whether apply (given --allow-destroy) deletes it: the head's prune reaches it and its kind is prunable."""
+    why: str = ""
+    """Why it is deleted or left, in words: ``prune is on in catalog ml``."""
+
+    @property
+    def fate(self) -> str:
+        """What apply does with it, in the words every format uses."""
+        return f"{'deleted on apply' if self.deleted else 'left on the server'}{': ' + self.why if self.why else ''}"
 
 
 @dataclass(frozen=True)

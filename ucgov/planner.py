@@ -9,7 +9,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import replace
 
-from ucgov import gates, prune, review
+from ucgov import gates, prune, review, unusable
 from ucgov.errors import Location, SpecError, SpecProblem
 from ucgov.plan import (
     Action,
@@ -61,12 +61,22 @@ def diff(desired: DesiredState, live: LiveState) -> Plan:
         warnings=tuple(
             plan_warnings(desired, live)
             + emptied_grants_warnings(desired, grant_changes)
+            + unusable.warnings(grant_changes, unusable.grants_after(desired, _read(live), _deleted(changes)))
             + prune.warnings(desired, live, changes)
         ),
         grants_modes=grants_modes(desired, changes),
         specs_digest=desired.digest,
         live_children=tuple(sorted({r for refs in live.children.values() for r in refs})),
     )
+
+
+def _read(live: LiveState) -> dict[Ref, Securable]:
+    """Every live object whose grants were read: the declared ones, and those prune may delete."""
+    return {**live.undeclared, **live.objects}
+
+
+def _deleted(changes: list[Change]) -> set[Ref]:
+    return {c.address.ref for c in changes if c.action is Action.DELETE and isinstance(c.payload, ObjectChange)}
 
 
 def grants_modes(desired: DesiredState, changes: list[Change]) -> dict[Ref, GrantsMode]:
@@ -93,18 +103,26 @@ def diff_specs(base: DesiredState, head: DesiredState) -> Plan:
     """What merging ``head`` would change compared with ``base``, with no server: for reviews.
 
     Base stands in for live state, so principals and runs are not checked; approvals are
-    compared as written. Policy changes and objects no longer declared are listed for review.
+    compared as written. Policy changes and objects no longer declared (each with what apply does
+    with it, as ``diff`` of the same change would) are listed for review, and a revoked USE CATALOG
+    or USE SCHEMA warns of the grants it leaves unusable, as in ``diff``.
     """
     ordered = head.ordered()
     changes = [c for obj in ordered for c in object_changes_for(obj, base.get(obj.ref))]
     changes += [c for obj in ordered for c in _approval_edit(obj, base.get(obj.ref))]
-    changes += [c for obj in ordered for c in grant_changes_for(obj, base.get(obj.ref))]
+    grant_changes = [c for obj in ordered for c in grant_changes_for(obj, base.get(obj.ref))]
+    undeclared = review.undeclared(base, head)
+    deleted = {Ref(u.kind, u.full_name) for u in undeclared if u.deleted}
     return Plan(
-        changes=tuple(changes),
+        changes=tuple(changes + grant_changes),
         objects=tuple(o.ref for o in ordered),
-        warnings=tuple(prune.review_warnings(base, head) + review.grants_let_go(base, head)),
+        warnings=tuple(
+            prune.review_warnings(base, head)
+            + review.grants_let_go(base, head)
+            + unusable.warnings(grant_changes, unusable.grants_after(head, base.objects, deleted))
+        ),
         policy_changes=review.policy_changes(base, head),
-        undeclared=review.undeclared(base, head),
+        undeclared=undeclared,
     )
 
 

@@ -13,7 +13,7 @@ from fnmatch import fnmatchcase
 
 from ucgov import privileges as privs
 from ucgov.errors import Location, SpecProblem
-from ucgov.reach import reaches
+from ucgov.reach import covers_pattern
 from ucgov.state import DesiredState, Kind, Policy, Ref, Securable
 
 __all__ = ["Policy", "covered", "rule", "violations"]
@@ -35,7 +35,7 @@ def covered(policy: Policy, granted_on: Securable, privilege: str) -> str | None
     if len(parts) < len(names) or not all(map(fnmatchcase, names, parts)):
         return None
     inside = ".".join(names + parts[len(names) :])
-    return inside if reaches(granted_on.full_name, privilege, inside) else None
+    return inside if covers_pattern(granted_on.full_name, privilege, inside) else None
 
 
 def rule(policy: Policy, quote: Callable[[str], str] = str) -> str:

@@ -153,7 +153,7 @@ def warnings(desired: DesiredState, live: LiveState, changes: list[Change]) -> l
         )
     for ref, inside in kept(desired, live).items():
         found.append(
-            f"{ref.kind.label} {ref.full_name} is kept: it holds {_listing(inside)}, which ucgov does not delete"
+            f"{ref.kind.label} {ref.full_name} is kept: it holds {listing(inside)}, which ucgov does not delete"
         )
     for obj in desired.ordered():
         have = live.get(obj.ref)
@@ -204,7 +204,7 @@ def child_noun(kind: Kind) -> str:
     return kind.children[0].label if len(kind.children) == 1 else "object"
 
 
-def _listing(refs: tuple[Ref, ...], shown: int = 5) -> str:
+def listing(refs: tuple[Ref, ...], shown: int = 5) -> str:
     """'table a.b.t and function a.b.f', the first few by kind and name, then how many more."""
     named = [f"{r.kind.label} {r.full_name}" for r in refs[:shown]]
     if len(refs) > shown:

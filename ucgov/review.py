@@ -1,15 +1,19 @@
 """What a change to the specs does besides object and grant changes, for `ucgov diff`.
 
 Pure functions of two desired states: policies added, removed or rewritten, and the objects
-a change stops declaring with the grants that ucgov then stops governing (they stay on the
-server as they are, and drift on them is no longer reverted).
+a change stops declaring with the grants that ucgov then stops governing: each either stays on
+the server as it is (drift on it no longer reverted) or, where the head's prune reaches it and
+its kind is prunable, is deleted by apply --allow-destroy, exactly as a plan of the change says.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+from ucgov import prune, reach
 from ucgov.plan import PolicyChange, Undeclared
 from ucgov.privileges import in_reading_order
-from ucgov.state import DesiredState, GrantsMode
+from ucgov.state import DesiredState, GrantsMode, Ref, Securable
 
 
 def policy_changes(base: DesiredState, head: DesiredState) -> tuple[PolicyChange, ...]:
@@ -24,16 +28,64 @@ def policy_changes(base: DesiredState, head: DesiredState) -> tuple[PolicyChange
 
 
 def undeclared(base: DesiredState, head: DesiredState) -> tuple[Undeclared, ...]:
-    """Objects declared at base but not at head, parents first, with the grants base declared."""
+    """Objects declared at base but not at head, parents first, with the grants base declared and
+    what apply does with each: as ``prune`` decides in a plan of the same change, deleted where the
+    head prunes its parent and its kind is prunable, else left on the server.
+
+    What base declares inside stands in for what the server holds: a live plan may still keep a
+    schema for a table no spec ever declared (the plan then says so).
+    """
+    gone = [obj for obj in base.ordered() if head.get(obj.ref) is None]
+    unprunable = [o.ref for o in gone if not o.kind.spec.prunable]  # tables, functions: they keep their schema
+    fates: dict[Ref, tuple[bool, bool, str]] = {}  # ref: (retired by prune, deleted, why)
+    for obj in gone:
+        fates[obj.ref] = _fate(obj.ref, head, unprunable, fates)
     return tuple(
-        Undeclared(
-            obj.kind,
-            obj.full_name,
-            tuple((p, in_reading_order(privileges)) for p, privileges in sorted(obj.grants.items()) if privileges),
-        )
-        for obj in base.ordered()
-        if head.get(obj.ref) is None
+        Undeclared(obj.kind, obj.full_name, _grants(obj), deleted=fates[obj.ref][1], why=fates[obj.ref][2])
+        for obj in gone
     )
+
+
+def _grants(obj: Securable) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    return tuple((p, in_reading_order(privileges)) for p, privileges in sorted(obj.grants.items()) if privileges)
+
+
+def _fate(
+    ref: Ref, head: DesiredState, unprunable: list[Ref], fates: dict[Ref, tuple[bool, bool, str]]
+) -> tuple[bool, bool, str]:
+    """Whether prune retires ``ref`` (its parent is declared and pruned, or itself retired), whether
+    it is deleted (retired, prunable and holding nothing prune keeps), and why, in words."""
+    parent = _parent(ref)
+    if parent is None:
+        return False, False, f"prune never deletes a {ref.kind.label}"
+    if parent in fates:  # the parent goes undeclared too: this follows it
+        retired, deleted, _ = fates[parent]
+        if deleted and ref.kind.spec.prunable:
+            return True, True, f"it goes with {parent}"
+        if not retired:
+            return False, False, f"inside {parent}, which stays"
+    elif not prune.prunes(head, parent.full_name):
+        return False, False, f"prune is off in {parent}"
+    if not ref.kind.spec.prunable:
+        return True, False, f"prune never deletes a {ref.kind.label}"
+    holding = tuple(r for r in unprunable if reach.inside(ref, r))
+    if holding:
+        return True, False, f"it holds {prune.listing(holding)}, which ucgov does not delete"
+    return True, True, f"prune is on in {_pruned_in(ref, fates)}"
+
+
+def _parent(ref: Ref) -> Ref | None:
+    parent = ref.kind.parent
+    return Ref(parent, ref.full_name.rsplit(".", 1)[0]) if parent else None
+
+
+def _pruned_in(ref: Ref, fates: Mapping[Ref, object]) -> Ref:
+    """The nearest parent still declared, whose prune setting reaches ``ref``."""
+    parent = _parent(ref)
+    while parent is not None and parent in fates:
+        parent = _parent(parent)
+    assert parent is not None  # a retired object sits in a declared catalog
+    return parent
 
 
 def grants_let_go(base: DesiredState, head: DesiredState) -> list[str]:

@@ -496,6 +496,76 @@ def test_denying_select_on_a_catalogs_tables_stops_a_catalog_level_select():
     ]
 
 
+def test_denying_select_on_a_catalogs_tables_stops_a_schema_level_select_and_one_on_a_table():
+    found = problems(
+        (
+            PATH,
+            """\
+            policies:
+              - name: no-select
+                deny: {privileges: [SELECT], on: "prod.*.*"}
+            catalogs:
+              prod:
+                schemas:
+                  fraud:
+                    grants: {bob@example.com: [USE SCHEMA, SELECT]}
+                    tables:
+                      events:
+                        grants: {carol@example.com: [SELECT]}
+            """,
+        )
+    )
+
+    assert found == [
+        f"{PATH}:8:48: policy 'no-select' denies SELECT to bob@example.com on prod.fraud.* "
+        "(granted on schema prod.fraud, which reaches it)",
+        f"{PATH}:11:42: policy 'no-select' denies SELECT to carol@example.com on prod.fraud.events (table)",
+    ]
+
+
+def test_a_policy_on_what_is_inside_a_schema_matches_volume_and_function_grants_on_the_catalog():
+    found = problems(
+        (
+            PATH,
+            """\
+            policies:
+              - name: no-files-or-code
+                deny: {principal: "*@contractors.example.com", privileges: [READ VOLUME, EXECUTE], on: "prod.*.*"}
+            catalogs:
+              prod:
+                grants: {bob@contractors.example.com: [USE CATALOG, READ VOLUME, EXECUTE]}
+            """,
+        )
+    )
+
+    assert found == [
+        f"{PATH}:6:57: policy 'no-files-or-code' denies READ VOLUME to bob@contractors.example.com on prod.*.* "
+        "(granted on catalog prod, which reaches it)",
+        f"{PATH}:6:70: policy 'no-files-or-code' denies EXECUTE to bob@contractors.example.com on prod.*.* "
+        "(granted on catalog prod, which reaches it)",
+    ]
+
+
+def test_a_select_deny_on_tables_lets_execute_and_use_schema_on_the_schema_through():
+    found = problems(
+        (
+            PATH,
+            """\
+            policies:
+              - name: no-select
+                deny: {privileges: [SELECT], on: "prod.*.*"}
+            catalogs:
+              prod:
+                schemas:
+                  fraud:
+                    grants: {bob@example.com: [USE SCHEMA, EXECUTE, READ VOLUME]}
+            """,
+        )
+    )
+
+    assert found == []
+
+
 def test_a_denial_that_could_never_match_is_an_error_where_the_privilege_is_written():
     found = problems(
         (

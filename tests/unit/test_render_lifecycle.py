@@ -216,10 +216,10 @@ def test_names_from_the_server_on_a_delete_cannot_break_the_review(load_spec):
 
 def test_tables_volumes_and_functions_are_listed_as_unmanaged_by_kind_in_every_format(load_spec):
     desired = load_spec(SPEC)
-    live = server()
-    held = {"ml.fraud": (Ref(Kind.TABLE, "ml.fraud.events"), Ref(Kind.VOLUME, "ml.fraud.raw"))}
-    held["ml.scratch"] = (Ref(Kind.FUNCTION, "ml.scratch.score"),)
-    live = replace(live, children={k: live.children.get(k, ()) + held.get(k, ()) for k in live.children})
+    children = dict(server().children)
+    children["ml.fraud"] += (Ref(Kind.TABLE, "ml.fraud.events"), Ref(Kind.VOLUME, "ml.fraud.raw"))
+    children["ml.scratch"] += (Ref(Kind.FUNCTION, "ml.scratch.score"),)
+    live = replace(server(), children=children)
     plan = replace(diff(desired, live), unmanaged=unmanaged(desired, live))
 
     text = render(plan, "text", color=False)

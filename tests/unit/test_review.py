@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -201,6 +202,57 @@ def test_a_model_both_declared_and_live_is_counted_once():
     assert "EXECUTE reaches 2 models: `ml.prod.a`, `ml.prod.b`\n" in render_markdown(plan)
 
 
+def test_a_schema_grant_counts_the_live_objects_of_every_kind_it_reaches_by_kind():
+    inside = (
+        Ref(Kind.MODEL, "ml.prod.a"),
+        Ref(Kind.MODEL, "ml.prod.b"),
+        Ref(Kind.FUNCTION, "ml.prod.score"),
+        Ref(Kind.TABLE, "ml.prod.events"),
+        Ref(Kind.TABLE, "ml.prod.labels"),
+        Ref(Kind.TABLE, "ml.prod.users"),
+        Ref(Kind.VOLUME, "ml.prod.raw"),
+        Ref(Kind.VOLUME, "ml.dev.raw"),  # another schema's: not reached
+    )
+    plan = Plan(
+        changes=(grant("erin@example.com", "ml.prod", "USE SCHEMA", "EXECUTE", "SELECT", "READ VOLUME"),),
+        objects=refs("ml", "ml.prod"),
+        live_children=inside,
+    )
+
+    assert (
+        "- gains **USE SCHEMA, EXECUTE, SELECT, READ VOLUME** on `ml.prod` (schema) — "
+        "EXECUTE reaches 2 models (`ml.prod.a`, `ml.prod.b`) and 1 function (`ml.prod.score`); "
+        "SELECT reaches 3 tables: `ml.prod.events`, `ml.prod.labels`, `ml.prod.users`; "
+        "READ VOLUME reaches 1 volume: `ml.prod.raw`\n"
+    ) in render_markdown(plan)
+
+
+def test_a_catalog_grant_of_select_and_modify_counts_its_tables_once_and_says_both_privileges():
+    plan = Plan(
+        changes=(grant("etl@example.com", "ml", "USE CATALOG", "SELECT", "MODIFY"),),
+        objects=refs("ml"),
+        live_children=(
+            Ref(Kind.TABLE, "ml.prod.events"),
+            Ref(Kind.TABLE, "ml.dev.events"),
+            Ref(Kind.MODEL, "ml.prod.m"),
+        ),
+    )
+
+    assert "— SELECT, MODIFY reaches 2 tables: `ml.dev.events`, `ml.prod.events`\n" in render_markdown(plan)
+
+
+def test_a_model_and_a_volume_of_the_same_name_are_each_counted_by_their_own_privilege():
+    plan = Plan(
+        changes=(grant("erin@example.com", "ml.prod", "EXECUTE", "READ VOLUME"),),
+        objects=refs("ml", "ml.prod"),
+        live_children=(Ref(Kind.MODEL, "ml.prod.raw"), Ref(Kind.VOLUME, "ml.prod.raw")),
+    )
+
+    assert "— EXECUTE reaches 1 model: `ml.prod.raw`; READ VOLUME reaches 1 volume: `ml.prod.raw`\n" in render_markdown(
+        plan
+    )
+
+
 # -- what else a change to the specs does -------------------------------------------------------
 
 SECURITY = """
@@ -285,12 +337,22 @@ def test_diff_shows_whose_grants_an_object_no_longer_declared_leaves_ungoverned(
 
     assert markdown.exit_code == 0, markdown.output
     assert "### No longer declared" in markdown.output
-    assert "ucgov leaves these objects on the server as they are and no longer governs their grants" in markdown.output
-    assert "- `ml.prod.iris` (model) — **dave@example.com** keeps EXECUTE" in markdown.output
-    assert "  - model ml.prod.iris: dave@example.com keeps EXECUTE" in text.output
+    assert "leaves the others on the server as they are" in markdown.output
+    assert (
+        "- `ml.prod.iris` (model) — left on the server: prune is off in schema ml.prod; **dave@example.com** keeps EXECUTE"
+    ) in markdown.output
+    assert (
+        "  ~ model ml.prod.iris: left on the server: prune is off in schema ml.prod; dave@example.com keeps EXECUTE"
+    ) in text.output
     assert "Plan: no grant or object changes; 1 object no longer declared." in text.output
     assert document["undeclared"] == [
-        {"address": "ml.prod.iris", "kind": "model", "grants": {"dave@example.com": ["EXECUTE"]}}
+        {
+            "address": "ml.prod.iris",
+            "kind": "model",
+            "grants": {"dave@example.com": ["EXECUTE"]},
+            "deleted_on_apply": False,
+            "why": "prune is off in schema ml.prod",
+        }
     ]
 
 
@@ -348,3 +410,262 @@ def test_diff_warns_when_a_change_drops_an_objects_grants_key(load_spec):
         "(alice@example.com keeps USE CATALOG)",
     )
     assert "> **Warning:** catalog ml no longer has a `grants:` key" in render_markdown(reviewed)
+
+
+# -- ucgov diff and plan agree about what apply deletes -----------------------------------------
+
+ESTATE = """
+catalogs:
+  ml:
+    prune: true
+    schemas:
+      prod:
+        prune: false
+        models:
+          churn: {}
+          iris:
+            grants: {dave@example.com: [EXECUTE]}
+      scratch:
+        models:
+          tmp:
+            grants: {erin@example.com: [EXECUTE]}
+        volumes:
+          raw: {}
+      held:
+        models:
+          old: {}
+        tables:
+          events:
+            grants: {alice@example.com: [SELECT]}
+        functions:
+          score: {}
+  lab:
+    schemas:
+      notebooks: {}
+"""
+
+KEEPS = """
+catalogs:
+  ml:
+    prune: true
+    schemas:
+      prod:
+        prune: false
+        models:
+          churn: {}
+"""
+
+
+def live_as(base, head) -> LiveState:
+    """The server as ``base`` left it: what ``head`` declares is read, the rest found undeclared."""
+    children: dict[str, list[Ref]] = {}
+    for r in base.objects:
+        if r.kind.parent:
+            children.setdefault(r.full_name.rsplit(".", 1)[0], []).append(r)
+    found = {r: Securable(r.kind, r.full_name, grants=o.grants) for r, o in base.objects.items()}
+    return LiveState(
+        objects={r: o for r, o in found.items() if r in head.objects},
+        children={k: tuple(v) for k, v in children.items()},
+        undeclared={r: o for r, o in found.items() if r not in head.objects},
+    )
+
+
+def test_diff_says_what_apply_does_with_each_object_no_longer_declared_as_the_plan_does(load_spec):
+    from ucgov.planner import diff_specs
+
+    base, head = load_spec(ESTATE), load_spec(KEEPS)
+
+    reviewed = {f"{u.kind.label} {u.full_name}": u.fate for u in diff_specs(base, head).undeclared}
+    planned = diff(head, live_as(base, head))
+
+    assert reviewed == {
+        "catalog lab": "left on the server: prune never deletes a catalog",
+        "schema ml.held": "left on the server: it holds table ml.held.events and function ml.held.score, "
+        "which ucgov does not delete",
+        "schema ml.scratch": "deleted on apply: prune is on in catalog ml",
+        "schema lab.notebooks": "left on the server: inside catalog lab, which stays",
+        "model ml.held.old": "deleted on apply: prune is on in catalog ml",
+        "table ml.held.events": "left on the server: prune never deletes a table",
+        "function ml.held.score": "left on the server: prune never deletes a function",
+        "model ml.prod.iris": "left on the server: prune is off in schema ml.prod",
+        "model ml.scratch.tmp": "deleted on apply: it goes with schema ml.scratch",
+        "volume ml.scratch.raw": "deleted on apply: it goes with schema ml.scratch",
+    }
+    deleted_by_plan = {str(c.address.ref) for c in planned.changes if c.action is Action.DELETE}
+    assert deleted_by_plan == {name for name, fate in reviewed.items() if fate.startswith("deleted")}
+
+
+def test_every_format_of_diff_says_which_undeclared_objects_apply_deletes(load_spec):
+    from ucgov.planner import diff_specs
+    from ucgov.render import render_json, render_text
+
+    reviewed = diff_specs(load_spec(ESTATE), load_spec(KEEPS))
+
+    markdown, text = render_markdown(reviewed), render_text(reviewed)
+    document = json.loads(render_json(reviewed))
+    assert (
+        "- :wastebasket: `ml.scratch.tmp` (model) — deleted on apply: it goes with schema ml.scratch; "
+        "**erin@example.com** loses EXECUTE"
+    ) in markdown
+    assert (
+        "- `ml.held.events` (table) — left on the server: prune never deletes a table; **alice@example.com** keeps SELECT"
+    ) in markdown
+    assert (
+        "  - model ml.scratch.tmp: deleted on apply: it goes with schema ml.scratch; erin@example.com loses EXECUTE"
+        in text
+    )
+    assert (
+        "  ~ model ml.prod.iris: left on the server: prune is off in schema ml.prod; dave@example.com keeps EXECUTE"
+        in text
+    )
+    assert "Plan: no grant or object changes; 10 objects no longer declared (4 deleted on apply)." in text
+    fates = {u["address"]: (u["deleted_on_apply"], u["why"]) for u in document["undeclared"]}
+    assert fates["ml.scratch"] == (True, "prune is on in catalog ml")
+    assert fates["ml.held.score"] == (False, "prune never deletes a function")
+
+
+def test_the_text_plan_lists_what_is_inside_before_its_parent_for_deletes(load_spec):
+    from ucgov.render import render_text
+
+    base, head = load_spec(ESTATE), load_spec(KEEPS)
+
+    text = render_text(diff(head, live_as(base, head)))
+
+    assert text.index("  - model ml.scratch.tmp") < text.index("  - schema ml.scratch")
+    assert text.index("  - volume ml.scratch.raw") < text.index("  - schema ml.scratch")
+    assert text.index("  - model ml.held.old") < text.index("  - schema ml.scratch")
+
+
+# -- a revoked USE CATALOG or USE SCHEMA leaves grants inside unusable ---------------------------
+
+GRANTED = """
+catalogs:
+  ml:
+    grants: {bob@example.com: [USE CATALOG, CREATE SCHEMA]}
+    schemas:
+      prod:
+        grants: {bob@example.com: [USE SCHEMA]}
+        models:
+          churn:
+            grants: {bob@example.com: [EXECUTE]}
+        tables:
+          events:
+            grants: {bob@example.com: [SELECT, MODIFY]}
+        volumes:
+          raw:
+            grants: {bob@example.com: [READ VOLUME]}
+        functions:
+          score:
+            grants: {bob@example.com: [EXECUTE]}
+"""
+
+REVOKED = GRANTED.replace("[USE CATALOG, CREATE SCHEMA]", "[CREATE SCHEMA]")
+
+UNUSABLE = (
+    "revoking USE CATALOG on catalog ml from bob@example.com makes 7 grants of theirs on 6 objects unusable "
+    "(USE CATALOG is needed to use anything in catalog ml): catalog ml (CREATE SCHEMA), schema ml.prod (USE SCHEMA), "
+    "model ml.prod.churn (EXECUTE), table ml.prod.events (SELECT, MODIFY), volume ml.prod.raw (READ VOLUME) "
+    "and 1 more object"
+)
+
+
+def test_plan_warns_in_every_format_that_revoking_use_catalog_leaves_grants_inside_unusable(load_spec):
+    from ucgov.render import render_json, render_text
+
+    base, head = load_spec(GRANTED), load_spec(REVOKED)
+
+    planned = diff(head, live_as(base, head))  # every object exists, granted as base left it
+
+    assert UNUSABLE in planned.warnings
+    assert f"Warning: {UNUSABLE}" in render_text(planned)
+    assert UNUSABLE in json.loads(render_json(planned))["warnings"]
+    assert "> **Warning:** revoking USE CATALOG on catalog ml from bob@example.com makes 7 grants" in render_markdown(
+        planned
+    )
+
+
+def test_diff_warns_that_revoking_use_catalog_leaves_grants_inside_unusable(load_spec):
+    from ucgov.planner import diff_specs
+
+    assert UNUSABLE in diff_specs(load_spec(GRANTED), load_spec(REVOKED)).warnings
+
+
+def test_revoking_use_schema_names_what_inside_the_schema_becomes_unusable(load_spec):
+    from ucgov.planner import diff_specs
+
+    head = load_spec(GRANTED.replace("grants: {bob@example.com: [USE SCHEMA]}", "grants: {}"))
+
+    assert diff_specs(load_spec(GRANTED), head).warnings == (
+        "revoking USE SCHEMA on schema ml.prod from bob@example.com makes 5 grants of theirs on 4 objects unusable "
+        "(USE SCHEMA is needed to use anything in schema ml.prod): model ml.prod.churn (EXECUTE), "
+        "table ml.prod.events (SELECT, MODIFY), volume ml.prod.raw (READ VOLUME), function ml.prod.score (EXECUTE)",
+    )
+
+
+def test_revoking_use_schema_on_a_catalog_names_the_schemas_that_do_not_grant_it_themselves(load_spec):
+    from ucgov.planner import diff_specs
+
+    base = load_spec(
+        GRANTED.replace("[USE CATALOG, CREATE SCHEMA]", "[USE CATALOG, USE SCHEMA]")
+        .replace("grants: {bob@example.com: [USE SCHEMA]}", "grants: {}")
+        .replace(
+            "      prod:\n", "      dev:\n        grants: {bob@example.com: [USE SCHEMA, CREATE TABLE]}\n      prod:\n"
+        )
+    )
+    head = load_spec(
+        GRANTED.replace("grants: {bob@example.com: [USE SCHEMA]}", "grants: {}")
+        .replace("[USE CATALOG, CREATE SCHEMA]", "[USE CATALOG]")
+        .replace(
+            "      prod:\n", "      dev:\n        grants: {bob@example.com: [USE SCHEMA, CREATE TABLE]}\n      prod:\n"
+        )
+    )
+
+    assert diff_specs(base, head).warnings == (
+        "revoking USE SCHEMA on catalog ml from bob@example.com makes 5 grants of theirs on 4 objects unusable "
+        "(USE SCHEMA is needed to use anything in catalog ml): model ml.prod.churn (EXECUTE), "
+        "table ml.prod.events (SELECT, MODIFY), volume ml.prod.raw (READ VOLUME), function ml.prod.score (EXECUTE)",
+    )
+
+
+def test_no_warning_when_use_schema_is_still_inherited_or_the_grants_inside_go_too(load_spec):
+    from ucgov.planner import diff_specs
+
+    inherited = GRANTED.replace("[USE CATALOG, CREATE SCHEMA]", "[USE CATALOG, USE SCHEMA]")
+    still_inherited = inherited.replace("grants: {bob@example.com: [USE SCHEMA]}", "grants: {}")
+    nothing_left = re.sub(r"grants: \{bob@example.com: \[[A-Z ,]*\]\}", "grants: {}", GRANTED)
+
+    assert diff_specs(load_spec(inherited), load_spec(still_inherited)).warnings == ()
+    assert diff_specs(load_spec(GRANTED), load_spec(nothing_left)).warnings == ()
+
+
+def test_plan_counts_the_live_grants_an_additive_spec_keeps_inside(load_spec):
+    head = load_spec("""
+        catalogs:
+          ml:
+            grants: {}
+            schemas:
+              prod:
+                grants_mode: additive
+                tables:
+                  events:
+                    grants_mode: additive
+                    grants: {}
+        """)
+    live = LiveState(
+        objects={
+            Ref(Kind.CATALOG, "ml"): Securable(
+                Kind.CATALOG, "ml", grants={"bob@example.com": frozenset({"USE CATALOG"})}
+            ),
+            Ref(Kind.SCHEMA, "ml.prod"): Securable(
+                Kind.SCHEMA, "ml.prod", grants={"bob@example.com": frozenset({"USE SCHEMA"})}
+            ),
+            Ref(Kind.TABLE, "ml.prod.events"): Securable(
+                Kind.TABLE, "ml.prod.events", grants={"bob@example.com": frozenset({"SELECT"})}
+            ),
+        },
+    )
+
+    assert (
+        "revoking USE CATALOG on catalog ml from bob@example.com makes 2 grants of theirs on 2 objects unusable "
+        "(USE CATALOG is needed to use anything in catalog ml): schema ml.prod (USE SCHEMA), table ml.prod.events (SELECT)"
+    ) in diff(head, live).warnings

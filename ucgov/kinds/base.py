@@ -44,6 +44,9 @@ class KindSpec:
     properties they form the object's definition (``Securable.definition``)."""
     privileges: frozenset[str]
     """The privileges that act on this kind itself (those of kinds inside it come from the registry)."""
+    usage: str | None = None
+    """The privilege a principal must hold on an object of this kind (directly, or inherited from a
+    parent) to use any grant on it or inside it: USE CATALOG, USE SCHEMA. None for kinds that hold nothing."""
     versioned: bool = False
     """Whether objects have versions that specs approve, keep and prune (models)."""
     prunable: bool = True

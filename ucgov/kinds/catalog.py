@@ -15,4 +15,5 @@ SPEC = KindSpec(
     # storage_root: where managed volumes (and tables) inside keep their files; the server ignores a change
     fields=(Field("comment"), Field("properties"), Field("storage_root", create_only=True)),
     privileges=frozenset({"USE CATALOG", "CREATE SCHEMA"}),
+    usage="USE CATALOG",
 )

@@ -17,4 +17,5 @@ SPEC = KindSpec(
     fields=(Field("comment"), Field("properties"), Field("storage_root", create_only=True)),
     # SELECT, MODIFY and READ VOLUME are the table's and the volume's, grantable here by inheritance
     privileges=frozenset({"USE SCHEMA", "CREATE MODEL", "CREATE TABLE", "CREATE FUNCTION", "CREATE VOLUME"}),
+    usage="USE SCHEMA",
 )

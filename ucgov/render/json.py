@@ -37,7 +37,13 @@ def plan_document(plan: Plan) -> dict[str, Any]:
         }
     if plan.undeclared:
         document["undeclared"] = [
-            {"address": o.full_name, "kind": o.kind.label, "grants": {p: list(privs) for p, privs in o.grants}}
+            {
+                "address": o.full_name,
+                "kind": o.kind.label,
+                "grants": {p: list(privs) for p, privs in o.grants},
+                "deleted_on_apply": o.deleted,
+                "why": o.why,
+            }
             for o in plan.undeclared
         ]
     return document

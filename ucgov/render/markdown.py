@@ -21,9 +21,9 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 
-from ucgov.kinds import acting_on
 from ucgov.plan import Action, Change, Files, GrantChange, ObjectChange, Plan, VersionDeletion
 from ucgov.policies import rule
+from ucgov.reach import acted_on
 from ucgov.render import escape
 from ucgov.render.escape import code, markdown
 from ucgov.render.summary import summary_line
@@ -93,18 +93,25 @@ def _rule(policy: Policy | None) -> str:
 
 
 def _undeclared_section(plan: Plan) -> list[str]:
-    """ucgov diff: objects the change stops declaring, and who keeps which grants on them, ungoverned."""
+    """ucgov diff: objects the change stops declaring, what apply does with each (as the plan of the
+    same change would), and who keeps or loses which grants on them."""
     if not plan.undeclared:
         return []
     lines = [
         "### No longer declared",
         "",
-        "ucgov leaves these objects on the server as they are and no longer governs their grants:",
+        "ucgov no longer governs these objects' grants; apply deletes those marked :wastebasket: "
+        "(given `--allow-destroy`) and leaves the others on the server as they are:",
         "",
     ]
     for obj in plan.undeclared:
-        held = "; ".join(f"**{markdown(p)}** keeps {_listed(privileges)}" for p, privileges in obj.grants)
-        lines.append(_Item(f"- {code(obj.full_name)} ({obj.kind.label}) — {held or 'no grants declared'}"))
+        verb = "loses" if obj.deleted else "keeps"
+        held = "; ".join(f"**{markdown(p)}** {verb} {_listed(privileges)}" for p, privileges in obj.grants)
+        marker = ":wastebasket: " if obj.deleted else ""
+        fate = markdown(obj.fate)
+        lines.append(
+            _Item(f"- {marker}{code(obj.full_name)} ({obj.kind.label}) — {fate}; {held or 'no grants declared'}")
+        )
     return lines + [""]
 
 
@@ -153,25 +160,40 @@ def _permission_line(change: Change, known: tuple[Ref, ...], mode: GrantsMode | 
     privileges = p.privileges
     label = change.address.kind.label + (f", grants {mode.value}" if mode else "")
     where = f"{code(change.address.full_name)} ({label})"
-    reach = _reach(change.address.kind, change.address.full_name, privileges, known)
+    reach = _reach(change.address.ref, privileges, known)
     if change.action is Action.GRANT:
         return f"- gains **{_listed(privileges)}** on {where}{reach}"
     flag = " — :no_entry: **left with no privilege on it**" if p.removes_all else ""
     return f"- :warning: **loses {_listed(privileges)}** on {where}{reach} — {markdown(change.reason)}{flag}"
 
 
-def _reach(kind: Kind, name: str, privileges: tuple[str, ...], known: tuple[Ref, ...]) -> str:
-    """What a grant on a catalog or schema gives on the objects inside it that each privilege acts on,
-    by their kind: EXECUTE on a schema reaches its models and its functions."""
-    parts = []
-    for target in kind.descendants:
-        acting = [p for p in privileges if target in acting_on(p)]
-        inside = sorted({r.full_name for r in known if r.kind is target and r.full_name.startswith(name + ".")})
-        inside = inside if acting else []
-        if inside:
-            noun = f"{target.label}s" if len(inside) != 1 else target.label
-            parts.append(f"{_listed(acting)} reaches {len(inside)} {noun}: {_names(inside)}")
+def _reach(granted_on: Ref, privileges: tuple[str, ...], known: tuple[Ref, ...]) -> str:
+    """What a grant on a catalog or schema gives on the live and declared objects inside it that each
+    privilege acts on, counted by kind; privileges that act on the same kinds are said together:
+    ``EXECUTE reaches 2 models (`a`, `b`) and 1 function (`f`); SELECT reaches 3 tables: ...``."""
+    found: dict[Kind, tuple[list[str], set[str]]] = {}
+    for privilege in privileges:
+        for ref in acted_on(granted_on, privilege, known):
+            acting, names = found.setdefault(ref.kind, ([], set()))
+            acting += [] if privilege in acting else [privilege]
+            names.add(ref.full_name)
+    groups: dict[tuple[str, ...], list[Kind]] = defaultdict(list)
+    for kind in sorted(found, key=list(Kind).index):  # the registry's order: models before functions
+        groups[tuple(found[kind][0])].append(kind)
+    parts = [
+        f"{_listed(acting)} reaches {_by_kind([(k, sorted(found[k][1])) for k in kinds])}"
+        for acting, kinds in groups.items()
+    ]
     return " — " + "; ".join(parts) if parts else ""
+
+
+def _by_kind(reached: list[tuple[Kind, list[str]]]) -> str:
+    """``3 tables: `a`, `b`, `c``` for one kind; ``2 models (`a`, `b`) and 1 function (`f`)`` for several."""
+    if len(reached) == 1:
+        kind, names = reached[0]
+        return f"{_count(len(names), kind.label)}: {_names(names)}"
+    counted = [f"{_count(len(names), kind.label)} ({_names(names)})" for kind, names in reached]
+    return ", ".join(counted[:-1]) + " and " + counted[-1]
 
 
 def _names(names: list[str]) -> str:

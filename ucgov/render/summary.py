@@ -32,7 +32,12 @@ def _reviewed(plan: Plan) -> list[str]:
     if plan.policy_changes:
         found.append(_count(len(plan.policy_changes), "policy change"))
     if plan.undeclared:
-        found.append(_count(len(plan.undeclared), "object") + " no longer declared")
+        deleted = sum(u.deleted for u in plan.undeclared)
+        found.append(
+            _count(len(plan.undeclared), "object")
+            + " no longer declared"
+            + (f" ({deleted} deleted on apply)" if deleted else "")
+        )
     return found
 
 

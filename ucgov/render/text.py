@@ -1,6 +1,7 @@
 """The plan for people at a terminal: grouped by object, with + ~ - markers.
 
-For ucgov diff, policy changes and objects no longer declared follow the changes.
+For ucgov diff, policy changes and objects no longer declared (each saying whether apply deletes
+it or leaves it on the server) follow the changes.
 Lines are built uncoloured, each one through ``escape.text`` (a name holding a newline or an
 escape sequence cannot fake or erase a line), and only then coloured by their marker.
 """
@@ -92,12 +93,15 @@ def _policy_lines(plan: Plan) -> list[str]:
 
 
 def _undeclared_lines(plan: Plan) -> list[str]:
+    """ucgov diff: objects no longer declared, each with what apply does with it (as plan would)."""
     if not plan.undeclared:
         return []
-    lines = ["No longer declared: left on the server as they are, their grants no longer governed:"]
+    lines = ["No longer declared (ucgov stops governing their grants):"]
     for obj in plan.undeclared:
-        held = "; ".join(f"{p} keeps {', '.join(privileges)}" for p, privileges in obj.grants) or "no grants declared"
-        lines.append(_paint(f"  - {obj.kind.label} {obj.full_name}: {held}", "~"))
+        verb = "loses" if obj.deleted else "keeps"
+        held = "; ".join(f"{p} {verb} {', '.join(privileges)}" for p, privileges in obj.grants) or "no grants declared"
+        marker = "-" if obj.deleted else "~"
+        lines.append(_paint(f"  {marker} {obj.kind.label} {obj.full_name}: {obj.fate}; {held}", marker))
     return lines + [""]
 
 
