@@ -385,7 +385,8 @@ def _dump(data: dict[str, Any]) -> str:
 
 
 class _Dumper(yaml.SafeDumper):
-    """Block style for objects, flow style for privilege lists and the approval: as a person writes them."""
+    """Block style for objects, flow style for privilege lists, the approval and each column or
+    parameter: as a person writes them."""
 
 
 def _represent_dict(dumper: yaml.SafeDumper, data: dict) -> yaml.Node:
@@ -394,7 +395,19 @@ def _represent_dict(dumper: yaml.SafeDumper, data: dict) -> yaml.Node:
 
 
 def _represent_list(dumper: yaml.SafeDumper, data: list) -> yaml.Node:
-    return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=True)
+    if not any(isinstance(item, dict) for item in data):
+        return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=True)
+    # columns and parameters: one per line, each on its line as `- {name: id, type: LONG}`
+    items = [_Row(item) if isinstance(item, dict) else item for item in data]
+    return dumper.represent_sequence("tag:yaml.org,2002:seq", items, flow_style=False)
+
+
+class _Row(dict):
+    """A mapping inside a list, written in flow style on its own line."""
+
+
+def _represent_row(dumper: yaml.SafeDumper, data: _Row) -> yaml.Node:
+    return dumper.represent_mapping("tag:yaml.org,2002:map", data.items(), flow_style=True)
 
 
 def _represent_str(dumper: yaml.SafeDumper, data: str) -> yaml.Node:
@@ -406,6 +419,7 @@ def _represent_str(dumper: yaml.SafeDumper, data: str) -> yaml.Node:
 _Dumper.add_representer(dict, _represent_dict)
 _Dumper.add_representer(str, _represent_str)
 _Dumper.add_representer(list, _represent_list)
+_Dumper.add_representer(_Row, _represent_row)
 
 
 def _literal(text: str) -> str:
