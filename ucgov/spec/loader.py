@@ -675,14 +675,33 @@ def _as_mlflow_string(value: Any) -> str:
 
 def entry_errors(kind: Kind, entry: Mapping[str, Any]) -> Iterator[jsonschema.ValidationError]:
     """What the JSON Schema refuses in one object's entry (its own keys, not what is inside it), as
-    the loader counts it: for export, which must write nothing the loader would refuse."""
+    the loader counts it: for export, which must write nothing the loader would refuse. Checked
+    fast first, as documents are (``_SchemaChecks``): most entries pass."""
+    import fastjsonschema
+
+    if not _BEYOND_BMP.search(json.dumps(entry, ensure_ascii=False, default=str)):
+        try:
+            _fast_entry_validator(kind.spec.label)(entry)
+            return iter(())
+        except fastjsonschema.JsonSchemaException:
+            pass
     return _entry_validator(kind.spec.label).iter_errors(entry)
+
+
+def _entry_schema(label: str) -> dict:
+    return {"$defs": json_schema()["$defs"], "$ref": f"#/$defs/{label}"}
+
+
+@functools.cache
+def _fast_entry_validator(label: str) -> Callable[[Any], Any]:
+    import fastjsonschema
+
+    return fastjsonschema.compile(_entry_schema(label))
 
 
 @functools.cache
 def _entry_validator(label: str) -> jsonschema.protocols.Validator:
-    schema = json_schema()
-    return _Validator({"$defs": schema["$defs"], "$ref": f"#/$defs/{label}"})
+    return _Validator(_entry_schema(label))
 
 
 def refused_character(value: Any) -> str | None:
