@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from ucgov import planner
 from ucgov.export import Note, Written, _checked, _Counts, _entry, fields_of
@@ -329,3 +331,69 @@ def test_written_counts_every_kind_inside_the_catalog():
     counts = {Kind.SCHEMA: 1, Kind.MODEL: 230, Kind.TABLE: 2, Kind.FUNCTION: 1}
     assert Written(None, "c", counts).summary == "1 schema, 230 models, 2 tables, 1 function"
     assert Written(None, "c", {}).summary == "0 schemas"
+
+
+def test_a_comment_counted_in_utf16_units_as_the_loader_counts_it_is_left_unmanaged_when_too_long():
+    _, fields, notes = spec_of(Kind.VOLUME, volume("MANAGED", comment="𝔘" * 200))  # 400 UTF-16 units
+    assert "comment" not in fields
+    assert "comment is longer than the 255 characters" in notes[0].reason
+
+
+# --- whatever the server holds, the export loads and plans nothing ---------------------------------
+
+anything = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=300)
+types = st.sampled_from(["INT", "STRING", "DOUBLE", "DECIMAL", "ARRAY", "int", "", None])
+
+
+@st.composite
+def hostile_tables(draw) -> dict:
+    columns = [
+        column(
+            draw(anything), draw(types) or "INT", i, comment=draw(st.none() | anything), nullable=draw(st.booleans())
+        )
+        for i in range(draw(st.integers(0, 3)))
+    ]
+    return table(
+        comment=draw(st.none() | anything),
+        properties=draw(st.dictionaries(anything, anything, max_size=2)),
+        storage_location=draw(st.none() | anything),
+        data_source_format=draw(st.sampled_from(["DELTA", "PARQUET", "delta", "UNKNOWN", None])),
+        columns=columns,
+    )
+
+
+@st.composite
+def hostile_functions(draw) -> dict:
+    return function(
+        draw(st.sampled_from(["SQL", "PYTHON", "python", "JAVA"])),
+        routine_definition=draw(anything),
+        comment=draw(st.none() | anything),
+        data_type=draw(types),
+    )
+
+
+@st.composite
+def hostile_volumes(draw) -> dict:
+    kind = draw(st.sampled_from(["MANAGED", "EXTERNAL", "OTHER"]))
+    return volume(kind, comment=draw(st.none() | anything), storage_location=draw(st.none() | anything))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.one_of(
+        st.tuples(st.just(Kind.TABLE), hostile_tables()),
+        st.tuples(st.just(Kind.FUNCTION), hostile_functions()),
+        st.tuples(st.just(Kind.VOLUME), hostile_volumes()),
+    )
+)
+def test_whatever_the_server_holds_the_export_loads_and_plans_no_changes(found):
+    kind, body = found
+    assert changes(kind, body, own(kind)) == []  # load_texts raises on anything the loader refuses
+    _, fields, notes = spec_of(kind, body, own(kind))
+    said = " | ".join(n.reason for n in notes)  # and nothing is left out in silence
+    if body.get("comment") is not None and "comment" not in fields:
+        assert "comment left unmanaged" in said
+    if body.get("properties") and "properties" not in fields:
+        assert "properties left" in said
+    if not set(fields) & {f.name for f in kind.spec.definition_fields}:
+        assert "definition left out" in said
