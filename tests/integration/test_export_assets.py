@@ -1,9 +1,9 @@
 """Exporting an estate of tables, volumes and functions made without ucgov, against the real server.
 
 The estate is built through the server's REST API as another tool would build it: an external
-Delta table with columns, a table whose column type no spec can write, an external volume, a
-MANAGED volume in a catalog whose storage root is in the sandbox's managed storage, SQL and Python
-functions, one function a spec cannot say exactly, and grants on each. Export must write every
+Delta table with columns, a MANAGED table, a table whose column type no spec can write, an
+external volume, a MANAGED volume in a catalog whose storage root is in the sandbox's managed
+storage, SQL and Python functions, one function a spec cannot say exactly, and grants on each. Export must write every
 one of them with its definition and grants, note on stderr whatever it cannot say exactly, and
 `plan` on its output must say "No changes".
 """
@@ -57,8 +57,8 @@ def function_info(catalog: str, name: str, *, language: str, body: str, **more) 
 
 
 def build_estate(rest, server, catalog: str) -> Path:
-    """Catalog (storage root under the sandbox's managed root) > schema fraud > a model, two tables,
-    two volumes (one MANAGED) and three functions, each with a grant."""
+    """Catalog (storage root under the sandbox's managed root) > schema fraud > a model, three tables
+    (one MANAGED), two volumes (one MANAGED) and three functions, each with a grant."""
     files = Path(tempfile.mkdtemp(prefix="ucgov-export-"))
     root = f"{server.managed_root}/{catalog}"
     rest.post("/catalogs", {"name": catalog, "comment": "fraud team", "storage_root": root})
@@ -85,6 +85,17 @@ def build_estate(rest, server, catalog: str) -> Path:
     money = column("total", "DECIMAL", "decimal(10,2)", 0, type_precision=10, type_scale=2)
     money["type_text"] = "decimal(10,2)"
     rest.post("/tables", {**table, "name": "ledger", "columns": [money], "storage_location": (files / "l").as_uri()})
+    staged = rest.post("/staging-tables", {"name": "features", **where})  # how the server makes MANAGED tables
+    managed = {**table, "table_type": "MANAGED", "storage_location": staged["staging_location"]}
+    rest.post(
+        "/tables",
+        {
+            **managed,
+            "name": "features",
+            "columns": columns[:1],
+            "properties": {"io.unitycatalog.tableId": staged["id"]},
+        },
+    )
     external = {"volume_type": "EXTERNAL", "storage_location": (files / "raw").as_uri(), "comment": "raw files"}
     rest.post("/volumes", {"name": "raw", **where, **external})
     rest.post("/volumes", {"name": "scratch", **where, "volume_type": "MANAGED"})
@@ -100,6 +111,7 @@ def build_estate(rest, server, catalog: str) -> Path:
     rest.patch_grants("registered_model", f"{s}.detector", "serving-app@example.com", add=["EXECUTE"])
     rest.patch_grants("table", f"{s}.transactions", "alice@example.com", add=["SELECT", "MODIFY"])
     rest.patch_grants("table", f"{s}.ledger", "bob@example.com", add=["SELECT"])
+    rest.patch_grants("table", f"{s}.features", "carol@example.com", add=["SELECT"])
     rest.patch_grants("volume", f"{s}.raw", "bob@example.com", add=["READ VOLUME"])
     rest.patch_grants("volume", f"{s}.scratch", "carol@example.com", add=["READ VOLUME"])
     for name in ("risk_bucket", "score", "moody"):
@@ -116,7 +128,7 @@ def test_export_writes_tables_volumes_and_functions_and_its_output_plans_no_chan
     exported = ucgov("export", "--catalog", catalog_name, "--out", str(out))
 
     assert exported.exit_code == 0, exported.output
-    counts = "1 schema, 1 model, 2 tables, 2 volumes, 3 functions."
+    counts = "1 schema, 1 model, 3 tables, 2 volumes, 3 functions."
     assert f"catalog {catalog_name}, {counts}" in exported.stdout
     planned = ucgov("plan", str(out), "--detailed-exitcode")
     assert planned.exit_code == 0, planned.output
@@ -148,6 +160,9 @@ def test_each_kind_is_written_under_its_spec_key_with_its_definition_and_grants(
         "grants": {"alice@example.com": ["SELECT", "MODIFY"]},
     }
     assert schema["tables"]["ledger"] == {"grants": {"bob@example.com": ["SELECT"]}}  # governed as it exists
+    features = schema["tables"]["features"]
+    assert features["grants"] == {"carol@example.com": ["SELECT"]}
+    assert not {"table_type", "columns", "storage_location"} & set(features)
     assert schema["volumes"] == {
         "raw": {
             "comment": "raw files",
@@ -189,8 +204,10 @@ def test_what_export_cannot_say_exactly_is_on_stderr_and_its_grants_stay_governe
         f"{s}.moody: definition left out: a create from what a spec writes would differ in is_deterministic"
         in exported.stderr
     )
-    assert exported.stderr.count("governed as it exists (grants kept), never created") == 2
-    assert "Left out (2)" in exported.stderr
+    managed = "definition left out: a MANAGED table is made through a staging table, which ucgov cannot create"
+    assert f"{s}.features: {managed}" in exported.stderr
+    assert exported.stderr.count("governed as it exists (grants kept), never created") == 3
+    assert "Left out (3)" in exported.stderr
     # the grants of what is declared without a definition are governed: a revoke is planned
     spec = out / f"{catalog_name}.yaml"
     spec.write_text(spec.read_text().replace("bob@example.com: [SELECT]", "carol@example.com: [SELECT]"))
