@@ -224,9 +224,9 @@ def fields_of(
         fields["properties"] = {str(k): str(v) for k, v in sorted(body["properties"].items())}
     elif body.get("properties"):  # a function's, which the 0.6.0 server never even returns
         notes.append(Note(full_name, f"properties left out: specs cannot declare a {kind.label}'s properties"))
-    if kind.spec.definition_fields:
-        fields |= _definition(kind, full_name, body, notes)
     problem = grants_problem(kind, grants, users)
+    if kind.spec.definition_fields:
+        fields |= _definition(kind, full_name, body, notes, grants_kept=problem is None)
     if problem:
         notes.append(Note(full_name, f"grants left unmanaged (no `grants:` key): {problem}"))
     else:
@@ -236,7 +236,9 @@ def fields_of(
     return _escaped(_loadable(kind, full_name, fields, notes))
 
 
-def _definition(kind: Kind, full_name: str, body: Mapping[str, Any], notes: list[Note]) -> dict[str, Any]:
+def _definition(
+    kind: Kind, full_name: str, body: Mapping[str, Any], notes: list[Note], *, grants_kept: bool
+) -> dict[str, Any]:
     """The definition as a spec writes it, if it reads back as exactly what the server holds."""
     written, reason = kind.spec.exported(body)
     live = kind.spec.definition(body)
@@ -244,14 +246,15 @@ def _definition(kind: Kind, full_name: str, body: Mapping[str, Any], notes: list
         off = [k for k, v in written.items() if kind.spec.written(k, v) != live.get(k)]
         reason = f"{' and '.join(off)} would not read back as the server holds it" if off else None
     if reason:
-        notes.append(Note(full_name, _without_definition(kind, reason)))
+        notes.append(Note(full_name, _without_definition(kind, reason, grants_kept=grants_kept)))
         return {}
     return written
 
 
-def _without_definition(kind: Kind, reason: str) -> str:
+def _without_definition(kind: Kind, reason: str, *, grants_kept: bool) -> str:
+    kept = " (grants kept)" if grants_kept else ""
     created = ", never created" if kind.spec.needed_to_create else ""
-    return f"definition left out: {reason}; declared without one, it is governed as it exists (grants kept){created}"
+    return f"definition left out: {reason}; declared without one, it is governed as it exists{kept}{created}"
 
 
 def _loadable(kind: Kind, full_name: str, fields: dict[str, Any], notes: list[Note]) -> dict[str, Any]:
@@ -265,7 +268,7 @@ def _loadable(kind: Kind, full_name: str, fields: dict[str, Any], notes: list[No
         key, why = refused
         if key in definition or not key:  # a definition is written whole or not at all
             fields = {k: v for k, v in fields.items() if k not in definition}
-            notes.append(Note(full_name, _without_definition(kind, why)))
+            notes.append(Note(full_name, _without_definition(kind, why, grants_kept="grants" in fields)))
         else:
             fields = {k: v for k, v in fields.items() if k != key}
             notes.append(Note(full_name, f"{key} left unmanaged (no `{key}:` key): {why}"))

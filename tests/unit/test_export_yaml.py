@@ -397,3 +397,14 @@ def test_whatever_the_server_holds_the_export_loads_and_plans_no_changes(found):
         assert "properties left" in said
     if not set(fields) & {f.name for f in kind.spec.definition_fields}:
         assert "definition left out" in said
+
+
+def test_a_note_says_grants_are_kept_only_when_they_are():
+    notes: list[Note] = []
+    grants = {"ghost@example.com": frozenset({"SELECT"})}
+    fields = fields_of(
+        Kind.TABLE, "c.s.events", table(table_type="MANAGED"), grants, [], users=frozenset(), notes=notes
+    )
+    assert "grants" not in fields
+    assert [n.reason.split(":")[0] for n in notes] == ["definition left out", "grants left unmanaged (no `grants"]
+    assert "grants kept" not in notes[0].reason
