@@ -412,10 +412,11 @@ def diff_command(base_ref: str, refs_and_paths: tuple[str, ...], variables: dict
 def export(url: str, catalogs: tuple[str, ...], out: str, force: bool) -> None:
     """Write specs for what exists live: one OUT/CATALOG.yaml per catalog.
 
-    Schemas, models, comments, properties, grants (authoritative) and the approved version
-    are written as a person would write them, so `ucgov plan OUT` right after reports no
-    changes. What a spec cannot express is left out and listed. Adopting an existing
-    catalog: export, commit, review the files, then plan and apply from them.
+    Schemas, models, tables, volumes and functions, their comments, properties, definitions,
+    grants (authoritative) and the approved version are written as a person would write them,
+    so `ucgov plan OUT` right after reports no changes. What a spec cannot express is left out
+    and listed. Adopting an existing catalog: export, commit, review the files, then plan and
+    apply from them.
     """
     from ucgov.client import UCClient
     from ucgov.export import export as export_specs
@@ -423,9 +424,7 @@ def export(url: str, catalogs: tuple[str, ...], out: str, force: bool) -> None:
     with UCClient(url, token=_token()) as client:
         done = export_specs(client, Path(out), catalogs=catalogs, overwrite=force)
     for written in done.files:
-        schemas = f"{written.schemas} schema{'' if written.schemas == 1 else 's'}"
-        models = f"{written.models} model{'' if written.models == 1 else 's'}"
-        click.echo(f"Wrote {_shown(written.path)}: catalog {_shown(written.catalog)}, {schemas}, {models}.")
+        click.echo(f"Wrote {_shown(written.path)}: catalog {_shown(written.catalog)}, {written.summary}.")
     if done.notes:
         click.echo(f"Left out ({len(done.notes)}), so that plan on these files changes nothing:", err=True)
         for note in done.notes:

@@ -120,8 +120,12 @@ class UCClient:
 
     def list_inside(self, kind: Kind, parent: str) -> list[dict]:
         """Every object of ``kind`` inside the object named ``parent``, as the server lists it."""
+        return list(self.iter_inside(kind, parent))
+
+    def iter_inside(self, kind: Kind, parent: str) -> Iterator[dict]:
+        """The same, a page at a time: for callers that must not hold them all at once."""
         params = {outer.name_key: part for outer, part in zip(kind.spec.ancestors, parent.split("."), strict=False)}
-        return list(self._pages(f"{API}/{kind.spec.collection}", kind.spec.listing_key, params))
+        return self._pages(f"{API}/{kind.spec.collection}", kind.spec.listing_key, params)
 
     def list_versions(self, full_name: str) -> list[ModelVersion]:
         """Every version of a registered model, oldest first."""

@@ -1,24 +1,31 @@
 """Export: write specs for what exists live, so catalogs made by hand can be brought under management.
 
-One file per catalog, nested catalogs -> schemas -> models as a person would write them, grants
-in authoritative mode, the approved version as ``approved: {version: N}``. The files are written
-while the server's pages are read, one page of objects at a time, so memory stays bounded
-however many models a catalog holds.
+One file per catalog. The registry of kinds is walked from the catalog down: each kind inside an
+object is written under its spec key (a schema's ``models:``, ``tables:``, ``volumes:``,
+``functions:``, in registry order) with its comment, properties and definition as a person would
+write them (``KindSpec.exported``), its grants in authoritative mode and a model's approved version
+as ``approved: {version: N}``. The files are written while the server's pages are read, one page of
+objects at a time, so memory stays bounded however many objects a catalog holds.
 
 What the spec format cannot say exactly as the server holds it is left out and reported as a
 Note, never silently dropped or changed: a name the spec name rule refuses (with everything
-inside it), grants with a privilege or principal the loader would refuse (the object's grants are
-then left unmanaged), a model comment the approval line cannot sit under, an approval naming a
-version that is missing or not READY, and every table, volume and function (kinds specs cannot
-declare yet), with their grants. Whatever is left out is left out so that ``plan`` on the
-output reports no changes.
+inside it; its parent then shows it as unmanaged), grants with a privilege or principal the loader
+would refuse (the object's grants are then left unmanaged), a model comment the approval line
+cannot sit under, an approval naming a version that is missing or not READY, properties of a kind
+whose properties specs do not declare, any field the loader would refuse (too long, a character
+it refuses, a value outside the spec's enums), and a definition no spec can say exactly (a
+MANAGED table, a column type outside the spec's types, a partitioned table, a function in
+another language or whose create would differ): the object is then declared without its
+definition, so it is governed as it exists, with its grants, and never created. Whatever is left
+out is left out so that ``plan`` on the output reports no changes.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
@@ -31,8 +38,10 @@ import yaml
 from ucgov import approval, privileges
 from ucgov.client import UCClient
 from ucgov.errors import AuthError, UcgovError
+from ucgov.kinds import top_level
 from ucgov.lock import Holder
 from ucgov.reserved import is_reserved_catalog
+from ucgov.spec.loader import entry_errors, refused_character
 from ucgov.state import Grants, Kind, ModelVersion
 
 _NAME = re.compile(r"[a-zA-Z0-9_@-]{1,255}")
@@ -40,6 +49,7 @@ _NAME = re.compile(r"[a-zA-Z0-9_@-]{1,255}")
 _BAD_PRINCIPAL = re.compile(r"[\x00-\x1f\x7f]")
 _PAGE = 100
 CONCURRENCY = 8
+(_ROOT,) = top_level()  # one file per top-level object: a catalog
 
 
 class ExportError(UcgovError):
@@ -59,12 +69,18 @@ class Note:
 
 @dataclass(frozen=True)
 class Written:
-    """One spec file and how many objects it declares."""
+    """One spec file and how many objects of each kind inside its catalog it declares."""
 
     path: Path
     catalog: str
-    schemas: int = 0
-    models: int = 0
+    counts: Mapping[Kind, int] = field(default_factory=dict)
+
+    @property
+    def summary(self) -> str:
+        """``1 schema, 230 models, 2 tables``: the kinds directly inside a catalog always, the others
+        where there are any, in registry order."""
+        shown = [k for k in _ROOT.descendants if k in _ROOT.children or self.counts.get(k)]
+        return ", ".join(f"{self.counts.get(k, 0)} {k.label}{'' if self.counts.get(k) == 1 else 's'}" for k in shown)
 
 
 @dataclass(frozen=True)
@@ -75,8 +91,7 @@ class Exported:
 
 @dataclass
 class _Counts:
-    schemas: int = 0
-    models: int = 0
+    written: Counter[Kind] = field(default_factory=Counter)
     notes: list[Note] = field(default_factory=list)
 
 
@@ -114,7 +129,7 @@ def export(
         for name in names
         if listed.count(name) > 1
     ]
-    bodies = {name: client.get_securable(Kind.CATALOG, name) for name in names} if catalogs else {}
+    bodies = {name: client.get_securable(_ROOT, name) for name in names} if catalogs else {}
     missing = [name for name, body in bodies.items() if body is None]
     if missing:
         raise ExportError(f"catalog {', '.join(missing)} does not exist on {client.url}; nothing was written")
@@ -131,13 +146,17 @@ def export(
                 raise ExportError(f"{path} already exists: move it away, or pass --force to overwrite it")
             counts = _Counts()
             _write_atomically(path, partial(reader.write_catalog, name=name, body=bodies.get(name), counts=counts))
-            files.append(Written(path, name, counts.schemas, counts.models))
+            files.append(Written(path, name, dict(counts.written)))
             notes += counts.notes
     return Exported(tuple(files), tuple(notes))
 
 
+_Facts = tuple[Grants, list[ModelVersion]]
+"""What export reads of one object beyond its listing: its grants and (a model's) versions."""
+
+
 class _Reader:
-    """Reads one catalog page by page and writes its spec as it goes."""
+    """Reads one catalog page by page, kind by kind as the registry lists them, and writes its spec as it goes."""
 
     def __init__(self, client: UCClient, users: frozenset[str] | None) -> None:
         self.client = client
@@ -145,87 +164,163 @@ class _Reader:
         self.pool: ThreadPoolExecutor | None = None
 
     def write_catalog(self, f: IO[str], name: str, body: dict | None, counts: _Counts) -> None:
-        body = body or self.client.get_securable(Kind.CATALOG, name) or {}
-        f.write("catalogs:\n")
-        fields = self._fields(Kind.CATALOG, name, body, self.client.get_grants(Kind.CATALOG, name), counts)
-        schemas = _checked(self.client.iter_schemas(name), name, counts)
-        f.write(_entry(name, fields, indent=2, children="schemas", has_children=schemas.peek()))
-        for page in _pages(schemas):
-            for schema, grants in zip(page, self._map(lambda s: self._grants(Kind.SCHEMA, s), page), strict=True):
-                self._write_schema(f, schema, grants, counts)
+        body = body or self.client.get_securable(_ROOT, name) or {}
+        f.write(f"{_ROOT.spec.spec_key}:\n")
+        self._write(f, _ROOT, name, body, (self.client.get_grants(_ROOT, name), []), counts, indent=2)
 
-    def _write_schema(self, f: IO[str], body: dict, grants: Grants, counts: _Counts) -> None:
-        full_name = f"{body['catalog_name']}.{body['name']}"
-        counts.schemas += 1
-        fields = self._fields(Kind.SCHEMA, full_name, body, grants, counts)
-        models = _checked(self.client.iter_models(body["catalog_name"], body["name"]), full_name, counts)
-        f.write(_entry(body["name"], fields, indent=6, children="models", has_children=models.peek()))
-        for page in _pages(models):
-            for model, found in zip(page, self._map(self._model_facts, page), strict=True):
-                counts.models += 1
-                name = _full_name(model)
-                fields = self._fields(Kind.MODEL, name, model, found[0], counts)
-                fields.update(_approved(name, model, found[1], counts))
-                f.write(_entry(model["name"], fields, indent=10))
-        counts.notes += self._held(full_name)
-
-    def _held(self, schema: str) -> list[Note]:
-        """The schema's tables, volumes and functions, which a spec cannot declare yet: each one noted."""
-        kinds = tuple(k for k in Kind.SCHEMA.children if k is not Kind.MODEL)
-        listed = self._map(lambda kind: self.client.list_inside(kind, schema), kinds)
-        return [
-            Note(
-                f"{schema}.{item.get('name')}",
-                f"{kind.label} left out: specs cannot declare {kind.label}s yet, nor its grants",
-            )
-            for kind, items in zip(kinds, listed, strict=True)
-            for item in items
+    def _write(
+        self, f: IO[str], kind: Kind, full_name: str, body: dict, facts: _Facts, counts: _Counts, *, indent: int
+    ) -> None:
+        """The object's entry, then each kind inside it under its spec key, a page at a time."""
+        fields = fields_of(kind, full_name, body, *facts, users=self.users, notes=counts.notes)
+        inside = [
+            (k, _checked(self.client.iter_inside(k, full_name), full_name, counts))
+            for k in kind.children
+            if k.spec.declarable
         ]
+        held = self._map(lambda listed: listed[1].peek(), inside)  # the first page of each kind, together
+        f.write(_entry(full_name.rsplit(".", 1)[-1], fields, indent=indent, has_children=any(held)))
+        for (child, listed), there in zip(inside, held, strict=True):
+            if there:
+                f.write(f"{' ' * (indent + 2)}{child.spec.spec_key}:\n")
+            for page in _pages(listed):
+                for item, found in zip(page, self._map(partial(self._facts, child, full_name), page), strict=True):
+                    counts.written[child] += 1
+                    self._write(f, child, f"{full_name}.{item['name']}", item, found, counts, indent=indent + 4)
 
-    def _model_facts(self, body: dict) -> tuple[Grants, list[ModelVersion]]:
-        """The model's grants and, when its comment names an approved version, its versions."""
-        name = _full_name(body)
-        approved = approval.read(body.get("comment"))[1]
-        return self._grants(Kind.MODEL, body), self.client.list_versions(name) if approved else []
-
-    def _grants(self, kind: Kind, body: dict) -> Grants:
-        return self.client.get_grants(kind, _full_name(body))
+    def _facts(self, kind: Kind, parent: str, body: dict) -> _Facts:
+        """The object's grants and, when a model's comment names an approved version, its versions."""
+        full_name = f"{parent}.{body['name']}"
+        approved = kind.spec.versioned and approval.read(body.get("comment"))[1] is not None
+        return self.client.get_grants(kind, full_name), self.client.list_versions(full_name) if approved else []
 
     def _map(self, fn: Callable[[Any], Any], page: Iterable[Any]) -> list[Any]:
         return list(self.pool.map(fn, page)) if self.pool else [fn(item) for item in page]
 
-    def _fields(self, kind: Kind, full_name: str, body: dict, grants: Grants, counts: _Counts) -> dict[str, Any]:
-        """comment, properties and grants as a spec writes them; what cannot be written is noted."""
-        fields: dict[str, Any] = {}
-        comment = body.get("comment")
-        if kind.spec.versioned:  # the approval line is ucgov's, not part of the comment a spec writes
-            comment, version = approval.read(comment)
-            problem = approval.comment_problem(comment, approved=version is not None) if comment else None
-            if problem:
-                counts.notes.append(Note(full_name, f"comment left unmanaged: it {problem}"))
-                comment = None
-        if comment is not None:
-            fields["comment"] = _literal(comment)
-        if kind.spec.manages("properties") and body.get("properties"):
-            fields["properties"] = {str(k): _literal(str(v)) for k, v in sorted(body["properties"].items())}
-        problem = self._grants_problem(kind, grants)
-        if problem:
-            counts.notes.append(Note(full_name, f"grants left unmanaged (no `grants:` key): {problem}"))
-        else:
-            fields["grants"] = {p: list(privileges.in_reading_order(privs)) for p, privs in sorted(grants.items())}
-        return fields
 
-    def _grants_problem(self, kind: Kind, grants: Grants) -> str | None:
-        for principal, privs in sorted(grants.items()):
-            if _BAD_PRINCIPAL.search(principal):
-                return f"principal {principal!r} contains control characters"
-            if self.users is not None and principal not in self.users:
-                return f"principal '{principal}' is not an active user on the server"
-            for privilege in sorted(privs):
-                problem = privileges.problem_with(privileges.normalise(privilege), kind)
-                if problem:
-                    return f"{principal} holds {privilege}, which a spec cannot declare here ({problem})"
+def fields_of(
+    kind: Kind,
+    full_name: str,
+    body: Mapping[str, Any],
+    grants: Grants,
+    versions: list[ModelVersion],
+    *,
+    users: frozenset[str] | None,
+    notes: list[Note],
+) -> dict[str, Any]:
+    """One object's entry as a spec writes it: comment, properties, definition, grants, approval.
+    What no spec can say exactly is left out and noted in ``notes``; strings are written literally."""
+    fields: dict[str, Any] = {}
+    comment = body.get("comment")
+    if kind.spec.versioned:  # the approval line is ucgov's, not part of the comment a spec writes
+        comment, version = approval.read(comment)
+        problem = approval.comment_problem(comment, approved=version is not None) if comment else None
+        if problem:
+            notes.append(Note(full_name, f"comment left unmanaged: it {problem}"))
+            comment = None
+    if comment is not None:
+        fields["comment"] = comment
+    if body.get("properties") and kind.spec.manages("properties"):
+        fields["properties"] = {str(k): str(v) for k, v in sorted(body["properties"].items())}
+    elif body.get("properties"):  # a function's, which the 0.6.0 server never even returns
+        notes.append(Note(full_name, f"properties left out: specs cannot declare a {kind.label}'s properties"))
+    problem = grants_problem(kind, grants, users)
+    if kind.spec.definition_fields:
+        fields |= _definition(kind, full_name, body, notes, grants_kept=problem is None)
+    if problem:
+        notes.append(Note(full_name, f"grants left unmanaged (no `grants:` key): {problem}"))
+    else:
+        fields["grants"] = {p: list(privileges.in_reading_order(privs)) for p, privs in sorted(grants.items())}
+    if kind.spec.versioned:
+        fields |= _approved(full_name, body, versions, notes)
+    return _escaped(_loadable(kind, full_name, fields, notes))
+
+
+def _definition(
+    kind: Kind, full_name: str, body: Mapping[str, Any], notes: list[Note], *, grants_kept: bool
+) -> dict[str, Any]:
+    """The definition as a spec writes it, if it reads back as exactly what the server holds."""
+    written, reason = kind.spec.exported(body)
+    live = kind.spec.definition(body)
+    if reason is None:  # what the kind leaves out must be what its shape fills in again
+        off = [k for k, v in written.items() if kind.spec.written(k, v) != live.get(k)]
+        reason = f"{' and '.join(off)} would not read back as the server holds it" if off else None
+    if reason:
+        notes.append(Note(full_name, _without_definition(kind, reason, grants_kept=grants_kept)))
+        return {}
+    return written
+
+
+def _without_definition(kind: Kind, reason: str, *, grants_kept: bool) -> str:
+    kept = " (grants kept)" if grants_kept else ""
+    created = ", never created" if kind.spec.needed_to_create else ""
+    return f"definition left out: {reason}; declared without one, it is governed as it exists{kept}{created}"
+
+
+def _loadable(kind: Kind, full_name: str, fields: dict[str, Any], notes: list[Note]) -> dict[str, Any]:
+    """The fields without what the spec loader would refuse (each left out with a note): a comment
+    too long, a character it refuses, a value outside the spec's enums."""
+    definition = {f.name for f in kind.spec.definition_fields}
+    for _ in range(len(fields) + 1):  # each round leaves out one field (or the definition)
+        refused = _refused(kind, fields)
+        if refused is None:
+            return fields
+        key, why = refused
+        if key in definition or not key:  # a definition is written whole or not at all
+            fields = {k: v for k, v in fields.items() if k not in definition}
+            notes.append(Note(full_name, _without_definition(kind, why, grants_kept="grants" in fields)))
+        else:
+            fields = {k: v for k, v in fields.items() if k != key}
+            notes.append(Note(full_name, f"{key} left unmanaged (no `{key}:` key): {why}"))
+    return fields
+
+
+def _refused(kind: Kind, fields: Mapping[str, Any]) -> tuple[str, str] | None:
+    """The first field the loader would refuse and why, or None; the entry as a whole is ``""``."""
+    for key, value in fields.items():
+        found = refused_character({key: value})
+        if found:
+            return key, f"{key} holds the character {found!r}, which specs cannot hold"
+    error = next(iter(entry_errors(kind, fields)), None)
+    if error is None:
         return None
+    path = list(error.absolute_path)
+    where = ".".join(str(p) for p in path) or "the entry"
+    if error.validator == "enum":
+        why = f"{where} is {_short(error.instance)}, which a spec cannot write"
+    elif error.validator == "maxLength":
+        why = f"{where} is longer than the {error.validator_value} characters a spec may write"
+    else:
+        why = f"{where}: {_short(error.message)}"
+    return (str(path[0]) if path else ""), why
+
+
+def _short(value: Any) -> str:
+    text = repr(value) if not isinstance(value, str) or len(value) < 80 else repr(value[:77] + "...")
+    return text
+
+
+def _escaped(value: Any) -> Any:
+    """Every string as the loader reads it back: ``${`` would be a variable reference, so ``$${``."""
+    if isinstance(value, dict):
+        return {k: _escaped(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_escaped(v) for v in value]
+    return _literal(value) if isinstance(value, str) else value
+
+
+def grants_problem(kind: Kind, grants: Grants, users: frozenset[str] | None) -> str | None:
+    """Why a spec cannot declare these grants as they are, if so (the loader would refuse them)."""
+    for principal, privs in sorted(grants.items()):
+        if _BAD_PRINCIPAL.search(principal):
+            return f"principal {principal!r} contains control characters"
+        if users is not None and principal not in users:
+            return f"principal '{principal}' is not an active user on the server"
+        for privilege in sorted(privs):
+            problem = privileges.problem_with(privileges.normalise(privilege), kind)
+            if problem:
+                return f"{principal} holds {privilege}, which a spec cannot declare here ({problem})"
+    return None
 
 
 class _Peekable:
@@ -266,27 +361,25 @@ def _pages(items: Iterable[dict]) -> Iterator[list[dict]]:
         yield page
 
 
-def _approved(name: str, body: dict, versions: list[ModelVersion], counts: _Counts) -> dict[str, Any]:
+def _approved(name: str, body: Mapping[str, Any], versions: list[ModelVersion], notes: list[Note]) -> dict[str, Any]:
     version = approval.read(body.get("comment"))[1]
     if version is None:
         return {}
     found = {v.version: v for v in versions}.get(version)
     if found is None or not found.ready:
         state = "does not exist" if found is None else f"is {found.status}, not READY"
-        counts.notes.append(Note(name, f"approval left out: the approved version {version} {state}"))
+        notes.append(Note(name, f"approval left out: the approved version {version} {state}"))
         return {}
     return {"approved": {"version": version}}
 
 
-def _entry(name: str, fields: dict[str, Any], *, indent: int, children: str = "", has_children: bool = False) -> str:
-    """``name:`` and its fields as YAML at ``indent``, opening the children's mapping if any follow."""
+def _entry(name: str, fields: dict[str, Any], *, indent: int, has_children: bool = False) -> str:
+    """``name:`` and its fields as YAML at ``indent`` (``{}`` if nothing, not even children, follows)."""
     pad = " " * indent
     key = _dump({name: 0}).rsplit(":", 1)[0]  # the name, quoted where YAML would misread it (true, @x, 1e3)
     lines = [f"{pad}{key}:" + ("" if fields or has_children else " {}")]
     if fields:
         lines += [pad + "  " + line for line in _dump(fields).splitlines()]
-    if has_children:
-        lines.append(f"{pad}  {children}:")
     return "\n".join(lines) + "\n"
 
 
@@ -295,7 +388,8 @@ def _dump(data: dict[str, Any]) -> str:
 
 
 class _Dumper(yaml.SafeDumper):
-    """Block style for objects, flow style for privilege lists and the approval: as a person writes them."""
+    """Block style for objects, flow style for privilege lists, the approval and each column or
+    parameter: as a person writes them."""
 
 
 def _represent_dict(dumper: yaml.SafeDumper, data: dict) -> yaml.Node:
@@ -304,7 +398,19 @@ def _represent_dict(dumper: yaml.SafeDumper, data: dict) -> yaml.Node:
 
 
 def _represent_list(dumper: yaml.SafeDumper, data: list) -> yaml.Node:
-    return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=True)
+    if not any(isinstance(item, dict) for item in data):
+        return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=True)
+    # columns and parameters: one per line, each on its line as `- {name: id, type: LONG}`
+    items = [_Row(item) if isinstance(item, dict) else item for item in data]
+    return dumper.represent_sequence("tag:yaml.org,2002:seq", items, flow_style=False)
+
+
+class _Row(dict):
+    """A mapping inside a list, written in flow style on its own line."""
+
+
+def _represent_row(dumper: yaml.SafeDumper, data: _Row) -> yaml.Node:
+    return dumper.represent_mapping("tag:yaml.org,2002:map", data.items(), flow_style=True)
 
 
 def _represent_str(dumper: yaml.SafeDumper, data: str) -> yaml.Node:
@@ -316,6 +422,7 @@ def _represent_str(dumper: yaml.SafeDumper, data: str) -> yaml.Node:
 _Dumper.add_representer(dict, _represent_dict)
 _Dumper.add_representer(str, _represent_str)
 _Dumper.add_representer(list, _represent_list)
+_Dumper.add_representer(_Row, _represent_row)
 
 
 def _literal(text: str) -> str:
@@ -328,7 +435,10 @@ def _full_name(body: dict) -> str:
 
 
 def _refused_name(name: str) -> str:
-    return f"not exported: the name {name!r} breaks the spec name rule (letters, digits, _, @ and -; at most 255)"
+    rule = "letters, digits, _, @ and -; at most 255"
+    return (
+        f"not exported: the name {name!r} breaks the spec name rule ({rule}); plan --show-unmanaged lists it undeclared"
+    )
 
 
 def _known_users(client: UCClient) -> frozenset[str] | None:

@@ -70,6 +70,10 @@ class KindSpec:
     versions, a managed volume's), or None for a kind that keeps none."""
     create_wrapper: str | None = None
     """The key a create request nests its body under (a function's ``function_info``), if any."""
+    as_written: Callable[[Mapping[str, Any]], tuple[dict[str, Any], str | None]] | None = None
+    """A live body's definition as a person writes it in a spec (defaults and what the server makes
+    left out), with the reason, if any, that no spec can say it exactly: export then declares the
+    object without a definition, governed as it exists. None: the definition's fields that are set."""
 
     @property
     def ancestors(self) -> tuple[KindSpec, ...]:
@@ -103,6 +107,12 @@ class KindSpec:
         if self.definition_of is not None:
             return self.definition_of(body)
         return {f.name: body.get(f.name) for f in self.definition_fields}
+
+    def exported(self, body: Mapping[str, Any]) -> tuple[dict[str, Any], str | None]:
+        """The definition export writes for a live object, or why it writes none (see ``as_written``)."""
+        if self.as_written is not None:
+            return self.as_written(body)
+        return {k: v for k, v in self.definition(body).items() if v is not None}, None
 
     def written(self, field: str, value: Any) -> Any:
         """A definition field as a spec writes it, in the shape the server's compares with."""

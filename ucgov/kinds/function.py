@@ -75,6 +75,47 @@ def _body(definition: Mapping[str, Any], name: str) -> dict[str, Any]:
     }
 
 
+_MADE = (
+    "data_type", "full_data_type", "routine_body", "routine_definition", "external_language", "parameter_style",
+    "is_deterministic", "sql_data_access", "is_null_call", "security_type", "specific_name",
+)  # fmt: skip
+"""What a create from a definition sets (``_body``) that a live function may hold otherwise."""
+_PARAMETER_MADE = ("name", "type_name", "parameter_mode", "parameter_type", "comment", "parameter_default")
+
+
+def _as_written(body: Mapping[str, Any]) -> tuple[dict[str, Any], str | None]:
+    reason = _inexact(body)
+    if reason:
+        return {}, reason
+    definition = _definition(body)
+    written = {k: v for k, v in definition.items() if v is not None and k != "parameters"}
+    return ({"parameters": definition["parameters"]} if definition["parameters"] else {}) | written, None
+
+
+def _inexact(body: Mapping[str, Any]) -> str | None:
+    """Why a create from the function's definition would not make it again as it is, if so."""
+    if body.get("routine_body") == "EXTERNAL" and str(body.get("external_language") or "").upper() != "PYTHON":
+        return f"its language is {body.get('external_language')}; specs write SQL or PYTHON"
+    if (body.get("return_params") or {}).get("parameters"):
+        return "it returns a table, which specs cannot write"
+    listed = sorted((body.get("input_params") or {}).get("parameters") or (), key=lambda p: p.get("position") or 0)
+    for t in [body.get("data_type"), *(p.get("type_name") for p in listed)]:
+        if t not in SPARK_TYPES:
+            return f"it takes or returns {t}, a type specs cannot write"
+    made = _body(_definition(body), str(body.get("name")))
+    differs = [k for k in _MADE if made.get(k) != body.get(k)]
+    made_parameters = made["input_params"]["parameters"]
+    differs += [
+        f"parameter {p.get('name')!r} {k}"
+        for p, m in zip(listed, made_parameters, strict=True)
+        for k in _PARAMETER_MADE
+        if m.get(k) != p.get(k)
+    ]
+    if differs:
+        return f"a create from what a spec writes would differ in {', '.join(differs)}"
+    return None
+
+
 SPEC = KindSpec(
     name="function",
     label="function",
@@ -97,4 +138,5 @@ SPEC = KindSpec(
     shape=_shape,
     body_of=_body,
     create_wrapper="function_info",
+    as_written=_as_written,
 )

@@ -78,6 +78,37 @@ def _column_body(position: int, c: Mapping[str, Any]) -> dict[str, Any]:
     return body | ({"comment": c["comment"]} if c["comment"] else {})
 
 
+def _as_written(body: Mapping[str, Any]) -> tuple[dict[str, Any], str | None]:
+    reason = _inexact(body)
+    if reason:
+        return {}, reason
+    definition = _definition(body)
+    # a column is nullable and without a comment unless it says so: as a person writes it
+    columns = [
+        {k: v for k, v in c.items() if (k, v) not in (("nullable", True), ("comment", None))}
+        for c in definition["columns"]
+    ]
+    return {**{k: v for k, v in definition.items() if v is not None}, "columns": columns}, None
+
+
+def _inexact(body: Mapping[str, Any]) -> str | None:
+    """Why a create from the table's definition would not make it again as it is, if so."""
+    table_type = body.get("table_type")
+    if table_type == "MANAGED":
+        return "a MANAGED table is made through a staging table, which ucgov cannot create"
+    if table_type != "EXTERNAL":
+        return f"it is a {table_type} table; ucgov creates EXTERNAL tables only"
+    columns = body.get("columns") or ()
+    if not columns:
+        return "it has no columns, and a spec's table has at least one"
+    for c in columns:
+        if c.get("partition_index") is not None:
+            return f"column {c.get('name')!r} partitions it, which specs cannot write"
+        if c.get("type_name") not in SPARK_TYPES:
+            return f"column {c.get('name')!r} is {c.get('type_text') or c.get('type_name')}, a type specs cannot write"
+    return None
+
+
 SPEC = KindSpec(
     name="table",
     label="table",
@@ -101,4 +132,5 @@ SPEC = KindSpec(
     definition_of=_definition,
     shape=_shape,
     body_of=_body,
+    as_written=_as_written,
 )

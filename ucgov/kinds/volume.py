@@ -20,6 +20,13 @@ def _files(body: Mapping[str, Any]) -> str | None:
     return (body.get("storage_location") or None) if body.get("volume_type") == "MANAGED" else None
 
 
+def _as_written(body: Mapping[str, Any]) -> tuple[dict[str, Any], str | None]:
+    # a MANAGED volume's location is the server's choice under its storage root: a spec never writes it
+    if body.get("volume_type") == "MANAGED":
+        return {"volume_type": "MANAGED"}, None
+    return {"volume_type": body.get("volume_type"), "storage_location": body.get("storage_location")}, None
+
+
 SPEC = KindSpec(
     name="volume",
     label="volume",
@@ -32,4 +39,5 @@ SPEC = KindSpec(
     privileges=frozenset({"READ VOLUME"}),  # the 0.6.0 server knows no WRITE VOLUME
     body_of=_body,
     files_at=_files,
+    as_written=_as_written,
 )

@@ -733,3 +733,51 @@ def _gates(doc: SourceDoc, require: dict, path: tuple) -> Iterator[Gate]:
 def _as_mlflow_string(value: Any) -> str:
     """MLflow stores params and tags as strings: 100 is "100", True is "True"."""
     return str(value)
+
+
+def entry_errors(kind: Kind, entry: Mapping[str, Any]) -> Iterator[jsonschema.ValidationError]:
+    """What the JSON Schema refuses in one object's entry (its own keys, not what is inside it), as
+    the loader counts it: for export, which must write nothing the loader would refuse. Checked
+    fast first, as documents are (``_SchemaChecks``): most entries pass."""
+    import fastjsonschema
+
+    if not _BEYOND_BMP.search(json.dumps(entry, ensure_ascii=False, default=str)):
+        try:
+            _fast_entry_validator(kind.spec.label)(entry)
+            return iter(())
+        except fastjsonschema.JsonSchemaException:
+            pass
+    return _entry_validator(kind.spec.label).iter_errors(entry)
+
+
+def _entry_schema(label: str) -> dict:
+    return {"$defs": json_schema()["$defs"], "$ref": f"#/$defs/{label}"}
+
+
+@functools.cache
+def _fast_entry_validator(label: str) -> Callable[[Any], Any]:
+    import fastjsonschema
+
+    return fastjsonschema.compile(_entry_schema(label))
+
+
+@functools.cache
+def _entry_validator(label: str) -> jsonschema.protocols.Validator:
+    return _Validator(_entry_schema(label))
+
+
+def refused_character(value: Any) -> str | None:
+    """The first character in the keys and strings of ``value`` that the loader refuses, if any."""
+    if isinstance(value, Mapping):  # a key may hold no line break either
+        found = (c for k, v in value.items() for c in (_in_key(k), refused_character(v)) if c)
+        return next(found, None)
+    if isinstance(value, list):
+        return next((c for c in map(refused_character, value) if c), None)
+    if isinstance(value, str):
+        return next((c for c in UNSAFE.findall(value) if c not in _LINE_BREAKS), None)
+    return None
+
+
+def _in_key(key: Any) -> str | None:
+    found = UNSAFE.search(str(key))
+    return found.group() if found else None
