@@ -260,9 +260,7 @@ def read_touched(client: UCClient, plan: Plan, *, parallelism: int = PARALLELISM
     if not parents:
         return live
     # a delete checks what is inside too: something made there since was not reviewed going with it
-    found = {
-        a.ref: replace(live.objects[a.ref], children=read_children(client, a.kind, a.full_name)) for a in parents
-    }
+    found = {a.ref: replace(live.objects[a.ref], children=read_children(client, a.kind, a.full_name)) for a in parents}
     return replace(live, objects={**live.objects, **found})
 
 
@@ -410,7 +408,9 @@ def _create(change: Change, p: ObjectChange, client: UCClient) -> bool:
 
 
 def _same_as_planned(kind: Kind, name: str, wanted: dict, live: dict, cause: Exception) -> None:
-    found = _as_securable(kind, name, live, approval.read(live.get("comment"))[0] if kind.spec.versioned else live.get("comment"))
+    found = _as_securable(
+        kind, name, live, approval.read(live.get("comment"))[0] if kind.spec.versioned else live.get("comment")
+    )
     differing = sorted(k for k, v in wanted.items() if (found.value(k) or ({} if k == "properties" else None)) != v)
     if differing:
         raise UcgovError(

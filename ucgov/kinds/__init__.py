@@ -63,7 +63,6 @@ class Kind(str, Enum):
         return _grantable(self)
 
 
-
 @cache
 def _grantable(kind: Kind) -> frozenset[str]:
     # a grant on a parent is inherited by what is inside it (the server enforces this), so

@@ -23,7 +23,8 @@ def plan_document(plan: Plan) -> dict[str, Any]:
         "summary": plan.summary(),
         "warnings": list(plan.warnings),
         "grants_modes": [
-            {"address": ref.full_name, "kind": ref.kind.label, "mode": mode.value} for ref, mode in plan.grants_modes.items()
+            {"address": ref.full_name, "kind": ref.kind.label, "mode": mode.value}
+            for ref, mode in plan.grants_modes.items()
         ],
     }
     if plan.policy_changes:
