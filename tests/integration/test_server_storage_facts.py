@@ -736,3 +736,81 @@ def test_force_deleting_a_credential_in_use_breaks_its_location_and_every_locati
             method, f"/external-locations/{location['name']}", json={"comment": "x"} if method == "PATCH" else None
         )
         assert error(response) == broken, method  # not even a delete repairs it
+
+
+def test_a_users_filtered_credential_listing_may_have_short_pages_that_still_carry_a_token(rest, catalog_name, as_user):
+    for suffix in ("a", "b", "c"):
+        rest.post("/credentials", credential_body(f"{catalog_name}_{suffix}"))
+    rest.patch_grants("credential", f"{catalog_name}_c", "carol@example.com", add=["CREATE EXTERNAL LOCATION"])
+
+    found = pages(as_user("carol@example.com"), "credentials", size=1)
+
+    assert any(page == [] and token for page, token in found)  # the page is cut before the filter: follow tokens
+    assert f"{catalog_name}_c" in {name for page, _ in found for name in page}
+
+
+# --- who may use a location ------------------------------------------------------------------------
+
+
+def test_a_catalog_creator_needs_create_managed_storage_on_the_location_to_give_a_storage_root(
+    rest, metastore, as_user, catalog_name
+):
+    _, location = located(rest, catalog_name)
+    alice = as_user("alice@example.com")
+    rest.patch_grants("metastore", "x", "alice@example.com", add=["CREATE CATALOG"])
+    body = {"name": catalog_name, "storage_root": f"{location['url']}/{catalog_name}"}
+    refused = alice.http.post("/catalogs", json=body)
+    rest.patch_grants("external_location", location["name"], "alice@example.com", add=["CREATE MANAGED STORAGE"])
+
+    created = alice.post("/catalogs", body)
+
+    assert error(refused) == (403, "PERMISSION_DENIED", "Access denied.")
+    assert created["storage_root"] == body["storage_root"]
+
+
+def test_a_storage_root_over_an_external_volume_is_refused(rest, catalog_name):
+    _, location = located(rest, catalog_name)
+    rest.post("/catalogs", {"name": catalog_name})
+    rest.post("/schemas", {"name": "s", "catalog_name": catalog_name})
+    body = {"name": "v", "catalog_name": catalog_name, "schema_name": "s", "volume_type": "EXTERNAL"}
+    rest.post("/volumes", {**body, "storage_location": f"{location['url']}/data/v"})
+
+    root = f"{location['url']}/data"
+
+    refused = rest.http.post("/catalogs", json={"name": f"{catalog_name}_2", "storage_root": root})
+
+    assert error(refused) == (403, "PERMISSION_DENIED", f"Input path '{root}' overlaps with other entities.")
+
+
+def test_an_external_volume_inside_a_location_needs_create_external_volume_on_it_outside_every_location_none(
+    rest, as_user, catalog_name
+):
+    _, location = located(rest, catalog_name)
+    rest.post("/catalogs", {"name": catalog_name})
+    rest.post("/schemas", {"name": "s", "catalog_name": catalog_name})
+    rest.patch_grants("catalog", catalog_name, "alice@example.com", add=["USE CATALOG"])
+    rest.patch_grants("schema", f"{catalog_name}.s", "alice@example.com", add=["USE SCHEMA", "CREATE VOLUME"])
+    alice = as_user("alice@example.com")
+    body = {"catalog_name": catalog_name, "schema_name": "s", "volume_type": "EXTERNAL"}
+
+    outside = alice.post("/volumes", {**body, "name": "out", "storage_location": folder()})
+    inside = alice.http.post("/volumes", json={**body, "name": "in", "storage_location": f"{location['url']}/in"})
+    rest.patch_grants("external_location", location["name"], "alice@example.com", add=["CREATE EXTERNAL VOLUME"])
+    granted = alice.post("/volumes", {**body, "name": "in", "storage_location": f"{location['url']}/in"})
+
+    assert outside["owner"] == "alice@example.com"  # no location covers it, so no location is asked
+    assert error(inside) == (403, "PERMISSION_DENIED", "Access denied.")
+    assert granted["storage_location"] == f"{location['url']}/in"
+
+
+def test_a_holder_of_read_files_reads_the_location_but_may_not_change_it(rest, as_user, catalog_name):
+    _, location = located(rest, catalog_name)
+    rest.patch_grants("external_location", location["name"], "alice@example.com", add=["READ FILES"])
+    alice = as_user("alice@example.com")
+
+    assert alice.get(f"/external-locations/{location['name']}") == location
+    for method in ("PATCH", "DELETE"):
+        response = alice.http.request(
+            method, f"/external-locations/{location['name']}", json={"comment": "x"} if method == "PATCH" else None
+        )
+        assert error(response) == (403, "PERMISSION_DENIED", "Access denied."), method
