@@ -814,3 +814,63 @@ def test_a_holder_of_read_files_reads_the_location_but_may_not_change_it(rest, a
             method, f"/external-locations/{location['name']}", json={"comment": "x"} if method == "PATCH" else None
         )
         assert error(response) == (403, "PERMISSION_DENIED", "Access denied."), method
+
+
+def test_an_external_table_inside_a_location_needs_create_external_table_on_it(rest, as_user, catalog_name):
+    _, location = located(rest, catalog_name)
+    rest.post("/catalogs", {"name": catalog_name})
+    rest.post("/schemas", {"name": "s", "catalog_name": catalog_name})
+    rest.patch_grants("catalog", catalog_name, "alice@example.com", add=["USE CATALOG"])
+    rest.patch_grants("schema", f"{catalog_name}.s", "alice@example.com", add=["USE SCHEMA", "CREATE TABLE"])
+    alice = as_user("alice@example.com")
+    where = {"name": "t", "catalog_name": catalog_name, "schema_name": "s", "table_type": "EXTERNAL"}
+    body = {**where, "data_source_format": "DELTA", "columns": [COLUMN], "storage_location": f"{location['url']}/t"}
+
+    refused = alice.http.post("/tables", json=body)
+    rest.patch_grants("external_location", location["name"], "alice@example.com", add=["CREATE EXTERNAL TABLE"])
+    created = alice.post("/tables", body)
+
+    assert error(refused) == (403, "PERMISSION_DENIED", "Access denied.")
+    assert created["storage_location"] == body["storage_location"]
+
+
+def test_deleting_an_external_location_drops_its_grants_a_new_one_of_the_same_name_has_none(rest, catalog_name):
+    credential, location = located(rest, catalog_name)
+    rest.patch_grants("external_location", location["name"], "alice@example.com", add=["READ FILES"])
+
+    rest.http.delete(f"/external-locations/{location['name']}").raise_for_status()
+    rest.post("/external-locations", location_body(location["name"], folder(), credential["name"]))
+
+    assert rest.grants("external_location", location["name"]) == {}
+
+
+def test_an_external_location_may_be_laid_over_volumes_and_storage_roots_that_already_exist(rest, catalog_name):
+    rest.post("/credentials", credential_body(catalog_name))
+    rest.post("/catalogs", {"name": catalog_name})
+    rest.post("/schemas", {"name": "s", "catalog_name": catalog_name})
+    url = folder()
+    body = {"name": "v", "catalog_name": catalog_name, "schema_name": "s", "volume_type": "EXTERNAL"}
+    rest.post("/volumes", {**body, "storage_location": f"{url}/v"})  # under no location when made
+
+    created = rest.post("/external-locations", location_body(catalog_name, url, catalog_name))
+
+    assert created["url"] == url
+    refused = rest.http.delete(f"/external-locations/{catalog_name}")
+    assert error(refused)[:2] == (400, "INVALID_ARGUMENT")  # and from then on the volume holds it
+
+
+def test_only_a_credentials_owner_or_the_admin_may_change_or_delete_it_not_a_grantee(rest, as_user, catalog_name):
+    rest.post("/credentials", credential_body(catalog_name))
+    rest.patch_grants("credential", catalog_name, "bob@example.com", add=PRIVILEGES)
+    bob = as_user("bob@example.com")
+
+    assert bob.get(f"/credentials/{catalog_name}")["name"] == catalog_name
+    for method in ("PATCH", "DELETE"):
+        response = bob.http.request(
+            method, f"/credentials/{catalog_name}", json={"comment": "x"} if method == "PATCH" else None
+        )
+        assert error(response) == (403, "PERMISSION_DENIED", "Access denied."), method
+    grant = bob.http.patch(
+        f"/permissions/credential/{catalog_name}", json=change("carol@example.com", add=["CREATE EXTERNAL LOCATION"])
+    )
+    assert error(grant) == (403, "PERMISSION_DENIED", "Access denied.")
