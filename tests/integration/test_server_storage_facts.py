@@ -874,3 +874,21 @@ def test_only_a_credentials_owner_or_the_admin_may_change_or_delete_it_not_a_gra
         f"/permissions/credential/{catalog_name}", json=change("carol@example.com", add=["CREATE EXTERNAL LOCATION"])
     )
     assert error(grant) == (403, "PERMISSION_DENIED", "Access denied.")
+
+
+def test_read_files_on_a_location_lets_a_user_fetch_path_credentials_under_it_write_needs_write_files_too(
+    rest, as_user, catalog_name
+):
+    _, location = located(rest, catalog_name)
+    alice = as_user("alice@example.com")
+    read = {"url": f"{location['url']}/raw/part-0.csv", "operation": "PATH_READ"}
+    write = {**read, "operation": "PATH_READ_WRITE"}
+
+    before = alice.http.post("/temporary-path-credentials", json=read)
+    rest.patch_grants("external_location", location["name"], "alice@example.com", add=["READ FILES"])
+    granted = alice.http.post("/temporary-path-credentials", json=read)
+    no_write = alice.http.post("/temporary-path-credentials", json=write)
+
+    assert error(before) == (403, "PERMISSION_DENIED", "Access denied.")
+    assert granted.status_code == 200, granted.text
+    assert error(no_write) == (403, "PERMISSION_DENIED", "Access denied.")
