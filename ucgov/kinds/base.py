@@ -64,6 +64,10 @@ class KindSpec:
     versions, a managed volume's), or None for a kind that keeps none."""
     create_wrapper: str | None = None
     """The key a create request nests its body under (a function's ``function_info``), if any."""
+    read_by_listing: bool = False
+    """Whether the server answers a request about a missing one (its GET, PATCH, DELETE, grants) with
+    HTTP 500 rather than 404, as 0.6.0 does for volumes: then it is read from its parent's listing,
+    and a 500 to any request about it is settled by that listing, never retried blindly."""
 
     @property
     def ancestors(self) -> tuple[KindSpec, ...]:

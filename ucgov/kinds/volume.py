@@ -32,4 +32,5 @@ SPEC = KindSpec(
     privileges=frozenset({"READ VOLUME"}),  # the 0.6.0 server knows no WRITE VOLUME
     body_of=_body,
     files_at=_files,
+    read_by_listing=True,  # a missing volume is an HTTP 500 on 0.6.0 (test_server_assets.py)
 )

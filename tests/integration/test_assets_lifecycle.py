@@ -1,0 +1,222 @@
+"""Tables, volumes and functions through ucgov end to end, against the real 0.6.0 server.
+
+Each test is one story a user lives: specs declare what is inside a schema, `ucgov plan` shows it,
+`ucgov apply` makes it (or a saved plan does), and what the server holds afterwards is read back
+through its REST API, not through ucgov. The estate ucgov did not make is built through REST, as
+another tool would build it. The facts about the server these stories rely on are pinned in
+test_server_assets.py.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+import urllib.parse
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.integration
+
+COLUMN = {"name": "id", "type_name": "INT", "type_text": "int", "position": 0, "nullable": True}
+COLUMN["type_json"] = '{"name":"id","type":"integer","nullable":true,"metadata":{}}'
+
+
+def files() -> Path:
+    return Path(tempfile.mkdtemp(prefix="ucgov-lifecycle-"))
+
+
+def local(uri: str) -> Path:
+    return Path(urllib.parse.urlparse(uri).path)
+
+
+def changes(ucgov, specs: Path) -> list[tuple[str, str, str]]:
+    """The plan's changes as (action, kind, address)."""
+    planned = ucgov("plan", str(specs), "--format", "json")
+    assert planned.exit_code == 0, planned.output
+    return [(c["action"], c["kind"], c["address"]) for c in json.loads(planned.stdout)["changes"]]
+
+
+def no_changes(ucgov, specs: Path) -> None:
+    again = ucgov("plan", str(specs), "--detailed-exitcode")
+    assert again.exit_code == 0, again.output
+    assert "No changes" in again.output
+
+
+def applied(ucgov, specs: Path, *more: str) -> str:
+    result = ucgov("apply", str(specs), "--auto-approve", *more)
+    assert result.exit_code == 0, result.output
+    assert "Traceback" not in result.output
+    return result.output
+
+
+def estate(rest, catalog: str, schema: str = "s") -> dict:
+    """A catalog and schema made through REST, with the keys a table, volume or function needs."""
+    rest.post("/catalogs", {"name": catalog})
+    rest.post("/schemas", {"name": schema, "catalog_name": catalog})
+    return {"catalog_name": catalog, "schema_name": schema}
+
+
+def rest_table(rest, where: dict, name: str) -> str:
+    """An external Delta table made through REST; its full name."""
+    body = {"name": name, **where, "table_type": "EXTERNAL", "data_source_format": "DELTA", "columns": [COLUMN]}
+    rest.post("/tables", {**body, "storage_location": (files() / name).as_uri()})
+    return f"{where['catalog_name']}.{where['schema_name']}.{name}"
+
+
+def rest_function(rest, where: dict, name: str) -> str:
+    """A Python function of no parameter made through REST; its full name."""
+    info = {
+        "name": name, **where, "input_params": {"parameters": []}, "data_type": "INT", "full_data_type": "INT",
+        "routine_body": "EXTERNAL", "routine_definition": "return 1", "external_language": "python",
+        "parameter_style": "S", "is_deterministic": True, "sql_data_access": "NO_SQL", "is_null_call": False,
+        "security_type": "DEFINER", "specific_name": name,
+    }  # fmt: skip
+    rest.post("/functions", {"function_info": info})
+    return f"{where['catalog_name']}.{where['schema_name']}.{name}"
+
+
+def volume_names(rest, catalog: str, schema: str = "s") -> list[str]:
+    """The volumes the server lists in the schema (a missing volume's GET is an HTTP 500, so never asked)."""
+    listed = rest.get(f"/volumes?catalog_name={catalog}&schema_name={schema}")
+    return [v["name"] for v in listed.get("volumes") or ()]
+
+
+def volume(rest, catalog: str, name: str, schema: str = "s") -> dict:
+    return rest.get(f"/volumes/{catalog}.{schema}.{name}")
+
+
+def managed_volume_spec(catalog: str, root: str, body: str) -> str:
+    return f"""
+settings: {{prune: true}}
+catalogs:
+  {catalog}:
+    storage_root: {root}
+    schemas:
+      s:
+        volumes:
+{body}"""
+
+
+# --- volumes: created, granted, changed, deleted --------------------------------------------------
+
+
+def test_a_managed_volume_is_created_granted_changed_and_deleted_with_its_files(
+    ucgov, rest, server, write_spec, catalog_name
+):
+    root = f"{server.managed_root}/{catalog_name}"
+    first = "          raw:\n            comment: Raw files\n            grants: {alice@example.com: [READ VOLUME]}\n"
+    specs = write_spec(managed_volume_spec(catalog_name, root, first))
+
+    assert changes(ucgov, specs) == [
+        ("create", "catalog", catalog_name),
+        ("create", "schema", f"{catalog_name}.s"),
+        ("create", "volume", f"{catalog_name}.s.raw"),
+        ("grant", "volume", f"{catalog_name}.s.raw"),
+    ]
+    applied(ucgov, specs)
+    made = volume(rest, catalog_name, "raw")
+    assert (made["volume_type"], made["comment"]) == ("MANAGED", "Raw files")
+    assert made["storage_location"].startswith(f"{root}/__unitystorage/")
+    assert rest.grants("volume", f"{catalog_name}.s.raw") == {"alice@example.com": {"READ VOLUME"}}
+    no_changes(ucgov, specs)
+
+    specs = write_spec(managed_volume_spec(catalog_name, root, first.replace("Raw files", "Landing zone")))
+    assert changes(ucgov, specs) == [("update", "volume", f"{catalog_name}.s.raw")]
+    applied(ucgov, specs)
+    assert volume(rest, catalog_name, "raw")["comment"] == "Landing zone"
+    no_changes(ucgov, specs)
+
+    folder = local(made["storage_location"])
+    folder.mkdir(parents=True)
+    (folder / "part-0.csv").write_text("1\n")
+    specs = write_spec(managed_volume_spec(catalog_name, root, "          {}\n").replace("volumes:\n          {}", "volumes: {}"))
+    planned = ucgov("plan", str(specs))
+    assert f"- volume {catalog_name}.s.raw" in planned.output
+    assert f"its files at {made['storage_location']} go with it" in planned.output
+    refused = ucgov("apply", str(specs), "--auto-approve")
+    assert refused.exit_code != 0 and volume_names(rest, catalog_name) == ["raw"]
+
+    applied(ucgov, specs, "--allow-destroy")
+    assert volume_names(rest, catalog_name) == []
+    assert not folder.exists()
+    no_changes(ucgov, specs)
+
+
+def test_an_external_volume_is_created_where_the_spec_says_and_its_files_stay_when_it_goes(
+    ucgov, rest, write_spec, catalog_name
+):
+    where = files() / "raw"
+    where.mkdir()
+    (where / "data.csv").write_text("1\n")
+    declared = f"""
+settings: {{prune: true}}
+catalogs:
+  {catalog_name}:
+    schemas:
+      s:
+        volumes:
+          raw:
+            volume_type: EXTERNAL
+            storage_location: {where.as_uri()}
+            grants: {{bob@example.com: [READ VOLUME]}}
+"""
+    specs = write_spec(declared)
+
+    applied(ucgov, specs)
+    made = volume(rest, catalog_name, "raw")
+    assert (made["volume_type"], made["storage_location"]) == ("EXTERNAL", where.as_uri())
+    assert rest.grants("volume", f"{catalog_name}.s.raw") == {"bob@example.com": {"READ VOLUME"}}
+    no_changes(ucgov, specs)
+
+    specs = write_spec(declared.split("        volumes:")[0])
+    planned = ucgov("plan", str(specs))
+    assert f"- volume {catalog_name}.s.raw" in planned.output and "go with it" not in planned.output
+    applied(ucgov, specs, "--allow-destroy")
+    assert volume_names(rest, catalog_name) == []
+    assert (where / "data.csv").read_text() == "1\n"
+    no_changes(ucgov, specs)
+
+
+def test_a_volume_another_tool_deleted_since_the_plan_is_done_without_waiting_on_the_server(
+    ucgov, rest, write_spec, tmp_path, catalog_name
+):
+    where = estate(rest, catalog_name)
+    rest.post("/volumes", {"name": "raw", **where, "volume_type": "EXTERNAL", "storage_location": files().as_uri()})
+    specs = write_spec(f"settings: {{prune: true}}\ncatalogs:\n  {catalog_name}:\n    schemas:\n      s: {{}}\n")
+    plan_file = tmp_path / "plan.json"
+    assert ucgov("plan", str(specs), "--out", str(plan_file)).exit_code == 0
+    assert rest.http.delete(f"/volumes/{catalog_name}.s.raw").status_code == 200
+
+    started = time.monotonic()
+    result = ucgov("apply", "--plan", str(plan_file), "--auto-approve", "--allow-destroy")
+
+    assert result.exit_code == 0, result.output
+    assert f"already done: delete volume {catalog_name}.s.raw" in result.output
+    assert time.monotonic() - started < 20  # a missing volume's HTTP 500 is not retried for a minute
+
+
+def test_a_missing_volume_reads_as_absent_and_every_request_about_it_answers_at_once(server, rest, catalog_name):
+    from ucgov.client import UCClient
+    from ucgov.errors import ApiError
+    from ucgov.kinds import Kind
+
+    estate(rest, catalog_name)
+    client = UCClient(server.url, token=server.token)
+    name = f"{catalog_name}.s.nope"
+    started = time.monotonic()
+
+    assert client.get_securable(Kind.VOLUME, name) is None
+    assert client.get_securable(Kind.VOLUME, f"{catalog_name}.nope.v") is None  # SCHEMA_NOT_FOUND: absent too
+    assert client.get_securable(Kind.VOLUME, f"{catalog_name}_nope.s.v") is None
+    client.delete_securable(Kind.VOLUME, name)  # gone already: done
+    for request in (
+        lambda: client.get_grants(Kind.VOLUME, name),
+        lambda: client.update_securable(Kind.VOLUME, name, {"comment": "x"}),
+        lambda: client.update_grants(Kind.VOLUME, name, [{"principal": "alice@example.com", "add": ["READ VOLUME"]}]),
+    ):
+        with pytest.raises(ApiError, match=f"there is no volume {name} on the server") as raised:
+            request()
+        assert raised.value.not_found
+    assert time.monotonic() - started < 10
