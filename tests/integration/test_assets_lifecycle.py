@@ -220,3 +220,203 @@ def test_a_missing_volume_reads_as_absent_and_every_request_about_it_answers_at_
             request()
         assert raised.value.not_found
     assert time.monotonic() - started < 10
+
+
+# --- tables and functions: governed where they exist, created from a full definition --------------
+
+
+def table_spec(catalog: str, table: str, settings: str = "") -> str:
+    return f"{settings}catalogs:\n  {catalog}:\n    schemas:\n      s:\n        tables:\n          {table}"
+
+
+def test_an_existing_tables_grants_are_governed_in_every_grants_mode(ucgov, rest, write_spec, catalog_name):
+    events = rest_table(rest, estate(rest, catalog_name), "events")
+    rest.patch_grants("table", events, "bob@example.com", add=["SELECT"])
+    wanted = ":\n            grants: {alice@example.com: [SELECT, MODIFY]}\n"
+
+    unmanaged = write_spec(table_spec(catalog_name, "events", "") + ": {}\n")
+    no_changes(ucgov, unmanaged)
+
+    additive = write_spec(table_spec(catalog_name, "events", "settings: {grants_mode: additive}\n") + wanted)
+    assert changes(ucgov, additive) == [("grant", "table", events)]
+    applied(ucgov, additive)
+    assert rest.grants("table", events) == {"alice@example.com": {"SELECT", "MODIFY"}, "bob@example.com": {"SELECT"}}
+    no_changes(ucgov, additive)
+
+    authoritative = write_spec(table_spec(catalog_name, "events") + wanted)
+    assert changes(ucgov, authoritative) == [("revoke", "table", events)]
+    applied(ucgov, authoritative)
+    assert rest.grants("table", events) == {"alice@example.com": {"SELECT", "MODIFY"}}
+    no_changes(ucgov, authoritative)
+    assert rest.status(f"/tables/{events}") == 200
+
+
+def test_a_table_declared_with_its_columns_is_created_and_then_plans_no_changes(ucgov, rest, write_spec, catalog_name):
+    where = (files() / "events").as_uri()
+    definition = f""":
+            comment: Click events
+            storage_location: {where}
+            columns:
+              - {{name: id, type: LONG, nullable: false, comment: key}}
+              - {{name: at, type: timestamp}}
+              - {{name: what, type: STRING}}
+            grants: {{alice@example.com: [SELECT]}}
+"""
+    specs = write_spec(table_spec(catalog_name, "events") + definition)
+
+    assert changes(ucgov, specs)[2:] == [
+        ("create", "table", f"{catalog_name}.s.events"),
+        ("grant", "table", f"{catalog_name}.s.events"),
+    ]
+    applied(ucgov, specs)
+    made = rest.get(f"/tables/{catalog_name}.s.events")
+    assert (made["table_type"], made["data_source_format"], made["storage_location"]) == ("EXTERNAL", "DELTA", where)
+    assert [(c["name"], c["type_name"], c["nullable"]) for c in made["columns"]] == [
+        ("id", "LONG", False), ("at", "TIMESTAMP", True), ("what", "STRING", True)
+    ]  # fmt: skip
+    assert made["comment"] == "Click events"
+    assert rest.grants("table", f"{catalog_name}.s.events") == {"alice@example.com": {"SELECT"}}
+    no_changes(ucgov, specs)
+
+
+def function_spec(catalog: str, name: str, body: str) -> str:
+    return f"catalogs:\n  {catalog}:\n    schemas:\n      s:\n        functions:\n          {name}:\n{body}"
+
+
+@pytest.mark.parametrize(
+    ("language", "body", "routine", "external"),
+    [("SQL", "x + 1", "SQL", None), ("PYTHON", "return x + 1", "EXTERNAL", "python")],
+    ids=["sql", "python"],
+)
+def test_a_function_declared_with_its_definition_is_created_and_then_plans_no_changes(
+    ucgov, rest, write_spec, catalog_name, language, body, routine, external
+):
+    declared = f"""            comment: Adds one
+            parameters: [{{name: x, type: INT}}]
+            returns: INT
+            language: {language}
+            body: "{body}"
+            grants: {{serving-app@example.com: [EXECUTE]}}
+"""
+    specs = write_spec(function_spec(catalog_name, "add_one", declared))
+
+    assert changes(ucgov, specs)[2:] == [
+        ("create", "function", f"{catalog_name}.s.add_one"),
+        ("grant", "function", f"{catalog_name}.s.add_one"),
+    ]
+    applied(ucgov, specs)
+    made = rest.get(f"/functions/{catalog_name}.s.add_one")
+    assert (made["routine_body"], made["external_language"], made["routine_definition"]) == (routine, external, body)
+    assert [(p["name"], p["type_name"]) for p in made["input_params"]["parameters"]] == [("x", "INT")]
+    assert (made["data_type"], made["comment"]) == ("INT", "Adds one")
+    assert rest.grants("function", f"{catalog_name}.s.add_one") == {"serving-app@example.com": {"EXECUTE"}}
+    no_changes(ucgov, specs)
+
+
+def test_a_declared_table_that_does_not_exist_and_has_no_columns_is_a_plan_error_at_its_line(
+    ucgov, rest, write_spec, catalog_name
+):
+    estate(rest, catalog_name)
+    specs = write_spec(table_spec(catalog_name, "ghost") + ":\n            grants: {alice@example.com: [SELECT]}\n")
+
+    planned = ucgov("plan", str(specs))
+
+    assert planned.exit_code == 1
+    assert f"spec.yaml:6:11: table {catalog_name}.s.ghost does not exist on the server" in planned.output
+    assert "give its columns" in planned.output
+    assert "Traceback" not in planned.output
+    assert rest.status(f"/tables/{catalog_name}.s.ghost") == 404
+
+
+def test_changing_a_volumes_storage_location_is_refused_in_one_sentence(ucgov, rest, write_spec, catalog_name):
+    first, second = (files() / "raw").as_uri(), (files() / "moved").as_uri()
+    declared = f"""catalogs:
+  {catalog_name}:
+    schemas:
+      s:
+        volumes:
+          raw:
+            volume_type: EXTERNAL
+            storage_location: {first}
+"""
+    applied(ucgov, write_spec(declared))
+
+    planned = ucgov("plan", str(write_spec(declared.replace(first, second))))
+
+    assert planned.exit_code == 1
+    [line] = [line for line in planned.output.splitlines() if "storage_location cannot change" in line]
+    assert f"spec.yaml:8:31: volume {catalog_name}.s.raw: storage_location cannot change once it is created" in line
+    assert f'(the server has "{first}", the spec says "{second}")' in line
+    assert volume(rest, catalog_name, "raw")["storage_location"] == first
+
+
+def test_changing_a_functions_body_is_refused_in_one_sentence(ucgov, rest, write_spec, catalog_name):
+    declared = '            parameters: [{name: x, type: INT}]\n            returns: INT\n            body: "x + 1"\n'
+    applied(ucgov, write_spec(function_spec(catalog_name, "add_one", declared)))
+
+    planned = ucgov("plan", str(write_spec(function_spec(catalog_name, "add_one", declared.replace("x + 1", "x + 2")))))
+
+    assert planned.exit_code == 1
+    [line] = [line for line in planned.output.splitlines() if "body cannot change" in line]
+    assert f"spec.yaml:9:19: function {catalog_name}.s.add_one: body cannot change once it is created" in line
+    assert '(the server has "x + 1", the spec says "x + 2")' in line
+    assert rest.get(f"/functions/{catalog_name}.s.add_one")["routine_definition"] == "x + 1"
+
+
+# --- a model and a volume of one name --------------------------------------------------------------
+
+
+def test_a_model_and_a_volume_of_one_name_keep_separate_grants_planned_saved_and_applied(
+    ucgov, rest, write_spec, tmp_path, catalog_name
+):
+    where = (files() / "scores").as_uri()
+    declared = f"""catalogs:
+  {catalog_name}:
+    schemas:
+      s:
+        models:
+          scores:
+            comment: the model
+            grants: {{serving-app@example.com: [EXECUTE]}}
+        volumes:
+          scores:
+            volume_type: EXTERNAL
+            storage_location: {where}
+            comment: the files
+            grants: {{alice@example.com: [READ VOLUME]}}
+"""
+    specs = write_spec(declared)
+    name = f"{catalog_name}.s.scores"
+    assert changes(ucgov, specs)[2:] == [
+        ("create", "model", name),
+        ("create", "volume", name),
+        ("grant", "model", name),
+        ("grant", "volume", name),
+    ]
+    plan_file = tmp_path / "plan.json"
+    assert ucgov("plan", str(specs), "--out", str(plan_file)).exit_code == 0
+
+    result = ucgov("apply", "--plan", str(plan_file), str(specs), "--auto-approve")
+
+    assert result.exit_code == 0, result.output
+    assert rest.get(f"/models/{name}")["comment"] == "the model"
+    assert volume(rest, catalog_name, "scores")["comment"] == "the files"
+    assert rest.grants("registered_model", name) == {"serving-app@example.com": {"EXECUTE"}}
+    assert rest.grants("volume", name) == {"alice@example.com": {"READ VOLUME"}}
+    no_changes(ucgov, specs)
+
+    swapped = declared.replace("serving-app@example.com: [EXECUTE]", "bob@example.com: [EXECUTE]")
+    specs = write_spec(swapped.replace("alice@example.com: [READ VOLUME]", "carol@example.com: [READ VOLUME]"))
+    assert sorted(changes(ucgov, specs)) == [
+        ("grant", "model", name),
+        ("grant", "volume", name),
+        ("revoke", "model", name),
+        ("revoke", "volume", name),
+    ]
+    assert ucgov("plan", str(specs), "--out", str(plan_file)).exit_code == 0
+    result = ucgov("apply", "--plan", str(plan_file), "--auto-approve")
+    assert result.exit_code == 0, result.output
+    assert rest.grants("registered_model", name) == {"bob@example.com": {"EXECUTE"}}
+    assert rest.grants("volume", name) == {"carol@example.com": {"READ VOLUME"}}
+    applied(ucgov, specs)  # nothing left to do
+    no_changes(ucgov, specs)
