@@ -420,3 +420,143 @@ def test_a_model_and_a_volume_of_one_name_keep_separate_grants_planned_saved_and
     assert rest.grants("volume", name) == {"carol@example.com": {"READ VOLUME"}}
     applied(ucgov, specs)  # nothing left to do
     no_changes(ucgov, specs)
+
+
+# --- prune: what goes, what stays and why ---------------------------------------------------------
+
+
+def test_prune_never_plans_a_schema_holding_an_undeclared_table_or_function_as_empty(
+    ucgov, rest, write_spec, catalog_name
+):
+    events = rest_table(rest, estate(rest, catalog_name, "tables_only"), "events")
+    rest.post("/schemas", {"name": "code_only", "catalog_name": catalog_name})
+    score = rest_function(rest, {"catalog_name": catalog_name, "schema_name": "code_only"}, "score")
+    rest.post("/schemas", {"name": "empty", "catalog_name": catalog_name})
+    specs = write_spec(f"settings: {{prune: true}}\ncatalogs:\n  {catalog_name}: {{}}\n")
+
+    planned = json.loads(ucgov("plan", str(specs), "--format", "json").stdout)
+
+    assert [(c["action"], c["address"]) for c in planned["changes"]] == [("delete", f"{catalog_name}.empty")]
+    assert f"schema {catalog_name}.tables_only is kept: it holds table {events}, which ucgov does not delete" in (
+        planned["warnings"]
+    )
+    assert f"schema {catalog_name}.code_only is kept: it holds function {score}, which ucgov does not delete" in (
+        planned["warnings"]
+    )
+    applied(ucgov, specs, "--allow-destroy")
+    assert [s["name"] for s in rest.get(f"/schemas?catalog_name={catalog_name}")["schemas"]] == [
+        "code_only", "tables_only"
+    ]  # fmt: skip
+    assert (rest.status(f"/tables/{events}"), rest.status(f"/functions/{score}")) == (200, 200)
+    no_changes(ucgov, specs)
+
+
+def test_a_dropped_volume_and_model_go_and_their_schema_stays_for_the_table_no_spec_declares(
+    ucgov, rest, write_spec, catalog_name
+):
+    declared = f"""settings: {{prune: true}}
+catalogs:
+  {catalog_name}:
+    schemas:
+      sandbox:
+        models:
+          scratch: {{grants: {{bob@example.com: [EXECUTE]}}}}
+        volumes:
+          raw:
+            volume_type: EXTERNAL
+            storage_location: {(files() / "raw").as_uri()}
+            grants: {{alice@example.com: [READ VOLUME]}}
+"""
+    applied(ucgov, write_spec(declared))
+    events = rest_table(rest, {"catalog_name": catalog_name, "schema_name": "sandbox"}, "events")
+    specs = write_spec(f"settings: {{prune: true}}\ncatalogs:\n  {catalog_name}: {{}}\n")
+
+    planned = json.loads(ucgov("plan", str(specs), "--format", "json").stdout)
+    assert sorted((c["action"], c["kind"], c["address"]) for c in planned["changes"]) == [
+        ("delete", "model", f"{catalog_name}.sandbox.scratch"),
+        ("delete", "volume", f"{catalog_name}.sandbox.raw"),
+    ]
+    kept = f"schema {catalog_name}.sandbox is kept: it holds table {events}, which ucgov does not delete"
+    assert kept in planned["warnings"]
+    text = ucgov("plan", str(specs)).output
+    assert kept in text and f"- schema {catalog_name}.sandbox" not in text
+
+    output = applied(ucgov, specs, "--allow-destroy")
+
+    assert kept in output
+    assert rest.status(f"/models/{catalog_name}.sandbox.scratch") == 404
+    assert volume_names(rest, catalog_name, "sandbox") == []
+    assert rest.status(f"/schemas/{catalog_name}.sandbox") == 200
+    assert rest.status(f"/tables/{events}") == 200
+    no_changes(ucgov, specs)
+
+
+def test_a_table_made_after_the_plan_was_saved_makes_apply_refuse_the_schemas_delete_as_stale(
+    ucgov, rest, write_spec, tmp_path, catalog_name
+):
+    estate(rest, catalog_name, "scratch")
+    specs = write_spec(f"settings: {{prune: true}}\ncatalogs:\n  {catalog_name}: {{}}\n")
+    plan_file = tmp_path / "plan.json"
+    assert ucgov("plan", str(specs), "--out", str(plan_file)).exit_code == 0
+    late = rest_table(rest, {"catalog_name": catalog_name, "schema_name": "scratch"}, "late")
+
+    result = ucgov("apply", "--plan", str(plan_file), "--auto-approve", "--allow-destroy")
+
+    assert result.exit_code == 1, result.output
+    assert "stale plan" in result.output
+    assert f"delete schema {catalog_name}.scratch" in result.output
+    assert "HTTP 400" not in result.output and "Traceback" not in result.output
+    assert rest.status(f"/schemas/{catalog_name}.scratch") == 200
+    assert rest.status(f"/tables/{late}") == 200
+
+
+def test_show_unmanaged_lists_undeclared_tables_volumes_and_functions_by_kind(ucgov, rest, write_spec, catalog_name):
+    where = estate(rest, catalog_name)
+    events = rest_table(rest, where, "events")
+    score = rest_function(rest, where, "score")
+    rest.post("/volumes", {"name": "raw", **where, "volume_type": "EXTERNAL", "storage_location": files().as_uri()})
+    rest.post("/volumes", {"name": "kept", **where, "volume_type": "EXTERNAL", "storage_location": files().as_uri()})
+    specs = write_spec(f"catalogs:\n  {catalog_name}:\n    schemas:\n      s:\n        volumes:\n          kept: {{}}\n")
+
+    text = ucgov("plan", str(specs), "--show-unmanaged").output
+
+    for line in (f"? table {events}", f"? volume {catalog_name}.s.raw", f"? function {score}"):
+        assert line in text
+    assert f"? volume {catalog_name}.s.kept" not in text
+    listed = json.loads(ucgov("plan", str(specs), "--show-unmanaged", "--format", "json").stdout)["unmanaged"]
+    assert [(o["kind"], o["address"]) for o in listed["objects"] if o["address"].startswith(f"{catalog_name}.")] == [
+        ("table", events), ("volume", f"{catalog_name}.s.raw"), ("function", score)
+    ]  # fmt: skip
+
+
+# --- locations as people write them ----------------------------------------------------------------
+
+
+def test_locations_written_as_paths_plan_no_changes_once_the_server_has_made_them_urls(
+    ucgov, rest, server, write_spec, catalog_name
+):
+    root = local(server.managed_root)  # a plain path, as a person writes one
+    raw, events = files(), files()
+    declared = f"""catalogs:
+  {catalog_name}:
+    storage_root: {root}/{catalog_name}/
+    schemas:
+      s:
+        volumes:
+          managed: {{}}
+          raw:
+            volume_type: EXTERNAL
+            storage_location: {raw}//landing/./zone/
+        tables:
+          events:
+            storage_location: {events.as_uri()}/x/../events/
+            columns: [{{name: id, type: INT}}]
+"""
+    specs = write_spec(declared)
+
+    applied(ucgov, specs)
+
+    assert rest.get(f"/catalogs/{catalog_name}")["storage_root"] == f"{server.managed_root}/{catalog_name}"
+    assert volume(rest, catalog_name, "raw")["storage_location"] == f"{raw.as_uri()}/landing/zone"
+    assert rest.get(f"/tables/{catalog_name}.s.events")["storage_location"] == f"{events.as_uri()}/events"
+    no_changes(ucgov, specs)

@@ -280,6 +280,36 @@ def test_patch_volume_new_name_renames_it(rest, catalog_name):
     assert (after["full_name"], after["volume_id"]) == (f"{catalog_name}.s.w", before["volume_id"])
 
 
+@pytest.mark.parametrize(
+    ("written", "kept"),
+    [
+        ("{root}/a/", "file://{root}/a"),
+        ("file:{root}/a", "file://{root}/a"),
+        ("file://{root}//a/./b/../c/", "file://{root}/a/c"),
+        ("s3://{bucket}//p/./q/", "s3://{bucket}/p/q"),
+    ],
+)
+@pytest.mark.parametrize("collection", ["volumes", "tables", "catalogs"])
+def test_locations_are_kept_as_urls_without_dots_doubled_or_trailing_slashes(
+    rest, server, catalog_name, collection, written, kept
+):
+    plain_catalog(rest, catalog_name)
+    root = str(local(server.managed_root)) + f"/{catalog_name}" if collection == "catalogs" else str(files())
+    if written.startswith("s3:") and collection == "catalogs":
+        pytest.skip("a catalog's storage root must be under the sandbox's external location")
+    bucket = catalog_name.replace("_", "-").lower()  # locations of two objects may not overlap
+    written, kept = written.format(root=root, bucket=bucket), kept.format(root=root, bucket=bucket)
+
+    if collection == "volumes":
+        made = rest.post("/volumes", volume(catalog_name, "v", "EXTERNAL", storage_location=written))
+    elif collection == "tables":
+        made = rest.post("/tables", external_table(catalog_name, "t", written))
+    else:
+        made = rest.post("/catalogs", {"name": f"{catalog_name}_r", "storage_root": written})
+
+    assert made["storage_root" if collection == "catalogs" else "storage_location"] == kept
+
+
 @pytest.mark.parametrize("method", ["GET", "PATCH", "DELETE"])
 def test_a_missing_volume_is_a_server_error_not_a_404(rest, catalog_name, method):
     plain_catalog(rest, catalog_name)

@@ -7,9 +7,40 @@ privileges act on it. Code that must differ per kind reads these instead of nami
 
 from __future__ import annotations
 
+import posixpath
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+_URL = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*):(?://(?P<authority>[^/?#]*))?(?P<path>[^?#]*)(?P<rest>.*)", re.S)
+
+
+def location(value: Any) -> Any:
+    """A storage location or root as the 0.6.0 server keeps it, so a spec's and the server's compare:
+    an absolute path becomes a ``file:`` URL (``file:/x`` and ``file://host/x`` too, as the server reads
+    them), and doubled slashes, ``.``, ``..`` and a trailing slash go. Anything else is left as written
+    (a relative path the server resolves against its own folder, which ucgov cannot know)."""
+    if not isinstance(value, str) or not value:
+        return value
+    found = _URL.fullmatch(value)
+    if found is None:
+        return f"file://{_path(value)}" if value.startswith("/") else value
+    scheme, authority, path, rest = found["scheme"], found["authority"] or "", found["path"], found["rest"]
+    if scheme == "file":
+        return f"file://{_path('/' + authority + path)}{rest}"
+    if found["authority"] is None:  # e.g. "C:/x": no URL the server would store as such
+        return value
+    return f"{scheme}://{authority}{_path(path) if path.strip('/') else ''}{rest}"
+
+
+def locations(*fields: str) -> Callable[[str, Any], Any]:
+    """A ``shape`` for a kind whose ``fields`` are storage locations (see ``location``)."""
+    return lambda field, value: location(value) if field in fields else value
+
+
+def _path(path: str) -> str:
+    return posixpath.normpath("/" + path.lstrip("/")) if path.strip("/") else "/"
 
 
 @dataclass(frozen=True)

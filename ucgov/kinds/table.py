@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ucgov.kinds import schema
-from ucgov.kinds.base import Field, KindSpec
+from ucgov.kinds.base import Field, KindSpec, location
 
 SPARK_TYPES = {
     "BOOLEAN": "boolean",
@@ -42,6 +42,8 @@ def column(written: Mapping[str, Any]) -> dict[str, Any]:
 def _shape(field: str, value: Any) -> Any:
     if field == "columns" and isinstance(value, list):
         return [column(c) for c in value if isinstance(c, Mapping)]
+    if field == "storage_location":
+        return location(value)
     return value.upper() if field in ("table_type", "data_source_format") and isinstance(value, str) else value
 
 
