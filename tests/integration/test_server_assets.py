@@ -149,6 +149,24 @@ def test_with_s3_storage_a_managed_volume_lands_in_the_bucket(s3_rest, s3_server
     assert created["storage_location"].startswith(f"s3://ucgov-sandbox/managed/{catalog_name}/__unitystorage/")
 
 
+def test_with_s3_storage_deleting_a_managed_volume_leaves_its_objects(s3_rest, s3_server, catalog_name):
+    import boto3
+
+    rooted_catalog(s3_rest, s3_server, catalog_name)
+    created = s3_rest.post("/volumes", volume(catalog_name, "v", "MANAGED"))
+    bucket, _, prefix = created["storage_location"].removeprefix("s3://").partition("/")
+    s3 = boto3.client(
+        "s3", endpoint_url=s3_server.s3_endpoint, region_name="us-east-1",
+        aws_access_key_id="test", aws_secret_access_key="test",
+    )  # fmt: skip
+    s3.put_object(Bucket=bucket, Key=f"{prefix}/data.csv", Body=b"1\n")
+
+    assert s3_rest.http.delete(f"/volumes/{catalog_name}.s.v").status_code == 200
+
+    # unlike in file: storage, where its folder goes (test_deleting_a_managed_volume_removes_its_files)
+    assert [o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix=prefix)["Contents"]] == [f"{prefix}/data.csv"]
+
+
 def test_a_storage_root_outside_the_sandbox_external_location_is_refused(rest, catalog_name):
     refused = rest.http.post("/catalogs", json={"name": catalog_name, "storage_root": files().as_uri()})
 

@@ -93,6 +93,10 @@ class KindSpec:
     files_at: Callable[[Mapping[str, Any]], str | None] | None = None
     """Where the files that go with a live object when it is deleted are, from its body (a model's
     versions, a managed volume's), or None for a kind that keeps none."""
+    removes_files: frozenset[str] | None = None
+    """The storage schemes (``file``, ``s3``) where the server's delete removes those files itself (a
+    managed volume's, in ``file:`` storage); elsewhere they stay, and ucgov leaves them. None: the server
+    always leaves them, and apply removes what it can after the delete (a model's, ``ucgov.storage``)."""
     create_wrapper: str | None = None
     """The key a create request nests its body under (a function's ``function_info``), if any."""
     read_by_listing: bool = False
