@@ -560,3 +560,60 @@ def test_locations_written_as_paths_plan_no_changes_once_the_server_has_made_the
     assert volume(rest, catalog_name, "raw")["storage_location"] == f"{raw.as_uri()}/landing/zone"
     assert rest.get(f"/tables/{catalog_name}.s.events")["storage_location"] == f"{events.as_uri()}/events"
     no_changes(ucgov, specs)
+
+
+# --- creates the server would refuse are plan errors, never a half-made apply -------------------------
+
+
+def test_a_managed_volume_where_neither_schema_nor_catalog_has_a_storage_root_is_a_plan_error(
+    ucgov, rest, server, write_spec, catalog_name
+):
+    declared = f"catalogs:\n  {catalog_name}:\n    schemas:\n      s:\n        volumes:\n          raw: {{}}\n"
+    specs = write_spec(declared)
+
+    planned = ucgov("plan", str(specs))
+
+    assert planned.exit_code == 1
+    assert f"spec.yaml:6:11: volume {catalog_name}.s.raw is MANAGED, but neither schema {catalog_name}.s nor " in (
+        planned.output
+    )
+    assert "Traceback" not in planned.output
+    assert ucgov("apply", str(specs), "--auto-approve").exit_code == 1
+    assert rest.status(f"/catalogs/{catalog_name}") == 404  # nothing half-made
+    rooted = declared.replace(f"{catalog_name}:\n", f"{catalog_name}:\n    storage_root: {server.managed_root}/{catalog_name}\n")
+    applied(ucgov, write_spec(rooted))
+    assert volume(rest, catalog_name, "raw")["volume_type"] == "MANAGED"
+
+
+def test_a_managed_table_ucgov_cannot_make_is_a_plan_error_and_an_existing_one_is_governed(
+    ucgov, rest, write_spec, catalog_name
+):
+    where = estate(rest, catalog_name)
+    staged = rest.post("/staging-tables", {"name": "made", **where})
+    made = {"name": "made", **where, "table_type": "MANAGED", "data_source_format": "DELTA", "columns": [COLUMN]}
+    made |= {"storage_location": staged["staging_location"], "properties": {"io.unitycatalog.tableId": staged["id"]}}
+    rest.post("/tables", made)
+    declared = f"""catalogs:
+  {catalog_name}:
+    schemas:
+      s:
+        tables:
+          made:
+            table_type: MANAGED
+            grants: {{alice@example.com: [SELECT]}}
+          new:
+            table_type: MANAGED
+            columns: [{{name: id, type: INT}}]
+"""
+    planned = ucgov("plan", str(write_spec(declared)))
+
+    assert planned.exit_code == 1
+    assert f"spec.yaml:10:25: table {catalog_name}.s.new is MANAGED: ucgov cannot create a managed table" in (
+        planned.output
+    )
+    assert "made" not in planned.output
+    specs = write_spec(declared.split("          new:")[0])
+    assert changes(ucgov, specs) == [("grant", "table", f"{catalog_name}.s.made")]
+    applied(ucgov, specs)
+    assert rest.grants("table", f"{catalog_name}.s.made") == {"alice@example.com": {"SELECT"}}
+    no_changes(ucgov, specs)

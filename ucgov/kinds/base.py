@@ -90,6 +90,13 @@ class KindSpec:
     body_of: Callable[[Mapping[str, Any], str], dict[str, Any]] | None = None
     """The create request's fields for a definition in the spec's shape and the object's own name
     (None: the fields as they are)."""
+    create_refused: Callable[[Mapping[str, Any]], str | None] | None = None
+    """Why the server would refuse to create one of this definition (in the spec's shape), as the rest
+    of a sentence that begins with its name; None where it would not. Foreseen, it is a plan error,
+    never an apply stopped halfway."""
+    managed_storage: Callable[[Mapping[str, Any]], bool] | None = None
+    """Whether one of this definition keeps its files in managed storage, which the server puts under the
+    nearest ``storage_root`` of what it sits inside and refuses to create without one (a MANAGED volume)."""
     files_at: Callable[[Mapping[str, Any]], str | None] | None = None
     """Where the files that go with a live object when it is deleted are, from its body (a model's
     versions, a managed volume's), or None for a kind that keeps none."""

@@ -71,6 +71,16 @@ def _column_body(position: int, c: Mapping[str, Any]) -> dict[str, Any]:
     return body | ({"comment": c["comment"]} if c["comment"] else {})
 
 
+def _refused(definition: Mapping[str, Any]) -> str | None:
+    if definition.get("table_type") != "MANAGED":
+        return None
+    return (
+        "is MANAGED: ucgov cannot create a managed table (the 0.6.0 server makes one only from a staging "
+        "table an engine writes); create it with your engine and declare it to govern it, or declare an "
+        "EXTERNAL table with a storage_location"
+    )
+
+
 SPEC = KindSpec(
     name="table",
     label="table",
@@ -93,4 +103,5 @@ SPEC = KindSpec(
     definition_of=_definition,
     shape=_shape,
     body_of=_body,
+    create_refused=_refused,
 )
