@@ -130,7 +130,10 @@ def files_going(kind: Kind, location: str | None) -> Files | None:
         return files_of(location)
     if urlparse(location).scheme in spec.removes_files:
         return Files(location, removed=True)
-    why = f"the server's delete of a {kind.label} leaves them there, and ucgov does not remove them; remove them yourself"
+    why = (
+        f"the server's delete of a {kind.label} leaves them there, and ucgov does not remove them; "
+        "remove them yourself"
+    )
     return Files(location, removed=False, why_kept=why)
 
 

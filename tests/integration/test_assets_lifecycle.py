@@ -103,7 +103,7 @@ catalogs:
 
 
 def test_a_managed_volume_is_created_granted_changed_and_deleted_with_its_files(
-    ucgov, rest, server, write_spec, catalog_name
+    ucgov, rest, server, write_spec, tmp_path, catalog_name
 ):
     root = f"{server.managed_root}/{catalog_name}"
     first = "          raw:\n            comment: Raw files\n            grants: {alice@example.com: [READ VOLUME]}\n"
@@ -124,14 +124,19 @@ def test_a_managed_volume_is_created_granted_changed_and_deleted_with_its_files(
 
     specs = write_spec(managed_volume_spec(catalog_name, root, first.replace("Raw files", "Landing zone")))
     assert changes(ucgov, specs) == [("update", "volume", f"{catalog_name}.s.raw")]
-    applied(ucgov, specs)
+    plan_file = tmp_path / "plan.json"
+    assert ucgov("plan", str(specs), "--out", str(plan_file)).exit_code == 0
+    result = ucgov("apply", "--plan", str(plan_file), str(specs), "--auto-approve")
+    assert result.exit_code == 0, result.output
     assert volume(rest, catalog_name, "raw")["comment"] == "Landing zone"
     no_changes(ucgov, specs)
 
     folder = local(made["storage_location"])
     folder.mkdir(parents=True)
     (folder / "part-0.csv").write_text("1\n")
-    specs = write_spec(managed_volume_spec(catalog_name, root, "          {}\n").replace("volumes:\n          {}", "volumes: {}"))
+    specs = write_spec(
+        managed_volume_spec(catalog_name, root, "          {}\n").replace("volumes:\n          {}", "volumes: {}")
+    )
     planned = ucgov("plan", str(specs))
     assert f"- volume {catalog_name}.s.raw" in planned.output
     assert f"its files at {made['storage_location']} go with it" in planned.output
@@ -437,11 +442,13 @@ def test_prune_never_plans_a_schema_holding_an_undeclared_table_or_function_as_e
     planned = json.loads(ucgov("plan", str(specs), "--format", "json").stdout)
 
     assert [(c["action"], c["address"]) for c in planned["changes"]] == [("delete", f"{catalog_name}.empty")]
-    assert f"schema {catalog_name}.tables_only is kept: it holds table {events}, which ucgov does not delete" in (
-        planned["warnings"]
+    assert (
+        f"schema {catalog_name}.tables_only is kept: it holds table {events}, which ucgov does not delete"
+        in (planned["warnings"])
     )
-    assert f"schema {catalog_name}.code_only is kept: it holds function {score}, which ucgov does not delete" in (
-        planned["warnings"]
+    assert (
+        f"schema {catalog_name}.code_only is kept: it holds function {score}, which ucgov does not delete"
+        in (planned["warnings"])
     )
     applied(ucgov, specs, "--allow-destroy")
     assert [s["name"] for s in rest.get(f"/schemas?catalog_name={catalog_name}")["schemas"]] == [
@@ -516,7 +523,9 @@ def test_show_unmanaged_lists_undeclared_tables_volumes_and_functions_by_kind(uc
     score = rest_function(rest, where, "score")
     rest.post("/volumes", {"name": "raw", **where, "volume_type": "EXTERNAL", "storage_location": files().as_uri()})
     rest.post("/volumes", {"name": "kept", **where, "volume_type": "EXTERNAL", "storage_location": files().as_uri()})
-    specs = write_spec(f"catalogs:\n  {catalog_name}:\n    schemas:\n      s:\n        volumes:\n          kept: {{}}\n")
+    specs = write_spec(
+        f"catalogs:\n  {catalog_name}:\n    schemas:\n      s:\n        volumes:\n          kept: {{}}\n"
+    )
 
     text = ucgov("plan", str(specs), "--show-unmanaged").output
 
@@ -580,7 +589,9 @@ def test_a_managed_volume_where_neither_schema_nor_catalog_has_a_storage_root_is
     assert "Traceback" not in planned.output
     assert ucgov("apply", str(specs), "--auto-approve").exit_code == 1
     assert rest.status(f"/catalogs/{catalog_name}") == 404  # nothing half-made
-    rooted = declared.replace(f"{catalog_name}:\n", f"{catalog_name}:\n    storage_root: {server.managed_root}/{catalog_name}\n")
+    rooted = declared.replace(
+        f"{catalog_name}:\n", f"{catalog_name}:\n    storage_root: {server.managed_root}/{catalog_name}\n"
+    )
     applied(ucgov, write_spec(rooted))
     assert volume(rest, catalog_name, "raw")["volume_type"] == "MANAGED"
 
