@@ -205,7 +205,8 @@ def create_problems(desired: DesiredState, want: Securable, live: LiveState) -> 
     spec, definition = want.kind.spec, want.definition or {}
     refused = spec.create_refused(definition) if spec.create_refused else None
     if refused:
-        return [SpecProblem(desired.where(want.ref, *definition), f"{want.ref} {refused}")]
+        field, why = refused
+        return [SpecProblem(desired.where(want.ref, field), f"{want.ref} {why}")]
     if not (spec.managed_storage and spec.managed_storage(definition)):
         return []
     parts = want.full_name.split(".")

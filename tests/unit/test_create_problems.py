@@ -42,3 +42,38 @@ def test_a_managed_table_ucgov_would_create_is_refused_at_its_table_type(tmp_pat
     spec += "            table_type: MANAGED\n            columns: [{name: id, type: INT}]\n"
     [problem] = plan_problems(tmp_path, spec)
     assert problem.startswith("7:25: table c.s.t is MANAGED: ucgov cannot create a managed table")
+
+
+@pytest.mark.parametrize(
+    ("where", "written", "problem"),
+    [
+        ("volume", "storage_location: rel/p", "6:56: volume c.s.v has a relative storage_location ('rel/p')"),
+        ("volume", 'storage_location: "/d/a b"', "6:56: volume c.s.v has a storage_location with white space"),
+        ("table", "storage_location: rel/p", "6:67: table c.s.v has a relative storage_location ('rel/p')"),
+    ],
+)
+def test_a_location_the_server_would_refuse_or_resolve_elsewhere_is_refused_before_anything_is_made(
+    tmp_path, where, written, problem
+):
+    body = "volume_type: EXTERNAL, " if where == "volume" else "columns: [{name: id, type: INT}], "
+    spec = f"catalogs:\n  c:\n    schemas:\n      s:\n        {where}s:\n          v: {{{body}{written}}}\n"
+    [found] = plan_problems(tmp_path, spec)
+    assert found.startswith(problem)
+
+
+def test_a_relative_storage_root_is_refused_at_it(tmp_path):
+    [found] = plan_problems(tmp_path, "catalogs:\n  c:\n    storage_root: managed/c\n")
+    assert found.startswith("3:19: catalog c has a relative storage_root ('managed/c'), which the server would resolve")
+
+
+def test_a_column_or_parameter_named_twice_is_refused(tmp_path):
+    spec = (
+        "catalogs:\n  c:\n    schemas:\n      s:\n        tables:\n          t:\n            storage_location: /d/t\n"
+    )
+    spec += "            columns: [{name: a, type: INT}, {name: a, type: STRING}]\n"
+    spec += "        functions:\n          f: {parameters: [{name: x, type: INT}, {name: x, type: INT}], "
+    spec += 'returns: INT, body: "x"}\n'
+    assert plan_problems(tmp_path, spec) == [
+        "8:22: table c.s.t names a twice among its columns",
+        "10:27: function c.s.f names x twice among its parameters",
+    ]

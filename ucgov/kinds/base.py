@@ -41,6 +41,42 @@ def locations(*fields: str) -> Callable[[str, Any], Any]:
     return lambda field, value: location(value) if field in fields else value
 
 
+Refusal = tuple[str, str]
+"""Why the server would refuse a create: the field it is about, and the rest of a sentence that begins
+with the object's name."""
+
+
+def location_refused(definition: Mapping[str, Any], *fields: str) -> Refusal | None:
+    """A location the server would refuse (white space: "Unsupported path") or keep as another place
+    than the spec means (a relative path, resolved against the server's own folder)."""
+    for name in fields:
+        value = definition.get(name)
+        if not isinstance(value, str):
+            continue
+        if any(c.isspace() for c in value):
+            why = f"has a {name} with white space in it ({value!r}), which the server refuses; write a space as %20"
+            return name, why
+        if not value.startswith("/") and _URL.fullmatch(value) is None:
+            return name, (
+                f"has a relative {name} ({value!r}), which the server would resolve against its own folder; "
+                "write an absolute path or a URL"
+            )
+    return None
+
+
+def locations_refused(*fields: str) -> Callable[[Mapping[str, Any]], Refusal | None]:
+    """A ``create_refused`` for a kind whose ``fields`` are storage locations (see ``location_refused``)."""
+    return lambda definition: location_refused(definition, *fields)
+
+
+def names_repeated(definition: Mapping[str, Any], field: str) -> Refusal | None:
+    """A list of named entries (a table's columns, a function's parameters) naming one twice, which the
+    server takes as it is."""
+    names = [entry.get("name") for entry in definition.get(field) or () if isinstance(entry, Mapping)]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    return (field, f"names {', '.join(map(str, twice))} twice among its {field}") if twice else None
+
+
 def _path(path: str) -> str:
     return posixpath.normpath("/" + path.lstrip("/")) if path.strip("/") else "/"
 
@@ -92,10 +128,10 @@ class KindSpec:
     body_of: Callable[[Mapping[str, Any], str], dict[str, Any]] | None = None
     """The create request's fields for a definition in the spec's shape and the object's own name
     (None: the fields as they are)."""
-    create_refused: Callable[[Mapping[str, Any]], str | None] | None = None
-    """Why the server would refuse to create one of this definition (in the spec's shape), as the rest
-    of a sentence that begins with its name; None where it would not. Foreseen, it is a plan error,
-    never an apply stopped halfway."""
+    create_refused: Callable[[Mapping[str, Any]], Refusal | None] | None = None
+    """Why the server would refuse to create one of this definition (in the spec's shape), or make
+    something else of it than the spec means; None where it would not. Foreseen, it is a plan error,
+    never an apply stopped halfway nor a plan that never settles."""
     managed_storage: Callable[[Mapping[str, Any]], bool] | None = None
     """Whether one of this definition keeps its files in managed storage, which the server puts under the
     nearest ``storage_root`` of what it sits inside and refuses to create without one (a MANAGED volume)."""

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ucgov.kinds import schema
-from ucgov.kinds.base import Field, KindSpec
+from ucgov.kinds.base import Field, KindSpec, names_repeated
 from ucgov.kinds.table import SPARK_TYPES
 
 
@@ -97,4 +97,5 @@ SPEC = KindSpec(
     shape=_shape,
     body_of=_body,
     create_wrapper="function_info",
+    create_refused=lambda definition: names_repeated(definition, "parameters"),
 )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ucgov.kinds import catalog
-from ucgov.kinds.base import Field, KindSpec, locations
+from ucgov.kinds.base import Field, KindSpec, locations, locations_refused
 
 SPEC = KindSpec(
     name="schema",
@@ -17,5 +17,6 @@ SPEC = KindSpec(
     fields=(Field("comment"), Field("properties"), Field("storage_root", create_only=True)),
     # SELECT, MODIFY and READ VOLUME are the table's and the volume's, grantable here by inheritance
     privileges=frozenset({"USE SCHEMA", "CREATE MODEL", "CREATE TABLE", "CREATE FUNCTION", "CREATE VOLUME"}),
-    shape=locations("storage_root"),  # the server makes a path a file: URL and drops a trailing slash
+    shape=locations("storage_root"),
+    create_refused=locations_refused("storage_root"),  # the server makes a path a file: URL and drops a trailing slash
 )

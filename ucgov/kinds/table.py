@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ucgov.kinds import schema
-from ucgov.kinds.base import Field, KindSpec, location
+from ucgov.kinds.base import Field, KindSpec, Refusal, location, location_refused, names_repeated
 
 SPARK_TYPES = {
     "BOOLEAN": "boolean",
@@ -71,14 +71,14 @@ def _column_body(position: int, c: Mapping[str, Any]) -> dict[str, Any]:
     return body | ({"comment": c["comment"]} if c["comment"] else {})
 
 
-def _refused(definition: Mapping[str, Any]) -> str | None:
-    if definition.get("table_type") != "MANAGED":
-        return None
-    return (
-        "is MANAGED: ucgov cannot create a managed table (the 0.6.0 server makes one only from a staging "
-        "table an engine writes); create it with your engine and declare it to govern it, or declare an "
-        "EXTERNAL table with a storage_location"
-    )
+def _refused(definition: Mapping[str, Any]) -> Refusal | None:
+    if definition.get("table_type") == "MANAGED":
+        return "table_type", (
+            "is MANAGED: ucgov cannot create a managed table (the 0.6.0 server makes one only from a staging "
+            "table an engine writes); create it with your engine and declare it to govern it, or declare an "
+            "EXTERNAL table with a storage_location"
+        )
+    return location_refused(definition, "storage_location") or names_repeated(definition, "columns")
 
 
 SPEC = KindSpec(

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ucgov.kinds import schema
-from ucgov.kinds.base import Field, KindSpec, locations
+from ucgov.kinds.base import Field, KindSpec, locations, locations_refused
 
 
 def _body(definition: Mapping[str, Any], name: str) -> dict[str, Any]:
@@ -33,6 +33,7 @@ SPEC = KindSpec(
     shape=locations("storage_location"),  # as the server keeps it: a path made a file: URL, no trailing slash
     body_of=_body,
     files_at=_files,
+    create_refused=locations_refused("storage_location"),
     managed_storage=lambda definition: (definition.get("volume_type") or "MANAGED") == "MANAGED",
     removes_files=frozenset({"file"}),  # 0.6.0 leaves a managed volume's objects in S3 (test_server_assets.py)
     read_by_listing=True,  # a missing volume is an HTTP 500 on 0.6.0 (test_server_assets.py)
