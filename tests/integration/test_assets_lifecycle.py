@@ -628,3 +628,79 @@ def test_a_managed_table_ucgov_cannot_make_is_a_plan_error_and_an_existing_one_i
     applied(ucgov, specs)
     assert rest.grants("table", f"{catalog_name}.s.made") == {"alice@example.com": {"SELECT"}}
     no_changes(ucgov, specs)
+
+
+# --- requests about volumes, through a proxy that counts and breaks them -----------------------------
+
+
+@pytest.fixture
+def proxy(server):
+    from faultproxy import FaultProxy
+
+    started = FaultProxy(server.url)
+    yield started
+    started.close()
+
+
+def three_volumes(rest, catalog: str, comment: str) -> str:
+    """Volumes a, b and c made through REST; a spec declaring them with ``comment``."""
+    where = estate(rest, catalog)
+    body = ""
+    for name in ("a", "b", "c"):
+        location = (files() / name).as_uri()
+        rest.post("/volumes", {"name": name, **where, "volume_type": "EXTERNAL", "storage_location": location})
+        body += f"          {name}: {{volume_type: EXTERNAL, storage_location: {location}, comment: {comment}}}\n"
+    return f"catalogs:\n  {catalog}:\n    schemas:\n      s:\n        volumes:\n{body}"
+
+
+def test_a_saved_plan_reads_the_volumes_it_changes_through_one_listing_of_their_schema(
+    ucgov, rest, proxy, write_spec, tmp_path, catalog_name
+):
+    specs = write_spec(three_volumes(rest, catalog_name, "landing"))
+    plan_file = tmp_path / "plan.json"
+    env = {"UCGOV_URL": proxy.url}
+    assert ucgov("plan", str(specs), "--out", str(plan_file), env=env).exit_code == 0
+    proxy.log.clear()
+
+    result = ucgov("apply", "--plan", str(plan_file), "--auto-approve", env=env)
+
+    assert result.exit_code == 0, result.output
+    assert [volume(rest, catalog_name, n)["comment"] for n in ("a", "b", "c")] == ["landing"] * 3
+    listings = proxy.sent("GET", r"^/api/2\.1/unity-catalog/volumes\?")
+    assert len(listings) == 1 + 3  # one to check the plan, then one just before each update
+    assert not proxy.sent("GET", r"^/api/2\.1/unity-catalog/volumes/")  # a GET cannot tell "missing"
+
+
+def test_a_server_error_changing_a_live_volume_is_settled_by_its_listing_and_asked_again(
+    ucgov, rest, proxy, write_spec, catalog_name
+):
+    from faultproxy import Fault
+
+    specs = write_spec(three_volumes(rest, catalog_name, "landing"))
+    proxy.inject("PATCH", rf"/volumes/{catalog_name}\.s\.a$", Fault(status=500))
+    started = time.monotonic()
+
+    result = ucgov("apply", str(specs), "--auto-approve", env={"UCGOV_URL": proxy.url})
+
+    assert result.exit_code == 0, result.output
+    assert volume(rest, catalog_name, "a")["comment"] == "landing"
+    assert len(proxy.sent("PATCH", rf"/volumes/{catalog_name}\.s\.a$")) == 1  # the 500 never reached it
+    assert time.monotonic() - started < 20
+
+
+def test_a_volume_delete_whose_answer_was_lost_is_done_once_the_listing_shows_it_gone(
+    ucgov, rest, proxy, write_spec, catalog_name
+):
+    from faultproxy import Fault
+
+    three_volumes(rest, catalog_name, "x")
+    specs = write_spec(f"settings: {{prune: true}}\ncatalogs:\n  {catalog_name}:\n    schemas:\n      s: {{}}\n")
+    proxy.inject("DELETE", rf"/volumes/{catalog_name}\.s\.b$", Fault(reset_after=True))
+    started = time.monotonic()
+
+    result = ucgov("apply", str(specs), "--auto-approve", "--allow-destroy", env={"UCGOV_URL": proxy.url})
+
+    assert result.exit_code == 0, result.output
+    assert volume_names(rest, catalog_name) == []
+    assert len(proxy.sent("DELETE", rf"/volumes/{catalog_name}\.s\.b$")) == 1  # not repeated blindly
+    assert time.monotonic() - started < 20
