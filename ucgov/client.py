@@ -177,10 +177,19 @@ class UCClient:
 
     def create_securable(self, kind: Kind, full_name: str, fields: dict) -> dict:
         body = kind.spec.create_body(full_name, fields)
-        path = kind.spec.collection
-        return self._json(
-            "POST", f"{API}/{path}", json=body, what=f"create {kind.label} {full_name}", repeat=Repeat.CREATE
-        )
+        what = f"create {kind.label} {full_name}"
+        try:
+            return self._json("POST", f"{API}/{kind.spec.collection}", json=body, what=what, repeat=Repeat.CREATE)
+        except AuthError as exc:
+            located = [f"{name} {fields[name]}" for name in kind.spec.location_fields if fields.get(name)]
+            if exc.status != 403 or not located:
+                raise
+            # the server's "Access denied." says nothing of the location, which is the cause as often as a privilege
+            hint = (
+                f"{exc}; the server also answers so when {' and '.join(located)} overlaps the location of "
+                "another table or volume, or lies outside every external location"
+            )
+            raise AuthError(hint, method=exc.method, path=exc.path, status=403, error_code=exc.error_code) from exc
 
     def update_securable(self, kind: Kind, full_name: str, fields: dict) -> dict:
         path = f"{API}/{kind.spec.collection}/{quote(full_name)}"

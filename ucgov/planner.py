@@ -11,6 +11,7 @@ from dataclasses import replace
 
 from ucgov import gates, prune, review
 from ucgov.errors import Location, SpecError, SpecProblem
+from ucgov.kinds.base import location_refused
 from ucgov.plan import (
     Action,
     Address,
@@ -203,7 +204,8 @@ def create_problems(desired: DesiredState, want: Securable, live: LiveState) -> 
     """Creates the server would refuse, foreseen from the kind's description: a plan error at the
     object, never an apply that stops with its parents made and it not."""
     spec, definition = want.kind.spec, want.definition or {}
-    refused = spec.create_refused(definition) if spec.create_refused else None
+    refused = location_refused(definition, *spec.location_fields)
+    refused = refused or (spec.create_refused(definition) if spec.create_refused else None)
     if refused:
         field, why = refused
         return [SpecProblem(desired.where(want.ref, field), f"{want.ref} {why}")]

@@ -704,3 +704,19 @@ def test_a_volume_delete_whose_answer_was_lost_is_done_once_the_listing_shows_it
     assert volume_names(rest, catalog_name) == []
     assert len(proxy.sent("DELETE", rf"/volumes/{catalog_name}\.s\.b$")) == 1  # not repeated blindly
     assert time.monotonic() - started < 20
+
+
+def test_a_volume_over_another_objects_location_is_refused_naming_the_location_not_only_a_privilege(
+    ucgov, rest, write_spec, catalog_name
+):
+    events = rest_table(rest, estate(rest, catalog_name), "events")
+    taken = rest.get(f"/tables/{events}")["storage_location"]
+    declared = f"catalogs:\n  {catalog_name}:\n    schemas:\n      s:\n        volumes:\n          raw:\n"
+    declared += f"            volume_type: EXTERNAL\n            storage_location: {taken}/raw\n"
+
+    result = ucgov("apply", str(write_spec(declared)), "--auto-approve")
+
+    assert result.exit_code != 0
+    assert f"when storage_location {taken}/raw overlaps the location of another table or volume" in result.output
+    assert "Traceback" not in result.output
+    assert volume_names(rest, catalog_name) == []

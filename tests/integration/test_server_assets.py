@@ -167,6 +167,17 @@ def test_with_s3_storage_deleting_a_managed_volume_leaves_its_objects(s3_rest, s
     assert [o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix=prefix)["Contents"]] == [f"{prefix}/data.csv"]
 
 
+@pytest.mark.parametrize("inside", ["", "/sub"])
+def test_a_location_overlapping_another_objects_is_refused_as_access_denied(rest, catalog_name, inside):
+    plain_catalog(rest, catalog_name)
+    taken = (files() / "raw").as_uri()
+    rest.post("/volumes", volume(catalog_name, "v", "EXTERNAL", storage_location=taken))
+
+    refused = rest.http.post("/tables", json=external_table(catalog_name, "t", taken + inside))
+
+    assert error(refused) == (403, "PERMISSION_DENIED", "Access denied.")  # to the admin, too
+
+
 def test_a_storage_root_outside_the_sandbox_external_location_is_refused(rest, catalog_name):
     refused = rest.http.post("/catalogs", json={"name": catalog_name, "storage_root": files().as_uri()})
 

@@ -36,11 +36,6 @@ def location(value: Any) -> Any:
     return f"{scheme}://{authority}{_path(path) if path.strip('/') else ''}{rest}"
 
 
-def locations(*fields: str) -> Callable[[str, Any], Any]:
-    """A ``shape`` for a kind whose ``fields`` are storage locations (see ``location``)."""
-    return lambda field, value: location(value) if field in fields else value
-
-
 Refusal = tuple[str, str]
 """Why the server would refuse a create: the field it is about, and the rest of a sentence that begins
 with the object's name."""
@@ -64,11 +59,6 @@ def location_refused(definition: Mapping[str, Any], *fields: str) -> Refusal | N
     return None
 
 
-def locations_refused(*fields: str) -> Callable[[Mapping[str, Any]], Refusal | None]:
-    """A ``create_refused`` for a kind whose ``fields`` are storage locations (see ``location_refused``)."""
-    return lambda definition: location_refused(definition, *fields)
-
-
 def names_repeated(definition: Mapping[str, Any], field: str) -> Refusal | None:
     """A list of named entries (a table's columns, a function's parameters) naming one twice, which the
     server takes as it is."""
@@ -87,6 +77,9 @@ class Field:
 
     name: str
     create_only: bool = False
+    location: bool = False
+    """A storage URL: compared as the server keeps it (``location``), and a plan error where the server
+    would refuse it or take it for another place (``location_refused``)."""
 
 
 @dataclass(frozen=True)
@@ -182,8 +175,13 @@ class KindSpec:
             return self.definition_of(body)
         return {f.name: body.get(f.name) for f in self.definition_fields}
 
+    @property
+    def location_fields(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.fields if f.location)
+
     def written(self, field: str, value: Any) -> Any:
         """A definition field as a spec writes it, in the shape the server's compares with."""
+        value = location(value) if field in self.location_fields else value
         return self.shape(field, value) if self.shape else value
 
     def create_body(self, full_name: str, fields: Mapping[str, Any]) -> dict[str, Any]:

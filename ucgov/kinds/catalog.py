@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ucgov.kinds.base import Field, KindSpec, locations, locations_refused
+from ucgov.kinds.base import Field, KindSpec
 
 SPEC = KindSpec(
     name="catalog",
@@ -13,8 +13,6 @@ SPEC = KindSpec(
     parent=None,
     name_key="catalog_name",
     # storage_root: where managed volumes (and tables) inside keep their files; the server ignores a change
-    fields=(Field("comment"), Field("properties"), Field("storage_root", create_only=True)),
+    fields=(Field("comment"), Field("properties"), Field("storage_root", create_only=True, location=True)),
     privileges=frozenset({"USE CATALOG", "CREATE SCHEMA"}),
-    shape=locations("storage_root"),
-    create_refused=locations_refused("storage_root"),  # the server makes a path a file: URL and drops a trailing slash
 )

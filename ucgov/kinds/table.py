@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ucgov.kinds import schema
-from ucgov.kinds.base import Field, KindSpec, Refusal, location, location_refused, names_repeated
+from ucgov.kinds.base import Field, KindSpec, Refusal, names_repeated
 
 SPARK_TYPES = {
     "BOOLEAN": "boolean",
@@ -42,8 +42,6 @@ def column(written: Mapping[str, Any]) -> dict[str, Any]:
 def _shape(field: str, value: Any) -> Any:
     if field == "columns" and isinstance(value, list):
         return [column(c) for c in value if isinstance(c, Mapping)]
-    if field == "storage_location":
-        return location(value)
     return value.upper() if field in ("table_type", "data_source_format") and isinstance(value, str) else value
 
 
@@ -78,7 +76,7 @@ def _refused(definition: Mapping[str, Any]) -> Refusal | None:
             "table an engine writes); create it with your engine and declare it to govern it, or declare an "
             "EXTERNAL table with a storage_location"
         )
-    return location_refused(definition, "storage_location") or names_repeated(definition, "columns")
+    return names_repeated(definition, "columns")
 
 
 SPEC = KindSpec(
@@ -94,7 +92,7 @@ SPEC = KindSpec(
         Field("properties", create_only=True),
         Field("table_type", create_only=True),
         Field("data_source_format", create_only=True),
-        Field("storage_location", create_only=True),
+        Field("storage_location", create_only=True, location=True),
         Field("columns", create_only=True),
     ),
     privileges=frozenset({"SELECT", "MODIFY"}),

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ucgov.kinds import schema
-from ucgov.kinds.base import Field, KindSpec, locations, locations_refused
+from ucgov.kinds.base import Field, KindSpec
 
 
 def _body(definition: Mapping[str, Any], name: str) -> dict[str, Any]:
@@ -28,12 +28,14 @@ SPEC = KindSpec(
     spec_key="volumes",
     parent=schema.SPEC,
     name_key="volume_name",
-    fields=(Field("comment"), Field("volume_type", create_only=True), Field("storage_location", create_only=True)),
+    fields=(
+        Field("comment"),
+        Field("volume_type", create_only=True),
+        Field("storage_location", create_only=True, location=True),
+    ),
     privileges=frozenset({"READ VOLUME"}),  # the 0.6.0 server knows no WRITE VOLUME
-    shape=locations("storage_location"),  # as the server keeps it: a path made a file: URL, no trailing slash
     body_of=_body,
     files_at=_files,
-    create_refused=locations_refused("storage_location"),
     managed_storage=lambda definition: (definition.get("volume_type") or "MANAGED") == "MANAGED",
     removes_files=frozenset({"file"}),  # 0.6.0 leaves a managed volume's objects in S3 (test_server_assets.py)
     read_by_listing=True,  # a missing volume is an HTTP 500 on 0.6.0 (test_server_assets.py)
