@@ -103,7 +103,7 @@ def test_a_no_op_plan_reads_models_by_listing_them_and_grants_only_where_managed
     with UCClient(server.url, token=server.token, transport=counting) as client:
         live = read_live(client, desired)
 
-    assert sorted(live.objects) == sorted(
+    assert sorted(r.full_name for r in live.objects) == sorted(
         [catalog_name, f"{catalog_name}.s", *(f"{catalog_name}.s.{n}" for n in names)]
     )
     assert len(counting.sent) <= most, counting.sent
