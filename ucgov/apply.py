@@ -15,7 +15,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
-from ucgov import approval, preconditions, storage, versions
+from ucgov import approval, preconditions, prune, storage, versions
 from ucgov.client import UCClient
 from ucgov.errors import ApiError, ApplyError, DestroyNotAllowed, StalePlanError, UcgovError
 from ucgov.live import read_children, read_objects
@@ -317,7 +317,11 @@ def _delete(change: Change, p: ObjectChange, client: UCClient) -> list[str]:
     except ApiError as exc:
         if not exc.not_found:  # gone already, e.g. a repeated DELETE whose first answer was lost
             raise
-    return [_with_files(change.describe(), live.storage_location if live else None)]
+    location = live.storage_location if live else None
+    if kind.spec.removes_files is not None:  # the server's delete took them, or left them for good
+        gone = prune.files_going(kind, location)
+        return [f"{change.describe()} ({gone.sentence()})" if gone else change.describe()]
+    return [_with_files(change.describe(), location)]
 
 
 def _delete_version(change: Change, p: VersionDeletion, client: UCClient) -> list[str]:

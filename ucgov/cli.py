@@ -183,7 +183,10 @@ def validate(paths: tuple[str, ...], variables: dict[str, str]) -> None:
 @click.option(
     "--show-unmanaged",
     is_flag=True,
-    help="Also list live catalogs, and objects of every kind inside declared ones, that no spec declares.",
+    help=(
+        "Also list live catalogs, and what is inside declared ones (schemas, models, tables, volumes, "
+        "functions), that no spec declares."
+    ),
 )
 def plan(
     paths: tuple[str, ...],

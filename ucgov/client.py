@@ -17,7 +17,15 @@ from ucgov.errors import ApiError, AuthError
 from ucgov.redact import redact, remember
 from ucgov.render.escape import text as one_line
 from ucgov.state import Grants, Kind, ModelVersion
-from ucgov.transport import Repeat, Transport, checked_token, checked_url, retry_seconds, without_userinfo
+from ucgov.transport import (
+    OutcomeUnknown,
+    Repeat,
+    Transport,
+    checked_token,
+    checked_url,
+    retry_seconds,
+    without_userinfo,
+)
 
 API = "/api/2.1/unity-catalog"
 SCIM = "/api/1.0/unity-control/scim2/Users"
@@ -72,7 +80,9 @@ class UCClient:
     # -- reading -------------------------------------------------------------------------
 
     def get_securable(self, kind: Kind, full_name: str) -> dict | None:
-        """The object as the server describes it, or None if it does not exist."""
+        """The object as the server describes it, or None if it (or its parent) does not exist."""
+        if kind.spec.read_by_listing:
+            return self._listed(kind, full_name)
         path = kind.spec.collection
         try:
             return self._json("GET", f"{API}/{path}/{quote(full_name)}", what=f"read {kind.label} {full_name}")
@@ -83,10 +93,8 @@ class UCClient:
 
     def get_grants(self, kind: Kind, full_name: str) -> Grants:
         """Privileges granted directly on the object, per principal (never inherited ones)."""
-        body = self._json(
-            "GET", f"{API}/permissions/{kind.value}/{quote(full_name)}", what=f"read grants on {full_name}"
-        )
-        return _grants(body)
+        path = f"{API}/permissions/{kind.value}/{quote(full_name)}"
+        return _grants(self._about(kind, full_name, "GET", path, what=f"read grants on {full_name}"))
 
     def list_users(self) -> set[str]:
         """Email addresses of every active user (needs the metastore owner's token).
@@ -127,6 +135,17 @@ class UCClient:
         params = {outer.name_key: part for outer, part in zip(kind.spec.ancestors, parent.split("."), strict=False)}
         return self._pages(f"{API}/{kind.spec.collection}", kind.spec.listing_key, params)
 
+    def _listed(self, kind: Kind, full_name: str) -> dict | None:
+        """The object as its parent's listing shows it, for a kind whose GET cannot say it is missing;
+        None if it is not listed, or its parent is missing (SCHEMA_NOT_FOUND, CATALOG_NOT_FOUND)."""
+        parent, name = full_name.rsplit(".", 1)
+        try:
+            return next((item for item in self.iter_inside(kind, parent) if item.get("name") == name), None)
+        except ApiError as exc:
+            if exc.not_found:
+                return None
+            raise
+
     def list_versions(self, full_name: str) -> list[ModelVersion]:
         """Every version of a registered model, oldest first."""
         path = f"{API}/models/{quote(full_name)}/versions"
@@ -159,29 +178,32 @@ class UCClient:
 
     def create_securable(self, kind: Kind, full_name: str, fields: dict) -> dict:
         body = kind.spec.create_body(full_name, fields)
-        path = kind.spec.collection
-        return self._json(
-            "POST", f"{API}/{path}", json=body, what=f"create {kind.label} {full_name}", repeat=Repeat.CREATE
-        )
+        what = f"create {kind.label} {full_name}"
+        try:
+            return self._json("POST", f"{API}/{kind.spec.collection}", json=body, what=what, repeat=Repeat.CREATE)
+        except AuthError as exc:
+            located = [f"{name} {fields[name]}" for name in kind.spec.location_fields if fields.get(name)]
+            if exc.status != 403 or not located:
+                raise
+            # the server's "Access denied." says nothing of the location, which is the cause as often as a privilege
+            hint = (
+                f"{exc}; the server also answers so when {' and '.join(located)} overlaps the location of "
+                "another table or volume, or lies outside every external location"
+            )
+            raise AuthError(hint, method=exc.method, path=exc.path, status=403, error_code=exc.error_code) from exc
 
     def update_securable(self, kind: Kind, full_name: str, fields: dict) -> dict:
-        path = kind.spec.collection
-        return self._json(
-            "PATCH", f"{API}/{path}/{quote(full_name)}", json=fields, what=f"update {kind.label} {full_name}"
-        )
+        path = f"{API}/{kind.spec.collection}/{quote(full_name)}"
+        return self._about(kind, full_name, "PATCH", path, json=fields, what=f"update {kind.label} {full_name}")
 
     def update_grants(self, kind: Kind, full_name: str, changes: list[dict]) -> Grants:
         """One PATCH with every principal's additions and removals; the grants it leaves, as the server answers.
 
         Re-applying it changes nothing.
         """
-        body = self._json(
-            "PATCH",
-            f"{API}/permissions/{kind.value}/{quote(full_name)}",
-            json={"changes": changes},
-            what=f"change grants on {kind.label} {full_name}",
-        )
-        return _grants(body)
+        path = f"{API}/permissions/{kind.value}/{quote(full_name)}"
+        what = f"change grants on {kind.label} {full_name}"
+        return _grants(self._about(kind, full_name, "PATCH", path, json={"changes": changes}, what=what))
 
     def create_version(self, full_name: str, *, source: str, run_id: str, comment: str | None = None) -> dict:
         """A new version, PENDING_REGISTRATION, with the storage_location to copy artifacts to."""
@@ -206,7 +228,7 @@ class UCClient:
         path = f"{API}/{kind.spec.collection}/{quote(full_name)}"
         params = {"force": "true"} if force else {}
         try:
-            self._json("DELETE", path, params=params, what=f"delete {kind.label} {full_name}")
+            self._about(kind, full_name, "DELETE", path, params=params, what=f"delete {kind.label} {full_name}")
         except ApiError as exc:
             if not exc.not_found:  # gone already (a repeated DELETE whose first answer was lost): done
                 raise
@@ -233,6 +255,25 @@ class UCClient:
             token = body.get("next_page_token")
             if not token:  # a full last page still carries a token, then comes an empty page
                 return
+
+    def _about(self, kind: Kind, full_name: str, method: str, path: str, *, what: str, **kwargs: Any) -> dict:
+        """A request about one existing object (never its create).
+
+        Where the server answers HTTP 500 for a missing one (``read_by_listing``), a 500 says nothing:
+        the request is repeated only where the server surely did not act, and a doubtful answer is
+        settled by the parent's listing: an object not there is a 404 (a DELETE of one gone is done),
+        one still there is asked again, repeated as any request. Else a minute of retries would
+        stand where a 404 belongs.
+        """
+        if not kind.spec.read_by_listing:
+            return self._json(method, path, what=what, **kwargs)
+        try:
+            return self._json(method, path, what=what, repeat=Repeat.CREATE, **kwargs)
+        except OutcomeUnknown as exc:
+            if self._listed(kind, full_name) is None:
+                message = f"cannot {what}: there is no {kind.label} {full_name} on the server"
+                raise ApiError(message, method=method, path=path, status=404) from exc
+            return self._json(method, path, what=what, **kwargs)
 
     def _json(self, method: str, path: str, *, what: str, repeat: Repeat = Repeat.SAFE, **kwargs: Any) -> dict:
         response = self._transport.send(method, path, what=what, repeat=repeat, **kwargs)

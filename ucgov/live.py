@@ -67,9 +67,29 @@ def _grants_of(client: UCClient) -> Callable[[Securable], Grants]:
 
 
 def _fetched(pool: ThreadPoolExecutor, client: UCClient, declared: list[Securable]) -> dict[Ref, dict]:
-    """Each object read on its own (a 404 means absent)."""
-    found = _in_parallel(pool, lambda o: client.get_securable(o.kind, o.full_name), declared)
-    return {o.ref: body for o, body in zip(declared, found, strict=True) if body is not None}
+    """Each object read on its own (a 404 means absent), but those of a kind read by listing (volumes):
+    one listing per parent for all of them, not one per object."""
+    alone = [o for o in declared if not o.kind.spec.read_by_listing]
+    found = _in_parallel(pool, lambda o: client.get_securable(o.kind, o.full_name), alone)
+    bodies = {o.ref: body for o, body in zip(alone, found, strict=True) if body is not None}
+    listed = [o for o in declared if o.kind.spec.read_by_listing]
+    parents = sorted({(o.kind, o.full_name.rsplit(".", 1)[0]) for o in listed})
+    inside = dict(zip(parents, _in_parallel(pool, lambda p: _by_name(client, *p), parents), strict=True))
+    for o in listed:
+        parent, name = o.full_name.rsplit(".", 1)
+        if name in inside[(o.kind, parent)]:
+            bodies[o.ref] = inside[(o.kind, parent)][name]
+    return bodies
+
+
+def _by_name(client: UCClient, kind: Kind, parent: str) -> dict[str, dict]:
+    """The objects of ``kind`` listed inside ``parent``, by name; none if the parent is missing."""
+    try:
+        return {item["name"]: item for item in client.list_inside(kind, parent)}
+    except ApiError as exc:
+        if not exc.not_found:
+            raise
+        return {}
 
 
 def _listed(

@@ -11,6 +11,7 @@ from dataclasses import replace
 
 from ucgov import gates, prune, review, unusable
 from ucgov.errors import Location, SpecError, SpecProblem
+from ucgov.kinds.base import location_refused
 from ucgov.plan import (
     Action,
     Address,
@@ -24,7 +25,18 @@ from ucgov.plan import (
     grants_snapshot,
 )
 from ucgov.privileges import in_reading_order
-from ucgov.state import Approval, DesiredState, Grants, GrantsMode, LiveState, ModelVersion, Ref, RunInfo, Securable
+from ucgov.state import (
+    Approval,
+    DesiredState,
+    Grants,
+    GrantsMode,
+    Kind,
+    LiveState,
+    ModelVersion,
+    Ref,
+    RunInfo,
+    Securable,
+)
 
 
 def diff(desired: DesiredState, live: LiveState) -> Plan:
@@ -42,6 +54,7 @@ def diff(desired: DesiredState, live: LiveState) -> Plan:
     ]
     problems += [p for obj in ordered for p in property_problems(desired, obj, live.get(obj.ref))]
     problems += [p for obj in ordered for p in definition_problems(desired, obj, live.get(obj.ref))]
+    problems += [p for obj in ordered if live.get(obj.ref) is None for p in create_problems(desired, obj, live)]
     if problems:
         raise SpecError(problems)
     object_changes = [c for obj in ordered for c in object_changes_for(obj, live.get(obj.ref))]
@@ -187,10 +200,6 @@ def definition_problems(desired: DesiredState, want: Securable, have: Securable 
     spec = want.kind.spec
     if have is None:
         missing = [f for f in spec.needed_to_create if want.value(f) is None]
-        refused = spec.cannot_create(want.definition or {}) if spec.cannot_create and not missing else None
-        if refused:
-            where = desired.where(want.ref, *(f.name for f in spec.definition_fields))
-            return [SpecProblem(where, f"{want.ref} does not exist on the server, and {refused}")]
         if not missing:
             return []
         message = (
@@ -207,6 +216,33 @@ def definition_problems(desired: DesiredState, want: Securable, have: Securable 
         for name, value in _managed_fields(want).items()
         if spec.create_only(name) and _live_field(have, name) != value
     ]
+
+
+def create_problems(desired: DesiredState, want: Securable, live: LiveState) -> list[SpecProblem]:
+    """Creates the server would refuse, foreseen from the kind's description: a plan error at the
+    object, never an apply that stops with its parents made and it not."""
+    spec, definition = want.kind.spec, want.definition or {}
+    refused = location_refused(definition, *spec.location_fields)
+    refused = refused or (spec.create_refused(definition) if spec.create_refused else None)
+    if refused:
+        field, why = refused
+        return [SpecProblem(desired.where(want.ref, field), f"{want.ref} {why}")]
+    if not (spec.managed_storage and spec.managed_storage(definition)):
+        return []
+    parts = want.full_name.split(".")
+    around = [Ref(Kind(a.name), ".".join(parts[: a.depth])) for a in reversed(spec.ancestors)]
+    if any(_root(desired.get(r)) or _root(live.get(r)) for r in around):
+        return []
+    message = (
+        f"{want.ref} is MANAGED, but neither {' nor '.join(map(str, around))} has a storage_root, under which the "
+        f"server keeps a managed {want.kind.label}'s files; give one a storage_root when it is created, or make "
+        "it EXTERNAL with a storage_location"
+    )
+    return [SpecProblem(desired.where(want.ref, *definition), message)]
+
+
+def _root(obj: Securable | None) -> bool:
+    return bool(obj and obj.value("storage_root"))
 
 
 def _shown(value: object) -> str:

@@ -14,6 +14,8 @@ the object, and whether apply removes the files the server leaves behind.
 
 from __future__ import annotations
 
+from urllib.parse import urlparse
+
 from ucgov.plan import Action, Address, Change, Fields, Files, ObjectChange, VersionDeletion, grants_snapshot
 from ucgov.state import DesiredState, Kind, LiveState, Ref, Securable
 from ucgov.storage import why_files_stay
@@ -78,7 +80,7 @@ def _delete(obj: Securable, live: LiveState) -> Change:
         versions=tuple(v.version for v in obj.versions) if spec.versioned else (),
         approved=obj.approved.version if obj.approved else None,
         children=live.children.get(obj.full_name, ()) if obj.kind.children else (),
-        files=files_of(obj.storage_location) if spec.versioned or obj.storage_location else None,
+        files=files_going(obj.kind, obj.storage_location),
         grants=grants_snapshot(obj.grants),
     )
     return Change(Action.DELETE, Address(obj.kind, obj.full_name), payload, reason=_why(obj, live))
@@ -91,7 +93,8 @@ def _why(obj: Securable, live: LiveState) -> str:
         parts.append(f"{_count(len(obj.versions), 'version')} {'goes' if len(obj.versions) == 1 else 'go'} with it")
     if obj.approved and obj.approved.version:
         parts.append(f"it holds the approved version {obj.approved.version}")
-    if obj.storage_location and not obj.kind.spec.versioned:
+    files = files_going(obj.kind, obj.storage_location)
+    if files and files.removed and obj.kind.spec.removes_files is not None:  # the server's delete takes them
         parts.append(f"its files at {obj.storage_location} go with it")
     inside = live.children.get(obj.full_name, ()) if obj.kind.children else ()
     if inside:
@@ -119,6 +122,21 @@ def version_changes(desired: DesiredState, live: LiveState) -> list[Change]:
             for v in dropped(obj, have)
         ]
     return changes
+
+
+def files_going(kind: Kind, location: str | None) -> Files | None:
+    """What becomes of the files of an object of ``kind`` at ``location`` when it is deleted: taken by the
+    server's delete where the kind says it removes them, left where it says the server leaves them, else
+    (a model's) removed by apply where it can (``files_of``)."""
+    spec = kind.spec
+    if not location or spec.removes_files is None:
+        return files_of(location)
+    if urlparse(location).scheme in spec.removes_files:
+        return Files(location, removed=True)
+    why = (
+        f"the server's delete of a {kind.label} leaves them there, and ucgov does not remove them; remove them yourself"
+    )
+    return Files(location, removed=False, why_kept=why)
 
 
 def files_of(location: str | None) -> Files | None:

@@ -149,6 +149,35 @@ def test_with_s3_storage_a_managed_volume_lands_in_the_bucket(s3_rest, s3_server
     assert created["storage_location"].startswith(f"s3://ucgov-sandbox/managed/{catalog_name}/__unitystorage/")
 
 
+def test_with_s3_storage_deleting_a_managed_volume_leaves_its_objects(s3_rest, s3_server, catalog_name):
+    import boto3
+
+    rooted_catalog(s3_rest, s3_server, catalog_name)
+    created = s3_rest.post("/volumes", volume(catalog_name, "v", "MANAGED"))
+    bucket, _, prefix = created["storage_location"].removeprefix("s3://").partition("/")
+    s3 = boto3.client(
+        "s3", endpoint_url=s3_server.s3_endpoint, region_name="us-east-1",
+        aws_access_key_id="test", aws_secret_access_key="test",
+    )  # fmt: skip
+    s3.put_object(Bucket=bucket, Key=f"{prefix}/data.csv", Body=b"1\n")
+
+    assert s3_rest.http.delete(f"/volumes/{catalog_name}.s.v").status_code == 200
+
+    # unlike in file: storage, where its folder goes (test_deleting_a_managed_volume_removes_its_files)
+    assert [o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix=prefix)["Contents"]] == [f"{prefix}/data.csv"]
+
+
+@pytest.mark.parametrize("inside", ["", "/sub"])
+def test_a_location_overlapping_another_objects_is_refused_as_access_denied(rest, catalog_name, inside):
+    plain_catalog(rest, catalog_name)
+    taken = (files() / "raw").as_uri()
+    rest.post("/volumes", volume(catalog_name, "v", "EXTERNAL", storage_location=taken))
+
+    refused = rest.http.post("/tables", json=external_table(catalog_name, "t", taken + inside))
+
+    assert error(refused) == (403, "PERMISSION_DENIED", "Access denied.")  # to the admin, too
+
+
 def test_a_storage_root_outside_the_sandbox_external_location_is_refused(rest, catalog_name):
     refused = rest.http.post("/catalogs", json={"name": catalog_name, "storage_root": files().as_uri()})
 
@@ -278,6 +307,36 @@ def test_patch_volume_new_name_renames_it(rest, catalog_name):
     after = rest.http.patch(f"/volumes/{catalog_name}.s.v", json={"new_name": "w"}).json()
 
     assert (after["full_name"], after["volume_id"]) == (f"{catalog_name}.s.w", before["volume_id"])
+
+
+@pytest.mark.parametrize(
+    ("written", "kept"),
+    [
+        ("{root}/a/", "file://{root}/a"),
+        ("file:{root}/a", "file://{root}/a"),
+        ("file://{root}//a/./b/../c/", "file://{root}/a/c"),
+        ("s3://{bucket}//p/./q/", "s3://{bucket}/p/q"),
+    ],
+)
+@pytest.mark.parametrize("collection", ["volumes", "tables", "catalogs"])
+def test_locations_are_kept_as_urls_without_dots_doubled_or_trailing_slashes(
+    rest, server, catalog_name, collection, written, kept
+):
+    plain_catalog(rest, catalog_name)
+    root = str(local(server.managed_root)) + f"/{catalog_name}" if collection == "catalogs" else str(files())
+    if written.startswith("s3:") and collection == "catalogs":
+        pytest.skip("a catalog's storage root must be under the sandbox's external location")
+    bucket = catalog_name.replace("_", "-").lower()  # locations of two objects may not overlap
+    written, kept = written.format(root=root, bucket=bucket), kept.format(root=root, bucket=bucket)
+
+    if collection == "volumes":
+        made = rest.post("/volumes", volume(catalog_name, "v", "EXTERNAL", storage_location=written))
+    elif collection == "tables":
+        made = rest.post("/tables", external_table(catalog_name, "t", written))
+    else:
+        made = rest.post("/catalogs", {"name": f"{catalog_name}_r", "storage_root": written})
+
+    assert made["storage_root" if collection == "catalogs" else "storage_location"] == kept
 
 
 @pytest.mark.parametrize("method", ["GET", "PATCH", "DELETE"])

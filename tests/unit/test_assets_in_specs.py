@@ -21,7 +21,12 @@ from ucgov.spec import load_texts
 from ucgov.state import DesiredState, Kind, LiveState, Ref, Securable
 
 ALICE, BOB = "alice@example.com", "bob@example.com"
-BASE = (Securable(Kind.CATALOG, "ml", properties={}), Securable(Kind.SCHEMA, "ml.fraud", properties={}))
+# the catalog has a storage_root, so managed volumes can be made inside it
+ROOTED = {"storage_root": "file:///srv/uc/ml"}
+BASE = (
+    Securable(Kind.CATALOG, "ml", properties={}, definition=ROOTED),
+    Securable(Kind.SCHEMA, "ml.fraud", properties={}),
+)
 
 
 def server(*objects: Securable, undeclared: tuple[Securable, ...] = (), holding: tuple[Ref, ...] = ()) -> LiveState:
@@ -226,8 +231,9 @@ def test_a_managed_table_is_governed_if_it_exists_and_never_planned_for_a_create
         diff(load_spec(MANAGED_TABLE), server())
 
     assert problems(raised) == [
-        "specs/team.yaml:8:25: table ml.fraud.events does not exist on the server, and ucgov cannot create a MANAGED "
-        "table: create it another way and declare it to govern it, or make it EXTERNAL with a storage_location"
+        "specs/team.yaml:8:25: table ml.fraud.events is MANAGED: ucgov cannot create a managed table (the 0.6.0 "
+        "server makes one only from a staging table an engine writes); create it with your engine and declare it "
+        "to govern it, or declare an EXTERNAL table with a storage_location"
     ]
     assert diff(load_spec(MANAGED_TABLE), server(live)).empty
 

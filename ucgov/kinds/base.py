@@ -7,9 +7,60 @@ privileges act on it. Code that must differ per kind reads these instead of nami
 
 from __future__ import annotations
 
+import posixpath
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+_URL = re.compile(
+    r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*):(?://(?P<authority>[^/?#]*))?(?P<path>[^?#]*)(?P<rest>.*)", re.S
+)
+
+
+def location(value: Any) -> Any:
+    """A storage location or root as the 0.6.0 server keeps it, so a spec's and the server's compare:
+    an absolute path becomes a ``file:`` URL (``file:/x`` and ``file://host/x`` too, as the server reads
+    them), and doubled slashes, ``.``, ``..`` and a trailing slash go. Anything else is left as written
+    (a relative path the server resolves against its own folder, which ucgov cannot know)."""
+    if not isinstance(value, str) or not value:
+        return value
+    found = _URL.fullmatch(value)
+    if found is None:
+        return f"file://{_path(value)}" if value.startswith("/") else value
+    scheme, authority, path, rest = found["scheme"], found["authority"] or "", found["path"], found["rest"]
+    if scheme == "file":
+        return f"file://{_path('/' + authority + path)}{rest}"
+    if found["authority"] is None:  # e.g. "C:/x": no URL the server would store as such
+        return value
+    return f"{scheme}://{authority}{_path(path) if path.strip('/') else ''}{rest}"
+
+
+Refusal = tuple[str, str]
+"""Why the server would refuse a create: the field it is about, and the rest of a sentence that begins
+with the object's name."""
+
+
+def location_refused(definition: Mapping[str, Any], *fields: str) -> Refusal | None:
+    """A location the server would refuse (white space: "Unsupported path") or keep as another place
+    than the spec means (a relative path, resolved against the server's own folder)."""
+    for name in fields:
+        value = definition.get(name)
+        if not isinstance(value, str):
+            continue
+        if any(c.isspace() for c in value):
+            why = f"has a {name} with white space in it ({value!r}), which the server refuses; write a space as %20"
+            return name, why
+        if not value.startswith("/") and _URL.fullmatch(value) is None:
+            return name, (
+                f"has a relative {name} ({value!r}), which the server would resolve against its own folder; "
+                "write an absolute path or a URL"
+            )
+    return None
+
+
+def _path(path: str) -> str:
+    return posixpath.normpath("/" + path.lstrip("/")) if path.strip("/") else "/"
 
 
 @dataclass(frozen=True)
@@ -18,6 +69,9 @@ class Field:
 
     name: str
     create_only: bool = False
+    location: bool = False
+    """A storage URL: compared as the server keeps it (``location``), and a plan error where the server
+    would refuse it or take it for another place (``location_refused``)."""
 
 
 @dataclass(frozen=True)
@@ -55,9 +109,6 @@ class KindSpec:
     needed_to_create: tuple[str, ...] = ()
     """Definition fields a spec must give for ucgov to create the object; without them a declared
     object must exist already (an existing table is governed, never made up)."""
-    cannot_create: Callable[[Mapping[str, Any]], str | None] | None = None
-    """Why ucgov cannot create an object of this definition (in the spec's shape) though the server
-    has it, or None: planned creates must not fail on a refusal ucgov can foresee."""
     definition_of: Callable[[Mapping[str, Any]], dict[str, Any]] | None = None
     """A server body's definition fields in the spec's shape (None: the fields as the body names them)."""
     shape: Callable[[str, Any], Any] | None = None
@@ -65,15 +116,30 @@ class KindSpec:
     body_of: Callable[[Mapping[str, Any], str], dict[str, Any]] | None = None
     """The create request's fields for a definition in the spec's shape and the object's own name
     (None: the fields as they are)."""
+    create_refused: Callable[[Mapping[str, Any]], Refusal | None] | None = None
+    """Why the server would refuse to create one of this definition (in the spec's shape), or make
+    something else of it than the spec means; None where it would not. Foreseen, it is a plan error,
+    never an apply stopped halfway nor a plan that never settles."""
+    managed_storage: Callable[[Mapping[str, Any]], bool] | None = None
+    """Whether one of this definition keeps its files in managed storage, which the server puts under the
+    nearest ``storage_root`` of what it sits inside and refuses to create without one (a MANAGED volume)."""
     files_at: Callable[[Mapping[str, Any]], str | None] | None = None
     """Where the files that go with a live object when it is deleted are, from its body (a model's
     versions, a managed volume's), or None for a kind that keeps none."""
+    removes_files: frozenset[str] | None = None
+    """The storage schemes (``file``, ``s3``) where the server's delete removes those files itself (a
+    managed volume's, in ``file:`` storage); elsewhere they stay, and ucgov leaves them. None: the server
+    always leaves them, and apply removes what it can after the delete (a model's, ``ucgov.storage``)."""
     create_wrapper: str | None = None
     """The key a create request nests its body under (a function's ``function_info``), if any."""
     as_written: Callable[[Mapping[str, Any]], tuple[dict[str, Any], str | None]] | None = None
     """A live body's definition as a person writes it in a spec (defaults and what the server makes
     left out), with the reason, if any, that no spec can say it exactly: export then declares the
     object without a definition, governed as it exists. None: the definition's fields that are set."""
+    read_by_listing: bool = False
+    """Whether the server answers a request about a missing one (its GET, PATCH, DELETE, grants) with
+    HTTP 500 rather than 404, as 0.6.0 does for volumes: then it is read from its parent's listing,
+    and a 500 to any request about it is settled by that listing, never retried blindly."""
 
     @property
     def ancestors(self) -> tuple[KindSpec, ...]:
@@ -114,8 +180,13 @@ class KindSpec:
             return self.as_written(body)
         return {k: v for k, v in self.definition(body).items() if v is not None}, None
 
+    @property
+    def location_fields(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.fields if f.location)
+
     def written(self, field: str, value: Any) -> Any:
         """A definition field as a spec writes it, in the shape the server's compares with."""
+        value = location(value) if field in self.location_fields else value
         return self.shape(field, value) if self.shape else value
 
     def create_body(self, full_name: str, fields: Mapping[str, Any]) -> dict[str, Any]:

@@ -13,7 +13,7 @@ SPEC = KindSpec(
     parent=None,
     name_key="catalog_name",
     # storage_root: where managed volumes (and tables) inside keep their files; the server ignores a change
-    fields=(Field("comment"), Field("properties"), Field("storage_root", create_only=True)),
+    fields=(Field("comment"), Field("properties"), Field("storage_root", create_only=True, location=True)),
     privileges=frozenset({"USE CATALOG", "CREATE SCHEMA"}),
     usage="USE CATALOG",
 )

@@ -14,7 +14,7 @@ SPEC = KindSpec(
     parent=catalog.SPEC,
     name_key="schema_name",
     # storage_root: where managed volumes (and tables) inside keep their files; the server ignores a change
-    fields=(Field("comment"), Field("properties"), Field("storage_root", create_only=True)),
+    fields=(Field("comment"), Field("properties"), Field("storage_root", create_only=True, location=True)),
     # SELECT, MODIFY and READ VOLUME are the table's and the volume's, grantable here by inheritance
     privileges=frozenset({"USE SCHEMA", "CREATE MODEL", "CREATE TABLE", "CREATE FUNCTION", "CREATE VOLUME"}),
     usage="USE SCHEMA",

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ucgov.kinds import schema
-from ucgov.kinds.base import Field, KindSpec
+from ucgov.kinds.base import Field, KindSpec, Refusal
 
 SPARK_TYPES = {
     "BOOLEAN": "boolean",
@@ -62,15 +62,6 @@ def _body(definition: Mapping[str, Any], name: str) -> dict[str, Any]:
     return found
 
 
-def _cannot_create(definition: Mapping[str, Any]) -> str | None:
-    if definition.get("table_type") == "MANAGED":  # the server makes one only through a staging table
-        return (
-            "ucgov cannot create a MANAGED table: create it another way and declare it to govern it, "
-            "or make it EXTERNAL with a storage_location"
-        )
-    return None
-
-
 def _column_body(position: int, c: Mapping[str, Any]) -> dict[str, Any]:
     spark = {"name": c["name"], "type": SPARK_TYPES.get(c["type"], c["type"].lower()), "nullable": c["nullable"]}
     body = {"name": c["name"], "type_name": c["type"], "type_text": c["type"].lower(), "position": position}
@@ -109,6 +100,16 @@ def _inexact(body: Mapping[str, Any]) -> str | None:
     return None
 
 
+def _refused(definition: Mapping[str, Any]) -> Refusal | None:
+    if definition.get("table_type") == "MANAGED":
+        return "table_type", (
+            "is MANAGED: ucgov cannot create a managed table (the 0.6.0 server makes one only from a staging "
+            "table an engine writes); create it with your engine and declare it to govern it, or declare an "
+            "EXTERNAL table with a storage_location"
+        )
+    return None  # a column named twice is refused where the spec is read (ucgov.spec.loader)
+
+
 SPEC = KindSpec(
     name="table",
     label="table",
@@ -122,15 +123,15 @@ SPEC = KindSpec(
         Field("properties", create_only=True),
         Field("table_type", create_only=True),
         Field("data_source_format", create_only=True),
-        Field("storage_location", create_only=True),
+        Field("storage_location", create_only=True, location=True),
         Field("columns", create_only=True),
     ),
     privileges=frozenset({"SELECT", "MODIFY"}),
     prunable=False,
     needed_to_create=("columns",),
-    cannot_create=_cannot_create,
     definition_of=_definition,
     shape=_shape,
     body_of=_body,
     as_written=_as_written,
+    create_refused=_refused,
 )

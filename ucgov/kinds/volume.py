@@ -35,9 +35,16 @@ SPEC = KindSpec(
     spec_key="volumes",
     parent=schema.SPEC,
     name_key="volume_name",
-    fields=(Field("comment"), Field("volume_type", create_only=True), Field("storage_location", create_only=True)),
+    fields=(
+        Field("comment"),
+        Field("volume_type", create_only=True),
+        Field("storage_location", create_only=True, location=True),
+    ),
     privileges=frozenset({"READ VOLUME"}),  # the 0.6.0 server knows no WRITE VOLUME
     body_of=_body,
     files_at=_files,
     as_written=_as_written,
+    managed_storage=lambda definition: (definition.get("volume_type") or "MANAGED") == "MANAGED",
+    removes_files=frozenset({"file"}),  # 0.6.0 leaves a managed volume's objects in S3 (test_server_assets.py)
+    read_by_listing=True,  # a missing volume is an HTTP 500 on 0.6.0 (test_server_assets.py)
 )
