@@ -424,7 +424,7 @@ def export(url: str, catalogs: tuple[str, ...], out: str, force: bool) -> None:
     with UCClient(url, token=_token()) as client:
         done = export_specs(client, Path(out), catalogs=catalogs, overwrite=force)
     for written in done.files:
-        click.echo(f"Wrote {_shown(written.path)}: catalog {_shown(written.catalog)}, {written.summary}.")
+        click.echo(f"Wrote {_shown(written.path)}: {_shown(written.described)}, {written.summary}.")
     if done.notes:
         click.echo(f"Left out ({len(done.notes)}), so that plan on these files changes nothing:", err=True)
         for note in done.notes:
@@ -580,7 +580,8 @@ def _plan(
     """(the plan, the live state it was computed against); with show_unmanaged, what no spec declares too."""
     from dataclasses import replace
 
-    from ucgov.live import read_catalog_names, read_state
+    from ucgov.kinds import listed_whole
+    from ucgov.live import read_catalog_names, read_listed, read_state
     from ucgov.planner import diff
     from ucgov.unmanaged import unmanaged
 
@@ -588,7 +589,9 @@ def _plan(
     live = read_state(client, desired, concurrency=parallelism)
     computed = diff(desired, live)
     if show_unmanaged:
-        live = replace(live, catalogs=read_catalog_names(client))
+        unread = [k for k in listed_whole() if k not in live.listed_kinds]  # one listing each, if not read yet
+        listed = {**read_listed(client, unread), **live.listed}
+        live = replace(live, catalogs=read_catalog_names(client), listed=listed)
         computed = replace(computed, unmanaged=unmanaged(desired, live))
     return computed, live
 

@@ -73,9 +73,9 @@ class UCClient:
 
     def get_securable(self, kind: Kind, full_name: str) -> dict | None:
         """The object as the server describes it, or None if it does not exist."""
-        path = kind.spec.collection
+        path = kind.spec.read_path or f"{kind.spec.collection}/{quote(full_name)}"  # the metastore: its summary
         try:
-            return self._json("GET", f"{API}/{path}/{quote(full_name)}", what=f"read {kind.label} {full_name}")
+            return self._json("GET", f"{API}/{path}", what=f"read {kind.label} {full_name}")
         except ApiError as exc:
             if exc.not_found:
                 return None

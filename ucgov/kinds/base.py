@@ -74,6 +74,41 @@ class KindSpec:
     """A live body's definition as a person writes it in a spec (defaults and what the server makes
     left out), with the reason, if any, that no spec can say it exactly: export then declares the
     object without a definition, governed as it exists. None: the definition's fields that are set."""
+    update_body_of: Callable[[Mapping[str, Any]], dict[str, Any]] | None = None
+    """The update (PATCH) request's fields for changed definition fields in the spec's shape, named as
+    the server names them (an external location's ``credential`` is its ``credential_name``). None:
+    the fields as they are."""
+    read_path: str | None = None
+    """For a kind with exactly one object, which ucgov never creates nor deletes (the metastore): the
+    path under the API that reads it. Specs declare its body directly under ``spec_key`` (no names),
+    and its full name is its ``name``; its grants are read at any name (the server ignores it)."""
+    pruned_by: KindSpec | None = None
+    """For a top-level kind: the one-object kind whose own ``prune: true`` lets apply delete undeclared
+    objects of this kind (settings.prune never does: a shared server's credentials must not go by
+    accident). None: undeclared top-level objects are never deleted (catalogs)."""
+    references: tuple[tuple[str, KindSpec], ...] = ()
+    """(definition field, kind): the field names an object of that kind, which is created before this
+    one and deleted after it; the server refuses to delete it while a live object names it."""
+    url_field: str | None = None
+    """The definition field holding the URL under which this object governs storage (an external
+    location's ``url``): the server refuses to delete it while a live table or volume lies under it."""
+    storage_field: str | None = None
+    """The definition field holding where an object's files are (a table's or volume's
+    ``storage_location``), which should lie under some external location's ``url_field``."""
+    policy_named: bool = True
+    """Whether a policy's ``on`` pattern (catalog, catalog.schema, ...) names objects of this kind; the
+    kinds outside the catalog tree (metastore, credential, external location) are named by a policy's
+    ``kind`` instead, so that a pattern like ``*`` never reaches them by accident."""
+
+    @property
+    def single(self) -> bool:
+        """Whether the kind has exactly one object, declared without a name (see ``read_path``)."""
+        return self.read_path is not None
+
+    @property
+    def rank(self) -> int:
+        """0 for a kind that names no other, else one more than the kinds it names: created after them."""
+        return 1 + max(kind.rank for _, kind in self.references) if self.references else 0
 
     @property
     def ancestors(self) -> tuple[KindSpec, ...]:
@@ -118,6 +153,12 @@ class KindSpec:
         """A definition field as a spec writes it, in the shape the server's compares with."""
         return self.shape(field, value) if self.shape else value
 
+    def update_body(self, fields: Mapping[str, Any]) -> dict[str, Any]:
+        """The body of the update request for changed fields in the spec's shape."""
+        plain = {k: v for k, v in fields.items() if k in ("comment", "properties")}
+        written = {k: v for k, v in fields.items() if k not in plain}
+        return {**plain, **(self.update_body_of(written) if self.update_body_of else written)}
+
     def create_body(self, full_name: str, fields: Mapping[str, Any]) -> dict[str, Any]:
         """The body of the create request: its own name, the fields, and the names of its parents."""
         parts = full_name.split(".")
@@ -130,3 +171,19 @@ class KindSpec:
         }
         body.update({kind.name_key: part for kind, part in zip(self.ancestors, parts, strict=False)})
         return {self.create_wrapper: body} if self.create_wrapper else body
+
+
+def location(url: Any) -> Any:
+    """A storage URL as the server keeps it: without a trailing slash, a bare path as a ``file://`` URI
+    (the 0.6.0 server stores external locations and storage roots so)."""
+    if not isinstance(url, str) or not url:
+        return url
+    url = url if "://" in url or not url.startswith("/") else f"file://{url}"
+    stripped = url.rstrip("/")
+    return stripped if not stripped.endswith(":/") and not stripped.endswith(":") else url
+
+
+def lies_under(path: str, url: str) -> bool:
+    """Whether ``path`` is ``url`` or inside it, segment by segment (``s3://b/x-y`` is not inside ``s3://b/x``)."""
+    path, url = location(path), location(url)
+    return path == url or path.startswith(url.rstrip("/") + "/")

@@ -133,4 +133,5 @@ SPEC = KindSpec(
     shape=_shape,
     body_of=_body,
     as_written=_as_written,
+    storage_field="storage_location",
 )

@@ -40,4 +40,5 @@ SPEC = KindSpec(
     body_of=_body,
     files_at=_files,
     as_written=_as_written,
+    storage_field="storage_location",
 )
