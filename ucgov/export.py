@@ -289,10 +289,20 @@ def _definition(
     if reason is None:  # what the kind leaves out must be what its shape fills in again
         off = [k for k, v in written.items() if kind.spec.written(k, v) != live.get(k)]
         reason = f"{' and '.join(off)} would not read back as the server holds it" if off else None
+    reason = reason or _repeated_name(written)
     if reason:
         notes.append(Note(full_name, _without_definition(kind, reason, grants_kept=grants_kept)))
         return {}
     return written
+
+
+def _repeated_name(written: Mapping[str, Any]) -> str | None:
+    """Why the loader would refuse a definition's list: two items of one name (names ignore case)."""
+    for key, items in written.items():
+        names = [str(i.get("name")).casefold() for i in items if isinstance(i, Mapping)] if isinstance(items, list) else []
+        if len(names) != len(set(names)):
+            return f"two of its {key} share a name (names ignore case), which a spec cannot write"
+    return None
 
 
 def _without_definition(kind: Kind, reason: str, *, grants_kept: bool) -> str:
