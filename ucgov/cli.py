@@ -183,7 +183,8 @@ def validate(paths: tuple[str, ...], variables: dict[str, str]) -> None:
 @click.option(
     "--show-unmanaged",
     is_flag=True,
-    help="Also list live catalogs, and objects of every kind inside declared ones, that no spec declares.",
+    help="Also list live catalogs, credentials and external locations, and objects of every kind inside declared "
+    "catalogs, that no spec declares.",
 )
 def plan(
     paths: tuple[str, ...],
@@ -409,8 +410,13 @@ def diff_command(base_ref: str, refs_and_paths: tuple[str, ...], variables: dict
     "--out", type=click.Path(file_okay=False), default="specs", show_default=True, help="Write the spec files here."
 )
 @click.option("--force", is_flag=True, help="Overwrite spec files that already exist.")
-def export(url: str, catalogs: tuple[str, ...], out: str, force: bool) -> None:
-    """Write specs for what exists live: one OUT/CATALOG.yaml per catalog.
+@click.option(
+    "--metastore/--no-metastore",
+    default=None,
+    help="Also write OUT/_metastore.yaml: metastore grants, credentials, external locations (default: without --catalog).",
+)
+def export(url: str, catalogs: tuple[str, ...], out: str, force: bool, metastore: bool | None) -> None:
+    """Write specs for what exists live: one OUT/CATALOG.yaml per catalog, and OUT/_metastore.yaml.
 
     Schemas, models, tables, volumes and functions, their comments, properties, definitions,
     grants (authoritative) and the approved version are written as a person would write them,
@@ -422,7 +428,7 @@ def export(url: str, catalogs: tuple[str, ...], out: str, force: bool) -> None:
     from ucgov.export import export as export_specs
 
     with UCClient(url, token=_token()) as client:
-        done = export_specs(client, Path(out), catalogs=catalogs, overwrite=force)
+        done = export_specs(client, Path(out), catalogs=catalogs, overwrite=force, metastore=metastore)
     for written in done.files:
         click.echo(f"Wrote {_shown(written.path)}: {_shown(written.described)}, {written.summary}.")
     if done.notes:

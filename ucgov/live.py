@@ -194,7 +194,7 @@ def _undeclared(
     desired: State,
     children: dict[str, tuple[Ref, ...]],
     bodies: dict[Ref, dict],
-    listed: dict[Ref, Securable],
+    whole: dict[Ref, Securable],
     stored: dict[Ref, str],
 ) -> dict[Ref, Securable]:
     """The live objects prune would delete, with what a reviewer must see: fields, versions, approval,
@@ -204,10 +204,10 @@ def _undeclared(
     grants are read (one request each).
     """
     assert isinstance(desired, DesiredState)
-    read = {r: o for r, o in listed.items() if r in desired.objects}  # declared: staying, naming what they use
-    refs = prune.retired(desired, LiveState(objects=read, children=children, listed=listed, stored=stored))
-    top = [r for r in refs if r in listed]
-    top_grants = _in_parallel(pool, _grants_of(client), [listed[r] for r in top])
+    read = {r: o for r, o in whole.items() if r in desired.objects}  # declared: staying, naming what they use
+    refs = prune.retired(desired, LiveState(objects=read, children=children, listed=whole, stored=stored))
+    top = [r for r in refs if r in whole]
+    top_grants = _in_parallel(pool, _grants_of(client), [whole[r] for r in top])
     found = [(r, bodies[r]) for r in refs if r in bodies]
     models = [r for r, _ in found if r.kind.spec.versioned]
     listed = _in_parallel(pool, lambda r: client.list_versions(r.full_name), models)
@@ -220,7 +220,7 @@ def _undeclared(
             children=children.get(s.full_name, ()) if s.kind.children else None,
         )
         for s, (_, b), g in zip(stubs, found, grants, strict=True)
-    } | {r: replace(listed[r], grants=g) for r, g in zip(top, top_grants, strict=True)}
+    } | {r: replace(whole[r], grants=g) for r, g in zip(top, top_grants, strict=True)}
 
 
 def _known_users(client: UCClient) -> frozenset[str] | None:
