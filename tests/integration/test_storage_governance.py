@@ -139,14 +139,15 @@ def test_a_credential_and_a_location_are_created_granted_updated_exported_and_pr
     pruning = write_spec(yaml.safe_dump({"metastore": {"prune": True}}) + every_other(rest, credential, location))
     planned = ucgov("plan", str(pruning))
     refused = ucgov("apply", str(pruning), "--auto-approve")
+    refused_left = rest.status(f"/credentials/{credential}")
     deleted = ucgov("apply", str(pruning), "--auto-approve", "--allow-destroy")
 
     assert planned.exit_code == 0, planned.output
-    assert f"delete external location {location}" in planned.output and f"delete credential {credential}" in planned.output
-    assert planned.output.index(f"delete external location {location}") < planned.output.index(
-        f"delete credential {credential}"
-    )  # the location first: the server refuses to delete a credential a location uses
-    assert refused.exit_code != 0 and rest.status(f"/credentials/{credential}") == 200
+    gone_location, gone_credential = f"- external location {location}", f"- credential {credential}"
+    assert gone_location in planned.output and gone_credential in planned.output
+    assert "prune is on for the metastore" in planned.output
+    assert planned.output.index(gone_location) < planned.output.index(gone_credential)  # the server refuses otherwise
+    assert refused.exit_code != 0 and "--allow-destroy" in refused.output and refused_left == 200
     assert deleted.exit_code == 0, deleted.output
     assert rest.status(f"/credentials/{credential}") == 404 and rest.status(f"/external-locations/{location}") == 404
     assert rest.status("/credentials/ucgov_sandbox") == 200 and rest.status("/external-locations/ucgov_sandbox") == 200
