@@ -216,7 +216,12 @@ def warnings(desired: DesiredState, live: LiveState, changes: list[Change]) -> l
 
 def review_warnings(base: DesiredState, head: DesiredState) -> list[str]:
     """ucgov diff: where the head starts deleting on apply, which the changes alone would not show."""
-    found = []
+    found = [
+        f"prune is turned on for the {kind.spec.pruned_by.label if kind.spec.pruned_by else kind.label}: apply "
+        f"--allow-destroy will delete the live {kind.label}s that no spec declares (but those still in use)"
+        for kind in Kind
+        if kind in head.prune_top and kind not in base.prune_top
+    ]
     for obj in head.ordered():
         parent = obj.full_name.rsplit(".", 1)[0]
         if obj.kind.children and prunes(head, obj.full_name) and not _pruned_in(base, obj.full_name):

@@ -350,3 +350,20 @@ def test_review_shows_who_gains_and_who_loses_the_right_to_create_catalogs():
     assert "- **alice@example.com** may now create catalogs" in shown
     assert "- :warning: **carol@example.com** may no longer create catalogs — not in the spec" in shown
     assert "+ grant CREATE CATALOG to alice@example.com" in render(plan, "text")
+
+
+def test_diff_says_when_prune_starts_reaching_credentials_and_what_goes_undeclared():
+    from ucgov.planner import diff_specs
+
+    base = load(ISSUE_SPEC)
+    head = load("metastore: {prune: true}\ncredentials: {landing_role: {}}")
+
+    reviewed = diff_specs(base, head)
+
+    assert (
+        "prune is turned on for the metastore: apply --allow-destroy will delete the live external locations "
+        "that no spec declares (but those still in use)"
+    ) in reviewed.warnings
+    [gone] = [u for u in reviewed.undeclared if u.kind is Kind.EXTERNAL_LOCATION]
+    assert (gone.full_name, gone.deleted, gone.why) == ("landing", True, "prune is on for the metastore")
+    assert not diff_specs(base, load(ISSUE_SPEC.replace("external_locations:", "x-gone:"))).undeclared[0].deleted

@@ -249,7 +249,7 @@ def _policy_privilege_problems(doc: SourceDoc) -> list[SpecProblem]:
             if privilege is not None and privilege not in privileges.ALL_PRIVILEGES:
                 problem = privileges.unknown(privilege)
             elif privilege is not None and isinstance(deny.get("kind"), str):
-                problem = _never_met_on_kind(privilege, deny["kind"])
+                problem = _never_met_on_kind(privilege, deny["kind"], on if isinstance(on, str) else None)
             elif privilege is not None and isinstance(on, str):
                 problem = _never_met(privilege, on)
             if problem:
@@ -258,9 +258,11 @@ def _policy_privilege_problems(doc: SourceDoc) -> list[SpecProblem]:
     return problems
 
 
-def _never_met_on_kind(privilege: str, kind_name: str) -> str | None:
+def _never_met_on_kind(privilege: str, kind_name: str, on: str | None) -> str | None:
     """Why denying ``privilege`` on a policy's ``kind`` could never stop a grant, or None if it can."""
     kind = next((k for k in Kind if k.value == kind_name), None)
+    if kind is not None and on is not None and "." in on:
+        return f"'{on}' has a dot, which no {kind.label}'s name holds: this denial could never match"
     if kind is None or privilege in kind.grantable:
         return None
     allowed = ", ".join(sorted(kind.grantable))
