@@ -26,7 +26,8 @@ class Ref(NamedTuple):
     full_name: str
 
     def __str__(self) -> str:
-        return f"{self.kind.label} {self.full_name}"
+        # the metastore is the only one of its kind: "metastore", not "metastore metastore"
+        return self.kind.label if self.kind.spec.single else f"{self.kind.label} {self.full_name}"
 
 
 class GrantsMode(str, Enum):

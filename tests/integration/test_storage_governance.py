@@ -58,7 +58,7 @@ def test_metastore_grants_are_applied_and_revoked_authoritatively(ucgov, write_s
     applied = ucgov("apply", str(specs), "--auto-approve")
 
     assert planned.exit_code == 0, planned.output
-    assert "~ metastore metastore  (grants: authoritative)" in planned.output
+    assert "~ metastore  (grants: authoritative)" in planned.output
     assert "+ grant CREATE CATALOG to alice@example.com" in planned.output
     assert "revoke CREATE STORAGE CREDENTIAL from carol@example.com" in planned.output
     assert applied.exit_code == 0, applied.output
@@ -210,3 +210,40 @@ def test_a_declared_storage_location_under_no_external_location_is_a_plan_warnin
     assert f"volume {catalog_name}.s.raw: its storage_location {outside}/raw lies under no external location" in (
         " ".join(planned.output.split())
     )
+
+
+def test_a_saved_plan_of_metastore_and_location_grants_applies_and_its_review_says_who_may_create_catalogs(
+    ucgov, write_spec, rest, catalog_name, tmp_path, metastore_grants
+):
+    credential = f"{catalog_name}_c"
+    rest.post("/credentials", {"name": credential, "purpose": "STORAGE", "aws_iam_role": {"role_arn": ROLE}})
+    held = {p: sorted(privs) for p, privs in metastore_grants.items()}
+    spec = {
+        "metastore": {"grants": {**held, "carol@example.com": ["CREATE CATALOG"]}},
+        "credentials": {credential: {"grants": {"bob@example.com": ["READ FILES"]}}},
+    }
+    specs = write_spec(yaml.safe_dump(spec))
+    plan_file = tmp_path / "plan.json"
+
+    review = ucgov("plan", str(specs), "--format", "markdown")
+    saved = ucgov("plan", str(specs), "--out", str(plan_file))
+    applied = ucgov("apply", "--plan", str(plan_file), "--auto-approve")
+
+    assert "### Who may create catalogs, storage credentials and external locations" in review.output
+    assert "- **carol@example.com** may now create catalogs" in review.output
+    assert saved.exit_code == 0 and applied.exit_code == 0, applied.output
+    assert "CREATE CATALOG" in rest.grants("metastore", "metastore")["carol@example.com"]
+    assert rest.grants("credential", credential) == {"bob@example.com": {"READ FILES"}}
+
+
+def test_a_policy_denying_create_catalog_on_the_metastore_stops_the_plan_at_the_grant(ucgov, write_spec):
+    specs = write_spec(
+        "metastore:\n  grants:\n    carol@example.com: [CREATE CATALOG]\n"
+        "policies:\n  - name: no-catalogs-for-carol\n"
+        "    deny: {kind: metastore, principal: carol@example.com, privileges: [CREATE CATALOG]}\n"
+    )
+
+    planned = ucgov("plan", str(specs))
+
+    assert planned.exit_code == 1
+    assert "spec.yaml:3:25: policy 'no-catalogs-for-carol' denies CREATE CATALOG to carol@example.com" in planned.output
