@@ -367,3 +367,48 @@ def test_diff_says_when_prune_starts_reaching_credentials_and_what_goes_undeclar
     [gone] = [u for u in reviewed.undeclared if u.kind is Kind.EXTERNAL_LOCATION]
     assert (gone.full_name, gone.deleted, gone.why) == ("landing", True, "prune is on for the metastore")
     assert not diff_specs(base, load(ISSUE_SPEC.replace("external_locations:", "x-gone:"))).undeclared[0].deleted
+
+
+# --- export -----------------------------------------------------------------------------------------
+
+
+def test_export_writes_a_credentials_role_arn_only_and_a_locations_url_and_credential():
+    from ucgov.export import fields_of
+
+    notes: list = []
+    body = {
+        "name": "landing_role", "purpose": "STORAGE", "comment": "c", "owner": "admin", "id": "1",
+        "aws_iam_role": {"role_arn": ROLE, "external_id": "made-by-the-server", "unity_catalog_iam_arn": None},
+    }  # fmt: skip
+    role = fields_of(Kind.CREDENTIAL, "landing_role", body, {}, [], users=None, notes=notes)
+    place_body = {"name": "landing", "url": "s3://b/raw", "credential_name": "landing_role", "credential_id": "1"}
+    landing = fields_of(Kind.EXTERNAL_LOCATION, "landing", place_body, {}, [], users=None, notes=notes)
+
+    assert role == {"comment": "c", "aws_iam_role": {"role_arn": ROLE}, "grants": {}}
+    assert landing == {"url": "s3://b/raw", "credential": "landing_role", "grants": {}}
+    assert notes == []
+
+
+def test_export_declares_a_credential_without_a_role_arn_as_it_exists_saying_so():
+    from ucgov.export import fields_of
+
+    notes: list = []
+    body = {"name": "odd", "purpose": "STORAGE", "aws_iam_role": {"role_arn": None, "external_id": "x"}}
+
+    fields = fields_of(Kind.CREDENTIAL, "odd", body, {}, [], users=None, notes=notes)
+
+    assert fields == {"grants": {}}
+    assert [n.full_name for n in notes] == ["odd"] and "definition left out" in notes[0].reason
+
+
+def test_show_unmanaged_lists_undeclared_credentials_and_locations_after_catalogs():
+    from ucgov.unmanaged import unmanaged
+
+    state = listed_live(credential("landing_role"), credential("other"), place("landing", "s3://b", "other"))
+    state = LiveState(**{**state.__dict__, "catalogs": ("ml", "scratch")})
+
+    found = unmanaged(load("credentials: {landing_role: {}}\ncatalogs: {ml: {}}"), state)
+
+    assert [(u.kind, u.full_name) for u in found] == [
+        (Kind.CATALOG, "scratch"), (Kind.CREDENTIAL, "other"), (Kind.EXTERNAL_LOCATION, "landing"),
+    ]  # fmt: skip
