@@ -153,7 +153,9 @@ def export(
     if top and (out / METASTORE_FILE).exists() and not overwrite:
         raise ExportError(f"{out / METASTORE_FILE} already exists: move it away, or pass --force to overwrite it")
     if top and METASTORE_FILE.removesuffix(".yaml") in names:
-        raise ExportError(f"catalog {METASTORE_FILE.removesuffix('.yaml')} would be written over {METASTORE_FILE}: export it alone")
+        raise ExportError(
+            f"catalog {METASTORE_FILE.removesuffix('.yaml')} would be written over {METASTORE_FILE}: export it alone"
+        )
     reader = _Reader(client, _known_users(client))
     files = []
     with ThreadPoolExecutor(max_workers=concurrency) as pool:
@@ -299,7 +301,9 @@ def _definition(
 def _repeated_name(written: Mapping[str, Any]) -> str | None:
     """Why the loader would refuse a definition's list: two items of one name (names ignore case)."""
     for key, items in written.items():
-        names = [str(i.get("name")).casefold() for i in items if isinstance(i, Mapping)] if isinstance(items, list) else []
+        names = (
+            [str(i.get("name")).casefold() for i in items if isinstance(i, Mapping)] if isinstance(items, list) else []
+        )
         if len(names) != len(set(names)):
             return f"two of its {key} share a name (names ignore case), which a spec cannot write"
     return None

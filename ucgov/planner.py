@@ -11,6 +11,7 @@ from dataclasses import replace
 
 from ucgov import gates, prune, review, unusable
 from ucgov.errors import Location, SpecError, SpecProblem
+from ucgov.kinds import lies_under
 from ucgov.plan import (
     Action,
     Address,
@@ -24,10 +25,7 @@ from ucgov.plan import (
     grants_snapshot,
 )
 from ucgov.privileges import in_reading_order
-from ucgov.kinds import lies_under
-from ucgov.state import (
-    Approval, DesiredState, Grants, GrantsMode, Kind, LiveState, ModelVersion, Ref, RunInfo, Securable,
-)  # fmt: skip
+from ucgov.state import Approval, DesiredState, Grants, GrantsMode, LiveState, ModelVersion, Ref, RunInfo, Securable
 
 
 def diff(desired: DesiredState, live: LiveState) -> Plan:

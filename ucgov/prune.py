@@ -19,8 +19,8 @@ the object, and whether apply removes the files the server leaves behind.
 
 from __future__ import annotations
 
-from ucgov.plan import Action, Address, Change, Fields, Files, ObjectChange, VersionDeletion, grants_snapshot
 from ucgov.kinds import lies_under
+from ucgov.plan import Action, Address, Change, Fields, Files, ObjectChange, VersionDeletion, grants_snapshot
 from ucgov.state import DesiredState, Kind, LiveState, Ref, Securable
 from ucgov.storage import why_files_stay
 
@@ -125,7 +125,11 @@ def _delete(obj: Securable, live: LiveState) -> Change:
 def _why(obj: Securable, live: LiveState) -> str:
     """Why it goes and, called out for the reviewer, what goes with it."""
     pruned_by = obj.kind.spec.pruned_by
-    parts = [f"no spec declares it; prune is on for the {pruned_by.label}" if pruned_by else "no spec declares it; prune is on"]
+    parts = [
+        f"no spec declares it; prune is on for the {pruned_by.label}"
+        if pruned_by
+        else "no spec declares it; prune is on"
+    ]
     if obj.kind.spec.versioned and obj.versions:
         parts.append(f"{_count(len(obj.versions), 'version')} {'goes' if len(obj.versions) == 1 else 'go'} with it")
     if obj.approved and obj.approved.version:

@@ -71,7 +71,9 @@ def test_metastore_grants_are_applied_and_revoked_authoritatively(ucgov, write_s
 
     assert revoked.exit_code == 0, revoked.output
     found = rest.grants("metastore", "metastore")
-    assert "CREATE CATALOG" not in found.get("alice@example.com", set()) - metastore_grants.get("alice@example.com", set())
+    assert "CREATE CATALOG" not in found.get("alice@example.com", set()) - metastore_grants.get(
+        "alice@example.com", set()
+    )
     assert "bob@example.com" not in found or found["bob@example.com"] == metastore_grants.get("bob@example.com")
 
 

@@ -83,7 +83,10 @@ def test_the_issues_spec_loads_the_metastore_a_credential_and_a_location_in_the_
     role = desired.get(Ref(Kind.CREDENTIAL, "landing_role"))
     assert role.definition == {"purpose": "STORAGE", "aws_iam_role": {"role_arn": ROLE}}
     landing = desired.get(Ref(Kind.EXTERNAL_LOCATION, "landing"))
-    assert landing.definition == {"url": "s3://landing-bucket/raw", "credential": "landing_role"}  # as the server keeps it
+    assert landing.definition == {
+        "url": "s3://landing-bucket/raw",
+        "credential": "landing_role",
+    }  # as the server keeps it
     assert [o.kind for o in desired.ordered()] == [Kind.CREDENTIAL, Kind.METASTORE, Kind.EXTERNAL_LOCATION]
 
 
@@ -152,7 +155,10 @@ def test_a_missing_credential_and_location_are_created_with_the_servers_names_an
     plan = diff(desired, listed_live(metastore(), declared={Ref(Kind.METASTORE, "metastore")}))
 
     creates = [c for c in plan.changes if c.action is Action.CREATE]
-    assert [c.address.ref for c in creates] == [Ref(Kind.CREDENTIAL, "landing_role"), Ref(Kind.EXTERNAL_LOCATION, "landing")]
+    assert [c.address.ref for c in creates] == [
+        Ref(Kind.CREDENTIAL, "landing_role"),
+        Ref(Kind.EXTERNAL_LOCATION, "landing"),
+    ]
     role_body = Kind.CREDENTIAL.spec.create_body("landing_role", creates[0].payload.after.as_dict())
     assert role_body == {
         "name": "landing_role", "comment": "Landing bucket access", "purpose": "STORAGE",
@@ -190,7 +196,9 @@ def test_an_update_sends_the_servers_names_and_only_the_role_arn_is_compared():
 
 def test_a_credentials_purpose_cannot_change_and_the_plan_says_so():
     desired = load("credentials: {c: {purpose: STORAGE, aws_iam_role: {role_arn: r}}}")
-    live_one = Securable(Kind.CREDENTIAL, "c", None, {}, definition={"purpose": "SERVICE", "aws_iam_role": {"role_arn": "r"}})
+    live_one = Securable(
+        Kind.CREDENTIAL, "c", None, {}, definition={"purpose": "SERVICE", "aws_iam_role": {"role_arn": "r"}}
+    )
 
     with pytest.raises(SpecError) as excinfo:
         diff(desired, listed_live(live_one, declared={live_one.ref}))
@@ -328,7 +336,7 @@ def test_a_policy_on_locations_matches_by_name_and_one_on_no_object_matches_all(
     [problem] = problems(text)
 
     assert "denies WRITE FILES to a@x.com on landing (external location)" in problem
-    assert len(problems(text.replace("kind: external_location, on: \"land*\", ", ""))) == 2
+    assert len(problems(text.replace('kind: external_location, on: "land*", ', ""))) == 2
 
 
 def test_a_policy_denying_on_a_kind_what_it_never_takes_is_refused_as_never_matching():
@@ -342,7 +350,9 @@ def test_a_policy_denying_on_a_kind_what_it_never_takes_is_refused_as_never_matc
 
 def test_review_shows_who_gains_and_who_loses_the_right_to_create_catalogs():
     have = metastore({"carol@example.com": frozenset({"CREATE CATALOG"})})
-    plan = diff(load("metastore: {grants: {alice@example.com: [CREATE CATALOG]}}"), listed_live(have, declared={have.ref}))
+    plan = diff(
+        load("metastore: {grants: {alice@example.com: [CREATE CATALOG]}}"), listed_live(have, declared={have.ref})
+    )
 
     shown = render(plan, "markdown")
 

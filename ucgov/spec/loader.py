@@ -679,7 +679,8 @@ class _Merger:
             prune_top=frozenset(
                 kind
                 for kind in Kind
-                if kind.spec.pruned_by and self._value(Ref(Kind(kind.spec.pruned_by.name), kind.spec.pruned_by.name), "prune")
+                if kind.spec.pruned_by
+                and self._value(Ref(Kind(kind.spec.pruned_by.name), kind.spec.pruned_by.name), "prune")
             ),
             policies=tuple(self.policies.values()),
             grant_locations=dict(self.grant_locations),
