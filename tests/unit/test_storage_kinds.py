@@ -422,3 +422,9 @@ def test_show_unmanaged_lists_undeclared_credentials_and_locations_after_catalog
     assert [(u.kind, u.full_name) for u in found] == [
         (Kind.CATALOG, "scratch"), (Kind.CREDENTIAL, "other"), (Kind.EXTERNAL_LOCATION, "landing"),
     ]  # fmt: skip
+
+
+def test_a_catalog_is_created_after_the_external_location_its_storage_root_needs():
+    desired = load(ISSUE_SPEC + "catalogs:\n  a_first:\n    storage_root: s3://landing-bucket/raw/a_first\n")
+
+    assert [o.kind for o in desired.ordered()][-2:] == [Kind.EXTERNAL_LOCATION, Kind.CATALOG]

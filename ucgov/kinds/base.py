@@ -89,6 +89,9 @@ class KindSpec:
     references: tuple[tuple[str, KindSpec], ...] = ()
     """(definition field, kind): the field names an object of that kind, which is created before this
     one and deleted after it; the server refuses to delete it while a live object names it."""
+    after: tuple[KindSpec, ...] = ()
+    """Kinds at the same depth whose objects are created before this one's, though none is named (a
+    catalog's storage_root must lie under an external location: the server refuses it otherwise)."""
     url_field: str | None = None
     """The definition field holding the URL under which this object governs storage (an external
     location's ``url``): the server refuses to delete it while a live table or volume lies under it."""
@@ -107,8 +110,10 @@ class KindSpec:
 
     @property
     def rank(self) -> int:
-        """0 for a kind that names no other, else one more than the kinds it names: created after them."""
-        return 1 + max(kind.rank for _, kind in self.references) if self.references else 0
+        """0 for a kind that names no other, else one more than the kinds it names or comes ``after``:
+        created after them."""
+        before = [kind for _, kind in self.references] + list(self.after)
+        return 1 + max(kind.rank for kind in before) if before else 0
 
     @property
     def ancestors(self) -> tuple[KindSpec, ...]:
