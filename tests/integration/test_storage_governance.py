@@ -249,3 +249,37 @@ def test_a_policy_denying_create_catalog_on_the_metastore_stops_the_plan_at_the_
 
     assert planned.exit_code == 1
     assert "spec.yaml:3:25: policy 'no-catalogs-for-carol' denies CREATE CATALOG to carol@example.com" in planned.output
+
+
+def test_the_issues_example_a_location_and_a_catalog_whose_storage_root_lies_under_it_in_one_apply(
+    ucgov, write_spec, rest, catalog_name, metastore_grants
+):
+    url = folder()
+    held = {p: sorted(privs) for p, privs in metastore_grants.items()}
+    spec = {
+        "metastore": {"grants": {**held, "alice@example.com": ["CREATE CATALOG", "CREATE EXTERNAL LOCATION"]}},
+        "credentials": {
+            f"{catalog_name}_role": {
+                "purpose": "STORAGE",
+                "aws_iam_role": {"role_arn": ROLE},
+                "comment": "Landing bucket access",
+                "grants": {"alice@example.com": ["CREATE EXTERNAL LOCATION"]},
+            }
+        },
+        "external_locations": {
+            f"{catalog_name}_landing": {
+                "url": url,
+                "credential": f"{catalog_name}_role",
+                "comment": "Landing zone",
+                "grants": {"bob@example.com": ["READ FILES", "CREATE EXTERNAL TABLE"]},
+            }
+        },
+        "catalogs": {catalog_name: {"storage_root": f"{url}/{catalog_name}"}},
+    }
+    specs = write_spec(yaml.safe_dump(spec))
+
+    applied = ucgov("apply", str(specs), "--auto-approve")
+
+    assert applied.exit_code == 0, applied.output
+    assert rest.get(f"/catalogs/{catalog_name}")["storage_root"] == f"{url}/{catalog_name}"
+    assert ucgov("plan", str(specs)).output.startswith("No changes.")
