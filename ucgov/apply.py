@@ -157,7 +157,7 @@ def waves(steps: list[Step]) -> list[list[Step]]:
 
 def _stage(change: Change) -> tuple:
     if isinstance(change.payload, ObjectChange):
-        return ("objects", change.action is Action.DELETE, change.address.kind.depth)
+        return ("objects", change.action is Action.DELETE, change.address.kind.order)
     return (type(change.payload).__name__,)
 
 
@@ -298,7 +298,7 @@ def _update(change: Change, p: ObjectChange, client: UCClient) -> None:
     fields = p.after.as_dict() if p.after else {}
     if kind.spec.versioned and "comment" in fields:  # keep the approval line under the new comment
         fields["comment"] = approval.write(fields["comment"], approved)
-    client.update_securable(kind, name, fields)
+    client.update_securable(kind, name, kind.spec.update_body(fields))
 
 
 def _delete(change: Change, p: ObjectChange, client: UCClient) -> list[str]:

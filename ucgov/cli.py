@@ -183,10 +183,8 @@ def validate(paths: tuple[str, ...], variables: dict[str, str]) -> None:
 @click.option(
     "--show-unmanaged",
     is_flag=True,
-    help=(
-        "Also list live catalogs, and what is inside declared ones (schemas, models, tables, volumes, "
-        "functions), that no spec declares."
-    ),
+    help="Also list live catalogs, credentials and external locations, and objects of every kind inside declared "
+    "catalogs, that no spec declares.",
 )
 def plan(
     paths: tuple[str, ...],
@@ -412,8 +410,13 @@ def diff_command(base_ref: str, refs_and_paths: tuple[str, ...], variables: dict
     "--out", type=click.Path(file_okay=False), default="specs", show_default=True, help="Write the spec files here."
 )
 @click.option("--force", is_flag=True, help="Overwrite spec files that already exist.")
-def export(url: str, catalogs: tuple[str, ...], out: str, force: bool) -> None:
-    """Write specs for what exists live: one OUT/CATALOG.yaml per catalog.
+@click.option(
+    "--metastore/--no-metastore",
+    default=None,
+    help="Also write OUT/_metastore.yaml: metastore grants, credentials, external locations (default: without --catalog).",
+)
+def export(url: str, catalogs: tuple[str, ...], out: str, force: bool, metastore: bool | None) -> None:
+    """Write specs for what exists live: one OUT/CATALOG.yaml per catalog, and OUT/_metastore.yaml.
 
     Schemas, models, tables, volumes and functions, their comments, properties, definitions,
     grants (authoritative) and the approved version are written as a person would write them,
@@ -425,9 +428,9 @@ def export(url: str, catalogs: tuple[str, ...], out: str, force: bool) -> None:
     from ucgov.export import export as export_specs
 
     with UCClient(url, token=_token()) as client:
-        done = export_specs(client, Path(out), catalogs=catalogs, overwrite=force)
+        done = export_specs(client, Path(out), catalogs=catalogs, overwrite=force, metastore=metastore)
     for written in done.files:
-        click.echo(f"Wrote {_shown(written.path)}: catalog {_shown(written.catalog)}, {written.summary}.")
+        click.echo(f"Wrote {_shown(written.path)}: {_shown(written.described)}, {written.summary}.")
     if done.notes:
         click.echo(f"Left out ({len(done.notes)}), so that plan on these files changes nothing:", err=True)
         for note in done.notes:
@@ -583,7 +586,8 @@ def _plan(
     """(the plan, the live state it was computed against); with show_unmanaged, what no spec declares too."""
     from dataclasses import replace
 
-    from ucgov.live import read_catalog_names, read_state
+    from ucgov.kinds import listed_whole
+    from ucgov.live import read_catalog_names, read_listed, read_state
     from ucgov.planner import diff
     from ucgov.unmanaged import unmanaged
 
@@ -591,7 +595,9 @@ def _plan(
     live = read_state(client, desired, concurrency=parallelism)
     computed = diff(desired, live)
     if show_unmanaged:
-        live = replace(live, catalogs=read_catalog_names(client))
+        unread = [k for k in listed_whole() if k not in live.listed_kinds]  # one listing each, if not read yet
+        listed = {**read_listed(client, unread), **live.listed}
+        live = replace(live, catalogs=read_catalog_names(client), listed=listed)
         computed = replace(computed, unmanaged=unmanaged(desired, live))
     return computed, live
 

@@ -83,9 +83,9 @@ class UCClient:
         """The object as the server describes it, or None if it (or its parent) does not exist."""
         if kind.spec.read_by_listing:
             return self._listed(kind, full_name)
-        path = kind.spec.collection
+        path = kind.spec.read_path or f"{kind.spec.collection}/{quote(full_name)}"  # the metastore: its summary
         try:
-            return self._json("GET", f"{API}/{path}/{quote(full_name)}", what=f"read {kind.label} {full_name}")
+            return self._json("GET", f"{API}/{path}", what=f"read {kind.label} {full_name}")
         except ApiError as exc:
             if exc.not_found:
                 return None

@@ -38,7 +38,7 @@ import yaml
 from ucgov import approval, privileges
 from ucgov.client import UCClient
 from ucgov.errors import AuthError, UcgovError
-from ucgov.kinds import top_level
+from ucgov.kinds import listed_whole, single, top_level
 from ucgov.lock import Holder
 from ucgov.reserved import is_reserved_catalog
 from ucgov.spec.loader import entry_errors, refused_character
@@ -49,7 +49,12 @@ _NAME = re.compile(r"[a-zA-Z0-9_@-]{1,255}")
 _BAD_PRINCIPAL = re.compile(r"[\x00-\x1f\x7f]")
 _PAGE = 100
 CONCURRENCY = 8
-(_ROOT,) = top_level()  # one file per top-level object: a catalog
+(_ROOT,) = [k for k in top_level() if k.children]  # one file per top-level object holding others: a catalog
+_TOP = listed_whole()
+"""What ``METASTORE_FILE`` declares besides the metastore's grants: credentials, external locations."""
+METASTORE_FILE = "_metastore.yaml"
+"""The metastore's grants, credentials and external locations: one file (no catalog's name holds a
+dot, but ``_`` starts none ucgov exports beside it: a catalog ``_metastore`` is refused)."""
 
 
 class ExportError(UcgovError):
@@ -74,12 +79,20 @@ class Written:
     path: Path
     catalog: str
     counts: Mapping[Kind, int] = field(default_factory=dict)
+    top: bool = False
+    """The file of the objects above catalogs (``METASTORE_FILE``), not a catalog's."""
+
+    @property
+    def described(self) -> str:
+        """``catalog ml`` or ``the metastore``: what the file declares."""
+        return "the metastore" if self.top else f"catalog {self.catalog}"
 
     @property
     def summary(self) -> str:
         """``1 schema, 230 models, 2 tables``: the kinds directly inside a catalog always, the others
         where there are any, in registry order."""
-        shown = [k for k in _ROOT.descendants if k in _ROOT.children or self.counts.get(k)]
+        kinds = _TOP if self.top else _ROOT.descendants
+        shown = [k for k in kinds if k in _ROOT.children or self.top or self.counts.get(k)]
         return ", ".join(f"{self.counts.get(k, 0)} {k.label}{'' if self.counts.get(k) == 1 else 's'}" for k in shown)
 
 
@@ -102,8 +115,11 @@ def export(
     catalogs: Iterable[str] = (),
     overwrite: bool = False,
     concurrency: int = CONCURRENCY,
+    metastore: bool | None = None,
 ) -> Exported:
-    """Write one spec file per catalog (the named ones, else every catalog but ucgov's own) into ``out``."""
+    """Write one spec file per catalog (the named ones, else every catalog but ucgov's own) into ``out``,
+    and (``metastore``; by default when no catalog is named) ``METASTORE_FILE``: the metastore's grants,
+    every credential (its role_arn, never what the server makes or keeps secret) and external location."""
     _check_folder(out)  # before any request: a wrong --out is found in a second, not after a long read
     asked = list(dict.fromkeys(catalogs))
     notes = [
@@ -133,10 +149,22 @@ def export(
     missing = [name for name, body in bodies.items() if body is None]
     if missing:
         raise ExportError(f"catalog {', '.join(missing)} does not exist on {client.url}; nothing was written")
+    top = not asked if metastore is None else metastore
+    if top and (out / METASTORE_FILE).exists() and not overwrite:
+        raise ExportError(f"{out / METASTORE_FILE} already exists: move it away, or pass --force to overwrite it")
+    if top and METASTORE_FILE.removesuffix(".yaml") in names:
+        raise ExportError(
+            f"catalog {METASTORE_FILE.removesuffix('.yaml')} would be written over {METASTORE_FILE}: export it alone"
+        )
     reader = _Reader(client, _known_users(client))
     files = []
     with ThreadPoolExecutor(max_workers=concurrency) as pool:
         reader.pool = pool
+        if top:
+            counts = _Counts()
+            _write_atomically(out / METASTORE_FILE, partial(reader.write_top, counts=counts))
+            files.append(Written(out / METASTORE_FILE, "metastore", dict(counts.written), top=True))
+            notes += counts.notes
         for name in names:
             if not _NAME.fullmatch(name):
                 notes.append(Note(name, _refused_name(name)))
@@ -167,6 +195,24 @@ class _Reader:
         body = body or self.client.get_securable(_ROOT, name) or {}
         f.write(f"{_ROOT.spec.spec_key}:\n")
         self._write(f, _ROOT, name, body, (self.client.get_grants(_ROOT, name), []), counts, indent=2)
+
+    def write_top(self, f: IO[str], counts: _Counts) -> None:
+        """The metastore's grants, then every object of each kind read whole, under its spec key."""
+        for kind in single():
+            f.write(_entry(kind.spec.spec_key or "", self._top_fields(kind, kind.spec.name, {}, counts), indent=0))
+        for kind in _TOP:
+            listed = _checked(self.client.iter_inside(kind, ""), "", counts)
+            if listed.peek():
+                f.write(f"{kind.spec.spec_key}:\n")
+            for page in _pages(listed):
+                found = self._map(lambda body, k=kind: self._top_fields(k, body["name"], body, counts), page)
+                for item, fields in zip(page, found, strict=True):
+                    counts.written[kind] += 1
+                    f.write(_entry(item["name"], fields, indent=2))
+
+    def _top_fields(self, kind: Kind, name: str, body: dict, counts: _Counts) -> dict[str, Any]:
+        grants = self.client.get_grants(kind, name)
+        return fields_of(kind, name, body, grants, [], users=self.users, notes=counts.notes)
 
     def _write(
         self, f: IO[str], kind: Kind, full_name: str, body: dict, facts: _Facts, counts: _Counts, *, indent: int
@@ -245,10 +291,22 @@ def _definition(
     if reason is None:  # what the kind leaves out must be what its shape fills in again
         off = [k for k, v in written.items() if kind.spec.written(k, v) != live.get(k)]
         reason = f"{' and '.join(off)} would not read back as the server holds it" if off else None
+    reason = reason or _repeated_name(written)
     if reason:
         notes.append(Note(full_name, _without_definition(kind, reason, grants_kept=grants_kept)))
         return {}
     return written
+
+
+def _repeated_name(written: Mapping[str, Any]) -> str | None:
+    """Why the loader would refuse a definition's list: two items of one name (names ignore case)."""
+    for key, items in written.items():
+        names = (
+            [str(i.get("name")).casefold() for i in items if isinstance(i, Mapping)] if isinstance(items, list) else []
+        )
+        if len(names) != len(set(names)):
+            return f"two of its {key} share a name (names ignore case), which a spec cannot write"
+    return None
 
 
 def _without_definition(kind: Kind, reason: str, *, grants_kept: bool) -> str:
@@ -350,7 +408,7 @@ def _checked(listed: Iterator[dict], parent: str, counts: _Counts) -> _Peekable:
             if _NAME.fullmatch(name):
                 yield body
             else:
-                counts.notes.append(Note(f"{parent}.{name}", _refused_name(name)))
+                counts.notes.append(Note(f"{parent}.{name}" if parent else name, _refused_name(name)))
 
     return _Peekable(kept())
 

@@ -15,6 +15,7 @@ from typing import TypeVar
 from ucgov import approval, prune
 from ucgov.client import UCClient
 from ucgov.errors import ApiError, AuthError
+from ucgov.kinds import listed_whole, location
 from ucgov.state import Approval, DesiredState, Grants, GrantsMode, Kind, LiveState, ModelVersion, Ref, Securable, State
 
 T = TypeVar("T")
@@ -57,9 +58,54 @@ def read_live(client: UCClient, desired: State, *, concurrency: int = CONCURRENC
         objects = {
             o.ref: _securable(o, bodies[o.ref], grants.get(o.ref, {}), versions.get(o.ref, ())) for o in existing
         }
-        undeclared = _undeclared(pool, client, desired, children, bodies) if from_specs else {}
+        listing = to_list(desired) if from_specs else frozenset()
+        listed = _listed_whole(pool, client, listing)
+        stored = _stored(bodies)
+        undeclared = _undeclared(pool, client, desired, children, bodies, listed, stored) if from_specs else {}
         known = users.result() if users else None
-    return LiveState(objects=objects, known_principals=known, children=children, undeclared=undeclared)
+    return LiveState(
+        objects=objects, known_principals=known, children=children, undeclared=undeclared, listed=listed,
+        listed_kinds=listing, stored=stored,
+    )  # fmt: skip
+
+
+def to_list(desired: State) -> frozenset[Kind]:
+    """The kinds read whole for specs: those the metastore's prune reaches, external locations when a
+    declared table or volume gives a storage_location (it should lie under one), and the kinds naming
+    a listed one (an external location keeps its credential)."""
+    assert isinstance(desired, DesiredState)
+    wanted = set(desired.prune_top)
+    if any(o.kind.spec.storage_field and o.value(o.kind.spec.storage_field) for o in desired.objects.values()):
+        wanted |= {k for k in listed_whole() if k.spec.url_field}
+    wanted |= {k for k in listed_whole() for _, named in k.spec.references if Kind(named.name) in wanted}
+    return frozenset(wanted)
+
+
+def read_listed(client: UCClient, kinds: Iterable[Kind], *, concurrency: int = CONCURRENCY) -> dict[Ref, Securable]:
+    """Every live object of ``kinds`` (top-level kinds read whole), for plan --show-unmanaged."""
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        return _listed_whole(pool, client, frozenset(kinds))
+
+
+def _listed_whole(pool: ThreadPoolExecutor, client: UCClient, kinds: frozenset[Kind]) -> dict[Ref, Securable]:
+    """One listing per kind; each object's fields as a spec writes them (a credential's role_arn
+    only: nothing the server made or keeps secret), without grants."""
+    ordered = [k for k in Kind if k in kinds]
+    lists = _in_parallel(pool, lambda k: client.list_inside(k, ""), ordered)
+    return {
+        Ref(k, item["name"]): _securable(Securable(k, item["name"]), item, {}, ())
+        for k, listed in zip(ordered, lists, strict=True)
+        for item in listed
+    }
+
+
+def _stored(bodies: dict[Ref, dict]) -> dict[Ref, str]:
+    """Where the listed tables and volumes keep their files, as the server keeps URLs."""
+    return {
+        r: location(b[r.kind.spec.storage_field])
+        for r, b in bodies.items()
+        if r.kind.spec.storage_field and b.get(r.kind.spec.storage_field)
+    }
 
 
 def _grants_of(client: UCClient) -> Callable[[Securable], Grants]:
@@ -168,6 +214,8 @@ def _undeclared(
     desired: State,
     children: dict[str, tuple[Ref, ...]],
     bodies: dict[Ref, dict],
+    whole: dict[Ref, Securable],
+    stored: dict[Ref, str],
 ) -> dict[Ref, Securable]:
     """The live objects prune would delete, with what a reviewer must see: fields, versions, approval,
     and the grants made on them, which go with them.
@@ -176,7 +224,10 @@ def _undeclared(
     grants are read (one request each).
     """
     assert isinstance(desired, DesiredState)
-    refs = prune.retired(desired, LiveState(children=children))
+    read = {r: o for r, o in whole.items() if r in desired.objects}  # declared: staying, naming what they use
+    refs = prune.retired(desired, LiveState(objects=read, children=children, listed=whole, stored=stored))
+    top = [r for r in refs if r in whole]
+    top_grants = _in_parallel(pool, _grants_of(client), [whole[r] for r in top])
     found = [(r, bodies[r]) for r in refs if r in bodies]
     models = [r for r, _ in found if r.kind.spec.versioned]
     listed = _in_parallel(pool, lambda r: client.list_versions(r.full_name), models)
@@ -189,7 +240,7 @@ def _undeclared(
             children=children.get(s.full_name, ()) if s.kind.children else None,
         )
         for s, (_, b), g in zip(stubs, found, grants, strict=True)
-    }
+    } | {r: replace(whole[r], grants=g) for r, g in zip(top, top_grants, strict=True)}
 
 
 def _known_users(client: UCClient) -> frozenset[str] | None:

@@ -11,6 +11,7 @@ from dataclasses import replace
 
 from ucgov import gates, prune, review, unusable
 from ucgov.errors import Location, SpecError, SpecProblem
+from ucgov.kinds import lies_under
 from ucgov.kinds.base import location_refused
 from ucgov.plan import (
     Action,
@@ -163,7 +164,30 @@ def plan_warnings(desired: DesiredState, live: LiveState) -> list[str]:
     warnings = []
     if live.known_principals is None and desired.principals:
         warnings.append("principals were not checked: only the metastore owner's token may list users")
-    return warnings
+    return warnings + storage_warnings(desired, live)
+
+
+def storage_warnings(desired: DesiredState, live: LiveState) -> list[str]:
+    """A declared storage_location (an EXTERNAL table's or volume's) under no external location, declared
+    or live: no grant on a location governs who reaches those files. Checked where the live locations
+    were listed (``live.to_list``; else nothing is said), which they are whenever a spec declares such a location."""
+    if not any(k.spec.url_field for k in live.listed_kinds):
+        return []
+    urls = [
+        str(o.value(o.kind.spec.url_field))
+        for o in [*desired.objects.values(), *live.listed.values()]
+        if o.kind.spec.url_field and o.value(o.kind.spec.url_field)
+    ]
+    found = []
+    for obj in desired.ordered():
+        field = obj.kind.spec.storage_field
+        where = obj.value(field) if field else None
+        if isinstance(where, str) and not any(lies_under(where, url) for url in urls):
+            found.append(
+                f"{obj.ref}: its {field} {where} lies under no external location, declared or live "
+                "(no grant on a location governs who reaches those files)"
+            )
+    return found
 
 
 def unknown_principals(desired: DesiredState, live: LiveState) -> list[SpecProblem]:

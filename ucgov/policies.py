@@ -28,8 +28,14 @@ def covered(policy: Policy, granted_on: Securable, privilege: str) -> str | None
     The object's own name when ``on`` matches it; otherwise, when ``on`` is deeper and its
     leading parts match the object, the names inside it that the privilege reaches.
     """
+    if policy.kind is not None:  # the metastore, credentials, external locations: by kind, then name
+        if granted_on.kind is not policy.kind:
+            return None
+        return granted_on.full_name if policy.on is None or fnmatchcase(granted_on.full_name, policy.on) else None
     if policy.on is None:
         return granted_on.full_name
+    if not granted_on.kind.spec.policy_named:  # a pattern names the catalog tree, never the metastore
+        return None
     parts = policy.on.split(".")
     names = granted_on.full_name.split(".")
     if len(parts) < len(names) or not all(map(fnmatchcase, names, parts)):
@@ -46,6 +52,9 @@ def rule(policy: Policy, quote: Callable[[str], str] = str) -> str:
     denied = ", ".join(privs.in_reading_order(policy.privileges)) if policy.privileges else "every privilege"
     who = "everyone" if policy.principal == "*" else quote(policy.principal)
     where = quote(policy.on) if policy.on else "every object"
+    if policy.kind is not None:
+        named = f" {quote(policy.on)}" if policy.on else "s" if not policy.kind.spec.single else ""
+        where = f"{'the ' if policy.kind.spec.single else ''}{policy.kind.label}{named}"
     return f"deny {denied} to {who} on {where}"
 
 

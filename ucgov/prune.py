@@ -8,6 +8,11 @@ the newest K stay, and so do the approved version and any version from the appro
 Only kinds that are ``prunable`` go: schemas, models, volumes. A schema that holds anything else
 no spec declares (a table, a function: specs could not make their data or code again) is kept, with
 a warning naming what keeps it; the models and volumes in it may still go.
+Top-level objects: a catalog is never deleted. Undeclared credentials and external locations go only
+where the metastore's own ``prune: true`` says so (``KindSpec.pruned_by``; settings.prune never
+reaches them), and are kept, with a warning naming what keeps them, while something live still needs
+them: a credential an external location names (``KindSpec.references``), a location a live table or
+volume ucgov has read lies under (``url_field``). The server refuses those deletes; ucgov never forces.
 Each delete also says what goes with it that the server keeps quiet about: the grants made on
 the object, and whether apply removes the files the server leaves behind.
 """
@@ -16,6 +21,7 @@ from __future__ import annotations
 
 from urllib.parse import urlparse
 
+from ucgov.kinds import lies_under
 from ucgov.plan import Action, Address, Change, Fields, Files, ObjectChange, VersionDeletion, grants_snapshot
 from ucgov.state import DesiredState, Kind, LiveState, Ref, Securable
 from ucgov.storage import why_files_stay
@@ -36,7 +42,8 @@ def retired(desired: DesiredState, live: LiveState) -> list[Ref]:
     everything inside those, but for what is kept (see ``kept``); what is inside first (models before
     schemas), each by kind and name."""
     kept_here = kept(desired, live)
-    return [r for r in _retired(desired, live) if r.kind.spec.prunable and r not in kept_here]
+    inside = [r for r in _retired(desired, live) if r.kind.spec.prunable and r not in kept_here]
+    return inside + [r for r in _retired_top(desired, live) if r not in kept_here]
 
 
 def kept(desired: DesiredState, live: LiveState) -> dict[Ref, tuple[Ref, ...]]:
@@ -48,6 +55,37 @@ def kept(desired: DesiredState, live: LiveState) -> dict[Ref, tuple[Ref, ...]]:
         holding = tuple(r for r in live.children.get(ref.full_name, ()) if not r.kind.spec.prunable)
         if ref.kind.spec.prunable and holding:
             found[ref] = holding
+    return found | _kept_top(desired, live)
+
+
+def _retired_top(desired: DesiredState, live: LiveState) -> list[Ref]:
+    """Undeclared live top-level objects of the kinds the metastore's prune reaches; an object that
+    names another first (external locations before their credentials), then by name."""
+    found = [r for r in live.listed if r.kind in desired.prune_top and r not in desired.objects]
+    return sorted(found, key=lambda r: (-r.kind.spec.rank, r.full_name))
+
+
+def _kept_top(desired: DesiredState, live: LiveState) -> dict[Ref, tuple[Ref, ...]]:
+    """The top-level objects prune would retire that something live still needs, with what needs
+    them: a live table or volume under a location's url; a live object naming it that stays."""
+    retiring = _retired_top(desired, live)
+    found: dict[Ref, tuple[Ref, ...]] = {}
+    for ref in retiring:  # who names another comes first: whether it goes is known when it is named
+        spec = ref.kind.spec
+        holding: list[Ref] = []
+        if spec.url_field:
+            url = (live.listed[ref].definition or {}).get(spec.url_field)
+            holding += [r for r, where in sorted(live.stored.items()) if url and lies_under(where, url)]
+        staying = [o for r, o in live.listed.items() if r not in retiring or r in found]
+        staying += [o for r, o in live.objects.items() if r not in live.listed]
+        holding += [
+            o.ref
+            for o in sorted(staying, key=lambda o: o.full_name)
+            for field, kind in o.kind.spec.references
+            if kind.name == ref.kind.value and o.value(field) == ref.full_name
+        ]
+        if holding:
+            found[ref] = tuple(dict.fromkeys(holding))
     return found
 
 
@@ -88,7 +126,12 @@ def _delete(obj: Securable, live: LiveState) -> Change:
 
 def _why(obj: Securable, live: LiveState) -> str:
     """Why it goes and, called out for the reviewer, what goes with it."""
-    parts = ["no spec declares it; prune is on"]
+    pruned_by = obj.kind.spec.pruned_by
+    parts = [
+        f"no spec declares it; prune is on for the {pruned_by.label}"
+        if pruned_by
+        else "no spec declares it; prune is on"
+    ]
     if obj.kind.spec.versioned and obj.versions:
         parts.append(f"{_count(len(obj.versions), 'version')} {'goes' if len(obj.versions) == 1 else 'go'} with it")
     if obj.approved and obj.approved.version:
@@ -170,6 +213,9 @@ def warnings(desired: DesiredState, live: LiveState, changes: list[Change]) -> l
             "apply refuses it unless given --allow-destroy"
         )
     for ref, inside in kept(desired, live).items():
+        if ref.kind.parent is None:  # a credential or location something live still needs
+            found.append(f"{ref} is kept: {listing(inside)} still {'uses' if len(inside) == 1 else 'use'} it")
+            continue
         found.append(
             f"{ref.kind.label} {ref.full_name} is kept: it holds {listing(inside)}, which ucgov does not delete"
         )
@@ -192,7 +238,12 @@ def warnings(desired: DesiredState, live: LiveState, changes: list[Change]) -> l
 
 def review_warnings(base: DesiredState, head: DesiredState) -> list[str]:
     """ucgov diff: where the head starts deleting on apply, which the changes alone would not show."""
-    found = []
+    found = [
+        f"prune is turned on for the {kind.spec.pruned_by.label if kind.spec.pruned_by else kind.label}: apply "
+        f"--allow-destroy will delete the live {kind.label}s that no spec declares (but those still in use)"
+        for kind in Kind
+        if kind in head.prune_top and kind not in base.prune_top
+    ]
     for obj in head.ordered():
         parent = obj.full_name.rsplit(".", 1)[0]
         if obj.kind.children and prunes(head, obj.full_name) and not _pruned_in(base, obj.full_name):

@@ -57,6 +57,9 @@ def _fate(
     it is deleted (retired, prunable and holding nothing prune keeps), and why, in words."""
     parent = _parent(ref)
     if parent is None:
+        if ref.kind in head.prune_top:  # a credential, a location: the metastore's prune reaches it
+            pruned_by = ref.kind.spec.pruned_by
+            return True, True, f"prune is on for the {pruned_by.label if pruned_by else ref.kind.label}"
         return False, False, f"prune never deletes a {ref.kind.label}"
     if parent in fates:  # the parent goes undeclared too: this follows it
         retired, deleted, _ = fates[parent]

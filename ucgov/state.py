@@ -26,7 +26,8 @@ class Ref(NamedTuple):
     full_name: str
 
     def __str__(self) -> str:
-        return f"{self.kind.label} {self.full_name}"
+        # the metastore is the only one of its kind: "metastore", not "metastore metastore"
+        return self.kind.label if self.kind.spec.single else f"{self.kind.label} {self.full_name}"
 
 
 class GrantsMode(str, Enum):
@@ -79,6 +80,10 @@ class Policy:
     """Normalised privilege names, or None for any privilege."""
     on: str | None = None
     """A pattern over full names, or None for any object."""
+    kind: Kind | None = None
+    """The kind whose objects ``on`` names (the metastore, credentials, external locations), or None:
+    ``on`` then names the catalog tree only (``KindSpec.policy_named``), so ``*`` is every catalog,
+    never a credential."""
     where: Location | None = field(default=None, compare=False)
 
     def denies(self, principal: str, privilege: str) -> bool:
@@ -204,8 +209,9 @@ class State:
         return cls(objects={o.ref: o for o in objects}, **others)
 
     def ordered(self) -> list[Securable]:
-        """Parents before children, then by name: the order in which objects can be created."""
-        return sorted(self.objects.values(), key=lambda s: (s.kind.depth, s.full_name))
+        """Parents before children, a kind after those it names (a credential before its external
+        locations), then by name: the order in which objects can be created."""
+        return sorted(self.objects.values(), key=lambda s: (s.kind.order, s.full_name))
 
 
 @dataclass(frozen=True)
@@ -218,6 +224,9 @@ class DesiredState(State):
     prune_on: Mapping[str, bool] = field(default_factory=dict)
     """``prune:`` as written on a catalog or schema, by full name (no two such share one); overrides
     settings.prune inside it."""
+    prune_top: frozenset[Kind] = frozenset()
+    """The top-level kinds whose undeclared objects prune deletes: those whose ``KindSpec.pruned_by``
+    object (the metastore) says ``prune: true``. settings.prune never reaches them."""
     policies: tuple[Policy, ...] = ()
     """Access the specs must never grant, checked when specs are loaded (ucgov.policies)."""
     grant_locations: Mapping[tuple[Ref, str, str], Location] = field(default_factory=dict, compare=False)
@@ -254,3 +263,12 @@ class LiveState(State):
     versions): what a plan may delete."""
     catalogs: tuple[str, ...] | None = None
     """Every live catalog's name, read only for ``plan --show-unmanaged``."""
+    listed: Mapping[Ref, Securable] = field(default_factory=dict)
+    """Every live object of the kinds read whole (``kinds.listed_whole``: credentials, external
+    locations), without grants, for the kinds that were listed: where prune may delete them, a
+    declared storage_location must lie under a location, or ``plan --show-unmanaged`` asks."""
+    listed_kinds: frozenset[Kind] = frozenset()
+    """The kinds ``listed`` holds every live object of."""
+    stored: Mapping[Ref, str] = field(default_factory=dict)
+    """Where each live table and volume ucgov listed keeps its files (its ``KindSpec.storage_field``),
+    as the server keeps URLs: what keeps an external location that prune would delete."""

@@ -1,7 +1,8 @@
 """What exists live that no spec declares, for ``plan --show-unmanaged``: pure, from desired and live state.
 
-Listed: live catalogs no spec declares (but never ucgov's own apply lock), and the live objects of
-every kind inside declared catalogs and schemas that no spec declares (with what is inside those).
+Listed: live catalogs no spec declares (but never ucgov's own apply lock), live credentials and
+external locations no spec declares, and the live objects of every kind inside declared catalogs and
+schemas that no spec declares (with what is inside those).
 ucgov leaves all of them alone unless prune says otherwise.
 """
 
@@ -20,7 +21,8 @@ def unmanaged(desired: DesiredState, live: LiveState) -> tuple[Unmanaged, ...]:
     each kind by name."""
     catalogs = {c for c in live.catalogs or () if Ref(Kind.CATALOG, c) not in desired.objects}
     inside = {r for refs in live.children.values() for r in refs if r not in desired.objects}
-    found = {Ref(Kind.CATALOG, c) for c in catalogs if not is_reserved_catalog(c)} | inside
+    top = {r for r in live.listed if r not in desired.objects}
+    found = {Ref(Kind.CATALOG, c) for c in catalogs if not is_reserved_catalog(c)} | inside | top
     order = list(Kind)
     ranked = sorted(found, key=lambda r: (r.kind.depth, order.index(r.kind), r.full_name))
     return tuple(Unmanaged(r.kind, r.full_name) for r in ranked)

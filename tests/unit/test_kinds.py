@@ -19,8 +19,11 @@ def test_what_may_be_granted_on_a_kind_is_its_own_privileges_and_those_of_what_i
 
 
 def test_each_privilege_acts_on_one_kind_but_execute_which_models_and_functions_share():
-    owners = [(k, p) for k in Kind for p in k.spec.privileges if p != "EXECUTE"]
+    # in the catalog tree; the storage kinds above it share theirs (READ FILES on a credential and a location)
+    owners = [(k, p) for k in Kind if k.spec.policy_named for p in k.spec.privileges if p != "EXECUTE"]
     assert len(owners) == len({p for _, p in owners})
+    assert acting_on("READ FILES") == (Kind.CREDENTIAL, Kind.EXTERNAL_LOCATION)
+    assert acting_on("CREATE EXTERNAL LOCATION") == (Kind.METASTORE, Kind.CREDENTIAL)
     assert [k for k in Kind if "EXECUTE" in k.spec.privileges] == [Kind.MODEL, Kind.FUNCTION]
     assert acting_on("EXECUTE") == (Kind.MODEL, Kind.FUNCTION) and acting_on("USE SCHEMA") == (Kind.SCHEMA,)
     assert acting_on("DANCE") == ()
@@ -33,7 +36,9 @@ def test_a_create_body_names_the_object_and_the_parents_it_sits_in():
 
 
 def test_specs_declare_each_kind_under_its_spec_key_inside_its_parent():
-    assert top_level() == (Kind.CATALOG,)
+    assert top_level() == (Kind.CATALOG, Kind.METASTORE, Kind.CREDENTIAL, Kind.EXTERNAL_LOCATION)
+    assert by_spec_key(None, "credentials") is Kind.CREDENTIAL
+    assert by_spec_key(None, "external_locations") is Kind.EXTERNAL_LOCATION
     assert by_spec_key(None, "catalogs") is Kind.CATALOG
     assert by_spec_key(Kind.CATALOG, "schemas") is Kind.SCHEMA
     assert by_spec_key(Kind.SCHEMA, "models") is Kind.MODEL

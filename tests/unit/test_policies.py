@@ -254,7 +254,9 @@ def test_the_on_key_survives_yaml_reading_it_as_true(deny):
 def test_a_true_key_in_deny_is_not_taken_for_on():
     spec = "policies:\n  - name: no-prod\n    deny:\n      true: prod_*\n"
 
-    assert problems((PATH, spec)) == [f"{PATH}:4:7: unknown key 'true' (expected one of: principal, privileges, on)"]
+    assert problems((PATH, spec)) == [
+        f"{PATH}:4:7: unknown key 'true' (expected one of: principal, privileges, on, kind)"
+    ]
 
 
 # -- policies across files ---------------------------------------------------------------------
@@ -372,7 +374,7 @@ BAD_POLICIES = [
             deny:
               principals: "*@contractors.example.com"
         """,
-        "4:7: unknown key 'principals' (expected one of: principal, privileges, on)",
+        "4:7: unknown key 'principals' (expected one of: principal, privileges, on, kind)",
         id="unknown-key-in-deny",
     ),
     pytest.param(

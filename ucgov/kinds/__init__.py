@@ -1,7 +1,7 @@
 """The one registry of the kinds of securable ucgov manages.
 
 Each kind is described in its own module (``catalog``, ``schema``, ``model``, ``table``, ``volume``,
-``function``) as a ``KindSpec``;
+``function``; above catalogs ``metastore``, ``credential``, ``external_location``) as a ``KindSpec``;
 ``REGISTRY`` lists them all, parents before children, and ``Kind`` names each one. Adding a kind
 means its module, a line here and its tests: everything else reads the description.
 """
@@ -11,11 +11,14 @@ from __future__ import annotations
 from enum import Enum
 from functools import cache
 
-from ucgov.kinds import catalog, function, model, schema, table, volume
-from ucgov.kinds.base import Field, KindSpec
+from ucgov.kinds import catalog, credential, external_location, function, metastore, model, schema, table, volume
+from ucgov.kinds.base import Field, KindSpec, lies_under, location
 
-REGISTRY: tuple[KindSpec, ...] = (catalog.SPEC, schema.SPEC, model.SPEC, table.SPEC, volume.SPEC, function.SPEC)
-"""Every kind, parents before children."""
+REGISTRY: tuple[KindSpec, ...] = (
+    catalog.SPEC, schema.SPEC, model.SPEC, table.SPEC, volume.SPEC, function.SPEC,
+    metastore.SPEC, credential.SPEC, external_location.SPEC,
+)  # fmt: skip
+"""Every kind, parents before children (and a kind after those it names)."""
 
 _BY_NAME = {spec.name: spec for spec in REGISTRY}
 
@@ -29,6 +32,9 @@ class Kind(str, Enum):
     TABLE = table.SPEC.name
     VOLUME = volume.SPEC.name
     FUNCTION = function.SPEC.name
+    METASTORE = metastore.SPEC.name
+    CREDENTIAL = credential.SPEC.name
+    EXTERNAL_LOCATION = external_location.SPEC.name
 
     @property
     def spec(self) -> KindSpec:
@@ -41,6 +47,11 @@ class Kind(str, Enum):
     @property
     def depth(self) -> int:
         return self.spec.depth
+
+    @property
+    def order(self) -> tuple[int, int]:
+        """Where objects of this kind come in a create: by depth, then after the kinds they name."""
+        return (self.spec.depth, self.spec.rank)
 
     @property
     def parent(self) -> Kind | None:
@@ -72,8 +83,9 @@ def _grantable(kind: Kind) -> frozenset[str]:
 
 def grantable_at(depth: int) -> frozenset[str]:
     """What may be granted on some kind whose full names have ``depth`` parts: a name alone (or a
-    policy pattern) at depth 3 may be a model, a table, a volume or a function."""
-    return frozenset().union(*(k.grantable for k in Kind if k.depth == depth))
+    policy pattern) at depth 3 may be a model, a table, a volume or a function. Only kinds that
+    patterns name (``KindSpec.policy_named``): a name at depth 1 is a catalog, never a credential."""
+    return frozenset().union(*(k.grantable for k in Kind if k.depth == depth and k.spec.policy_named))
 
 
 def top_level() -> tuple[Kind, ...]:
@@ -91,4 +103,18 @@ def acting_on(privilege: str) -> tuple[Kind, ...]:
     return tuple(k for k in Kind if privilege in k.spec.privileges)
 
 
-__all__ = ["REGISTRY", "Field", "Kind", "KindSpec", "acting_on", "by_spec_key", "top_level"]
+def listed_whole() -> tuple[Kind, ...]:
+    """The top-level kinds read by one listing of them all (credentials, external locations), when
+    prune may delete undeclared ones or a plan shows them: those a ``pruned_by`` object governs."""
+    return tuple(k for k in Kind if k.parent is None and k.spec.pruned_by is not None)
+
+
+def single() -> tuple[Kind, ...]:
+    """The kinds with exactly one object (the metastore), declared without a name."""
+    return tuple(k for k in Kind if k.spec.single)
+
+
+__all__ = [
+    "REGISTRY", "Field", "Kind", "KindSpec", "acting_on", "by_spec_key", "lies_under", "listed_whole", "location", "single",
+    "top_level",
+]  # fmt: skip

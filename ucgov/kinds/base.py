@@ -140,6 +140,46 @@ class KindSpec:
     """Whether the server answers a request about a missing one (its GET, PATCH, DELETE, grants) with
     HTTP 500 rather than 404, as 0.6.0 does for volumes: then it is read from its parent's listing,
     and a 500 to any request about it is settled by that listing, never retried blindly."""
+    update_body_of: Callable[[Mapping[str, Any]], dict[str, Any]] | None = None
+    """The update (PATCH) request's fields for changed definition fields in the spec's shape, named as
+    the server names them (an external location's ``credential`` is its ``credential_name``). None:
+    the fields as they are."""
+    read_path: str | None = None
+    """For a kind with exactly one object, which ucgov never creates nor deletes (the metastore): the
+    path under the API that reads it. Specs declare its body directly under ``spec_key`` (no names),
+    and its full name is its ``name``; its grants are read at any name (the server ignores it)."""
+    pruned_by: KindSpec | None = None
+    """For a top-level kind: the one-object kind whose own ``prune: true`` lets apply delete undeclared
+    objects of this kind (settings.prune never does: a shared server's credentials must not go by
+    accident). None: undeclared top-level objects are never deleted (catalogs)."""
+    references: tuple[tuple[str, KindSpec], ...] = ()
+    """(definition field, kind): the field names an object of that kind, which is created before this
+    one and deleted after it; the server refuses to delete it while a live object names it."""
+    after: tuple[KindSpec, ...] = ()
+    """Kinds at the same depth whose objects are created before this one's, though none is named (a
+    catalog's storage_root must lie under an external location: the server refuses it otherwise)."""
+    url_field: str | None = None
+    """The definition field holding the URL under which this object governs storage (an external
+    location's ``url``): the server refuses to delete it while a live table or volume lies under it."""
+    storage_field: str | None = None
+    """The definition field holding where an object's files are (a table's or volume's
+    ``storage_location``), which should lie under some external location's ``url_field``."""
+    policy_named: bool = True
+    """Whether a policy's ``on`` pattern (catalog, catalog.schema, ...) names objects of this kind; the
+    kinds outside the catalog tree (metastore, credential, external location) are named by a policy's
+    ``kind`` instead, so that a pattern like ``*`` never reaches them by accident."""
+
+    @property
+    def single(self) -> bool:
+        """Whether the kind has exactly one object, declared without a name (see ``read_path``)."""
+        return self.read_path is not None
+
+    @property
+    def rank(self) -> int:
+        """0 for a kind that names no other, else one more than the kinds it names or comes ``after``:
+        created after them."""
+        before = [kind for _, kind in self.references] + list(self.after)
+        return 1 + max(kind.rank for kind in before) if before else 0
 
     @property
     def ancestors(self) -> tuple[KindSpec, ...]:
@@ -189,6 +229,12 @@ class KindSpec:
         value = location(value) if field in self.location_fields else value
         return self.shape(field, value) if self.shape else value
 
+    def update_body(self, fields: Mapping[str, Any]) -> dict[str, Any]:
+        """The body of the update request for changed fields in the spec's shape."""
+        plain = {k: v for k, v in fields.items() if k in ("comment", "properties")}
+        written = {k: v for k, v in fields.items() if k not in plain}
+        return {**plain, **(self.update_body_of(written) if self.update_body_of else written)}
+
     def create_body(self, full_name: str, fields: Mapping[str, Any]) -> dict[str, Any]:
         """The body of the create request: its own name, the fields, and the names of its parents."""
         parts = full_name.split(".")
@@ -201,3 +247,9 @@ class KindSpec:
         }
         body.update({kind.name_key: part for kind, part in zip(self.ancestors, parts, strict=False)})
         return {self.create_wrapper: body} if self.create_wrapper else body
+
+
+def lies_under(path: str, url: str) -> bool:
+    """Whether ``path`` is ``url`` or inside it, segment by segment (``s3://b/x-y`` is not inside ``s3://b/x``)."""
+    path, url = location(path), location(url)
+    return path == url or path.startswith(url.rstrip("/") + "/")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ucgov.kinds import external_location
 from ucgov.kinds.base import Field, KindSpec
 
 SPEC = KindSpec(
@@ -16,4 +17,5 @@ SPEC = KindSpec(
     fields=(Field("comment"), Field("properties"), Field("storage_root", create_only=True, location=True)),
     privileges=frozenset({"USE CATALOG", "CREATE SCHEMA"}),
     usage="USE CATALOG",
+    after=(external_location.SPEC,),  # a storage_root must lie under a live external location
 )

@@ -134,4 +134,5 @@ SPEC = KindSpec(
     body_of=_body,
     as_written=_as_written,
     create_refused=_refused,
+    storage_field="storage_location",
 )

@@ -47,4 +47,5 @@ SPEC = KindSpec(
     managed_storage=lambda definition: (definition.get("volume_type") or "MANAGED") == "MANAGED",
     removes_files=frozenset({"file"}),  # 0.6.0 leaves a managed volume's objects in S3 (test_server_assets.py)
     read_by_listing=True,  # a missing volume is an HTTP 500 on 0.6.0 (test_server_assets.py)
+    storage_field="storage_location",
 )

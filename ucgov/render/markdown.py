@@ -23,6 +23,7 @@ from collections import defaultdict
 
 from ucgov.plan import Action, Change, Files, GrantChange, ObjectChange, Plan, VersionDeletion
 from ucgov.policies import rule
+from ucgov.privileges import in_reading_order
 from ucgov.reach import acted_on
 from ucgov.render import escape
 from ucgov.render.escape import code, markdown
@@ -44,6 +45,7 @@ def render_markdown(plan: Plan, *, title: str = "ucgov plan") -> str:
     tail = [f"**{summary_line(plan)}**", ""]
     body = (
         _policy_section(plan)
+        + _rights_section(plan)
         + _delete_section(plan)
         + _permission_section(plan)
         + _undeclared_section(plan)
@@ -113,6 +115,38 @@ def _undeclared_section(plan: Plan) -> list[str]:
             _Item(f"- {marker}{code(obj.full_name)} ({obj.kind.label}) — {fate}; {held or 'no grants declared'}")
         )
     return lines + [""]
+
+
+def _rights_section(plan: Plan) -> list[str]:
+    """Grant changes on the metastore (a kind of one object), said as what they let people create:
+    who gains, or loses, the right to create catalogs is what a reviewer must not miss."""
+    changes = [c for c in plan.changes if c.action.is_grant and c.address.kind.spec.single]
+    if not changes:
+        return []
+    kinds = {c.address.kind for c in changes}
+    rights = in_reading_order({p for k in kinds for p in k.spec.privileges})
+    lines = [f"### Who may {_may(rights)}", ""]
+    for change in sorted(changes, key=lambda c: (c.address.principal or "", c.action.value)):
+        assert isinstance(change.payload, GrantChange)
+        who = f"**{markdown(change.address.principal or '')}**"
+        may = _may(change.payload.privileges)
+        if change.action is Action.GRANT:
+            lines.append(f"- {who} may now {may}")
+        else:
+            lines.append(f"- :warning: {who} may no longer {may} — {markdown(change.reason)}")
+    return lines + [""]
+
+
+def _may(privileges: tuple[str, ...]) -> str:
+    """``create catalogs and storage credentials`` for CREATE CATALOG, CREATE STORAGE CREDENTIAL;
+    any other privilege by its name (the server takes every name on the metastore)."""
+    created = [p.lower().removeprefix("create ") + "s" for p in privileges if p.startswith("CREATE ")]
+    other = [p for p in privileges if not p.startswith("CREATE ")]
+    return _and(([f"create {_and(created)}"] if created else []) + ([f"use {_and(other)}"] if other else []))
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
 def _permission_section(plan: Plan) -> list[str]:

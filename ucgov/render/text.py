@@ -71,7 +71,7 @@ def _object_block(changes: list[Change], mode: GrantsMode | None) -> list[str]:
     own = [c for c in changes if not c.action.is_grant]
     # deleting some of a model's versions changes the model; it does not delete it
     marker = own[0].action.marker if own and not isinstance(own[0].payload, VersionDeletion) else "~"
-    header = f"{first.address.kind.label} {first.address.full_name}" + (f"  (grants: {mode.value})" if mode else "")
+    header = str(first.address.ref) + (f"  (grants: {mode.value})" if mode else "")
     lines = [_paint(f"  {marker} {header}", marker)]
     for change in own:
         field_lines = _field_lines(change)

@@ -20,7 +20,7 @@ import jsonschema
 
 from ucgov import approval, gates, privileges
 from ucgov.errors import Location, SpecError, SpecProblem
-from ucgov.kinds import by_spec_key, grantable_at, top_level
+from ucgov.kinds import by_spec_key, grantable_at, single, top_level
 from ucgov.policies import MAX_DEPTH, violations
 from ucgov.render.escape import UNSAFE
 from ucgov.render.escape import text as escape_text
@@ -118,6 +118,7 @@ def digest(desired: DesiredState) -> str:
         "objects": [_object_facts(obj) for obj in desired.ordered()],
         "prune": desired.prune,
         "prune_on": dict(sorted(desired.prune_on.items())),
+        **({"prune_top": sorted(k.value for k in desired.prune_top)} if desired.prune_top else {}),
         "policies": sorted((_plain(p) for p in desired.policies), key=lambda p: json.dumps(p, sort_keys=True)),
     }
     text = json.dumps(declared, sort_keys=True, ensure_ascii=False, default=str)
@@ -159,7 +160,11 @@ def _plain(value: Any) -> Any:
 def _declared(data: Any) -> Iterator[tuple[Kind, str, dict, tuple]]:
     """Every object of every kind in one document, parents first; skips what is not a mapping."""
     data = data if isinstance(data, dict) else {}
-    stack = [(kind, "", data.get(kind.spec.spec_key), (kind.spec.spec_key,)) for kind in top_level()]
+    for kind in single():  # the metastore: its body right under its key, named after its kind
+        if isinstance(data.get(kind.spec.spec_key), dict):
+            yield kind, kind.spec.name, data[kind.spec.spec_key], (kind.spec.spec_key,)
+    named = [kind for kind in top_level() if not kind.spec.single]
+    stack = [(kind, "", data.get(kind.spec.spec_key), (kind.spec.spec_key,)) for kind in named]
     while stack:
         kind, parent, members, path = stack.pop(0)
         if not isinstance(members, dict):
@@ -243,12 +248,25 @@ def _policy_privilege_problems(doc: SourceDoc) -> list[SpecProblem]:
             problem = None
             if privilege is not None and privilege not in privileges.ALL_PRIVILEGES:
                 problem = privileges.unknown(privilege)
+            elif privilege is not None and isinstance(deny.get("kind"), str):
+                problem = _never_met_on_kind(privilege, deny["kind"], on if isinstance(on, str) else None)
             elif privilege is not None and isinstance(on, str):
                 problem = _never_met(privilege, on)
             if problem:
                 where = doc.where(("policies", i, "deny", "privileges", j))
                 problems.append(SpecProblem(where, f"{problem}, in policy '{name}'"))
     return problems
+
+
+def _never_met_on_kind(privilege: str, kind_name: str, on: str | None) -> str | None:
+    """Why denying ``privilege`` on a policy's ``kind`` could never stop a grant, or None if it can."""
+    kind = next((k for k in Kind if k.value == kind_name), None)
+    if kind is not None and on is not None and "." in on:
+        return f"'{on}' has a dot, which no {kind.label}'s name holds: this denial could never match"
+    if kind is None or privilege in kind.grantable:
+        return None
+    allowed = ", ".join(sorted(kind.grantable))
+    return f"{privilege} can never be granted on a {kind.label} (only {allowed}): this denial could never match"
 
 
 def _never_met(privilege: str, on: str) -> str | None:
@@ -259,7 +277,7 @@ def _never_met(privilege: str, on: str) -> str | None:
     depth = on.count(".") + 1
     if depth > MAX_DEPTH or privilege in grantable_at(depth):
         return None
-    kinds = [f"{k.label}s" for k in Kind if k.depth == depth]
+    kinds = [f"{k.label}s" for k in Kind if k.depth == depth and k.spec.policy_named]
     named = kinds[0] if len(kinds) == 1 else f"{', '.join(kinds[:-1])} and {kinds[-1]}"
     return f"'{on}' names {named}, where {privilege} can never be granted: this denial could never match"
 
@@ -656,8 +674,14 @@ class _Merger:
             prune_on={
                 k[0].full_name: bool(v)
                 for k, (v, _) in self.scalars.items()
-                if len(k) == 2 and k[1] == "prune" and k[0]
+                if len(k) == 2 and k[1] == "prune" and k[0] and not k[0].kind.spec.single
             },
+            prune_top=frozenset(
+                kind
+                for kind in Kind
+                if kind.spec.pruned_by
+                and self._value(Ref(Kind(kind.spec.pruned_by.name), kind.spec.pruned_by.name), "prune")
+            ),
             policies=tuple(self.policies.values()),
             grant_locations=dict(self.grant_locations),
             field_locations=dict(self.field_locations),
@@ -699,6 +723,7 @@ def _policy(doc: SourceDoc, body: dict, path: tuple) -> Policy:
         principal=deny.get("principal", "*"),
         privileges=None if normalised is None else frozenset(normalised & privileges.ALL_PRIVILEGES),
         on=deny.get("on"),
+        kind=Kind(deny["kind"]) if deny.get("kind") else None,
         where=doc.where(path),
     )
 
@@ -751,7 +776,7 @@ def entry_errors(kind: Kind, entry: Mapping[str, Any]) -> Iterator[jsonschema.Va
 
 
 def _entry_schema(label: str) -> dict:
-    return {"$defs": json_schema()["$defs"], "$ref": f"#/$defs/{label}"}
+    return {"$defs": json_schema()["$defs"], "$ref": f"#/$defs/{label.replace(' ', '_')}"}
 
 
 @functools.cache
