@@ -41,7 +41,9 @@ class Row:
 
     def via_text(self) -> str:
         """Each grant that gives it, in words: ``direct``, ``inherited from schema ml.fraud``."""
-        return "; ".join("direct" if r == self.object else f"inherited from {r.kind.label} {r.full_name}" for r in self.via)
+        return "; ".join(
+            "direct" if r == self.object else f"inherited from {r.kind.label} {r.full_name}" for r in self.via
+        )
 
     def missing_text(self) -> str:
         """What the principal lacks to use it, in words, or ""."""

@@ -383,7 +383,9 @@ def _approve(kind: Kind, name: str, p: ApprovalChange, client: UCClient, registe
         )
     client.update_securable(kind, name, {"comment": approval.write(human, version)})
     # who approved it, on the version's own comment (the person's text kept): ucgov.provenance
-    written = provenance.comment(client.get_version(name, version).get("comment"), provenance.from_environment(os.environ))
+    written = provenance.comment(
+        client.get_version(name, version).get("comment"), provenance.from_environment(os.environ)
+    )
     if written is not None:
         client.update_version_comment(name, version, written)
     return version

@@ -62,7 +62,11 @@ def from_environment(env: Mapping[str, str], now: datetime | None = None) -> Pro
         iid = env.get("CI_MERGE_REQUEST_IID", "")
         run = _url(env.get("CI_PIPELINE_URL", ""))
         return Provenance(
-            at, _sha(env["CI_COMMIT_SHA"]), _repository(env.get("CI_PROJECT_PATH", "")), f"MR !{iid}" if iid.isdigit() else None, run
+            at,
+            _sha(env["CI_COMMIT_SHA"]),
+            _repository(env.get("CI_PROJECT_PATH", "")),
+            f"MR !{iid}" if iid.isdigit() else None,
+            run,
         )
     return Provenance(at)
 

@@ -14,8 +14,8 @@ import threading
 from pathlib import Path
 
 import pytest
-
 from conftest import server_required
+
 from ucgov.access import Row, Scope, rows
 from ucgov.kinds import Kind
 from ucgov.render.access import render_access
@@ -101,7 +101,9 @@ def visible_principals(browser) -> list[str]:
 def test_the_page_shows_the_matrix_and_each_cell_says_which_grant_gives_it(browser, tmp_path):
     browser.get(page(tmp_path, estate_rows()))
     assert visible_principals(browser) == ["alice@example.com", "bob@example.com", "dave@example.com"]
-    heads = browser.execute_script("return [...document.querySelectorAll('thead th.obj')].map(t => t.firstChild.textContent)")
+    heads = browser.execute_script(
+        "return [...document.querySelectorAll('thead th.obj')].map(t => t.firstChild.textContent)"
+    )
     assert heads == ["prod_ml", "prod_ml.fraud", "prod_ml.fraud.scorer"]
     cell = browser.execute_script(
         "const r = document.querySelector('tr[data-principal=\"alice@example.com\"]');"

@@ -115,7 +115,7 @@ def test_csv_reads_back_with_the_csv_module_and_cannot_start_a_formula(load_spec
     m = Ref(Kind.MODEL, "c.s.m")
     hostile = rows(State.of(Securable(Kind.MODEL, "c.s.m", grants={'=HYPERLINK("x"),\n"': frozenset({"EXECUTE"})})))
     (back,) = csv.DictReader(io.StringIO(render_access(hostile, "csv")))
-    assert back["principal"] == "'=HYPERLINK(\"x\"),\\n\"" and back["object"] == m.full_name
+    assert back["principal"] == '\'=HYPERLINK("x"),\\n"' and back["object"] == m.full_name
 
 
 def test_json_names_each_grant_and_what_is_missing(load_spec):

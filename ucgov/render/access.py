@@ -61,11 +61,11 @@ def _json(found: Sequence[Row], title: str) -> str:
                 "kind": r.object.kind.label,
                 "object": r.object.full_name,
                 "privilege": r.privilege,
-                "via": [
-                    {"kind": v.kind.label, "object": v.full_name, "inherited": v != r.object} for v in r.via
-                ],
+                "via": [{"kind": v.kind.label, "object": v.full_name, "inherited": v != r.object} for v in r.via],
                 "usable": r.usable,
-                "missing": [{"kind": m.kind.label, "object": m.full_name, "privilege": m.kind.spec.usage} for m in r.missing],
+                "missing": [
+                    {"kind": m.kind.label, "object": m.full_name, "privilege": m.kind.spec.usage} for m in r.missing
+                ],
             }
             for r in found
         ],
@@ -137,17 +137,20 @@ def _html(found: Sequence[Row], title: str) -> str:
     h = escape.html_text
     kinds = sorted({o.kind.label for o in what})
     head = "".join(
-        f'<th class="obj" data-kind="{h(o.kind.label)}">{h(o.full_name)}<span>{h(o.kind.label)}</span></th>' for o in what
+        f'<th class="obj" data-kind="{h(o.kind.label)}">{h(o.full_name)}<span>{h(o.kind.label)}</span></th>'
+        for o in what
     )
     body = "".join(
-        f'<tr data-principal="{h(p)}"><th>{h(p)}</th>' + "".join(_cell(cells.get((p, o), []), o) for o in what) + "</tr>"
+        f'<tr data-principal="{h(p)}"><th>{h(p)}</th>'
+        + "".join(_cell(cells.get((p, o), []), o) for o in what)
+        + "</tr>"
         for p in who
     )
     options = "".join(f'<option value="{h(p)}">{h(p)}</option>' for p in who)
     kind_options = "".join(f'<option value="{h(k)}">{h(k)}</option>' for k in kinds)
     unusable = sum(not r.usable for r in found)
     return (
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">'
         f"<title>{h(title)}</title><style>{_CSS}</style></head><body>"
         f"<h1>{h(title)}</h1>"
