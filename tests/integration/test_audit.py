@@ -202,3 +202,17 @@ def commit(repo: Path, message: str) -> str:
 
 def git(repo: Path, *args: str) -> str:
     return subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, text=True).stdout
+
+
+def test_an_unknown_catalog_or_object_is_one_sentence_naming_it(ucgov, rest, catalog_name):
+    missing = ucgov("access", "--catalog", catalog_name)
+    assert missing.exit_code == 1
+    assert (
+        missing.output.strip()
+        == f"Error: catalog {catalog_name} does not exist on {rest.http.base_url.scheme}://{rest.http.base_url.host}:{rest.http.base_url.port}"
+    )
+    build(rest, catalog_name)
+    unknown = ucgov("access", f"{catalog_name}.fraud.nope")
+    assert unknown.exit_code == 1 and f"no object named {catalog_name}.fraud.nope" in unknown.output
+    no_history = ucgov("history", f"{catalog_name}.fraud.nope", "--specs", ".")
+    assert no_history.exit_code == 1 and "Traceback" not in no_history.output
