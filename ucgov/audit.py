@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from ucgov.access import Row, Scope, rows
 from ucgov.errors import UcgovError
+from ucgov.render import escape
 from ucgov.state import State
 
 
@@ -36,7 +37,7 @@ def access_rows(
         source = url
     found = rows(state, scope)
     if name and not any(r.object.full_name == name for r in found) and not _named(state, name):
-        raise UcgovError(f"no object named {name} in {source}")
+        raise UcgovError(f"no object named {escape.text(name)} in {escape.text(source)}")
     return found, f"ucgov access: {_what(scope)} ({source})"
 
 

@@ -116,16 +116,19 @@ def read(name: str, paths: list[str], *, url: str, token: str | None, variables:
     """The history of model ``name``: git's side from the specs at ``paths``, the server's at ``url``."""
     from ucgov.client import UCClient
 
+    if name.count(".") != 2 or not all(name.split(".")):
+        raise UcgovError(f"ucgov history takes a model's full name, catalog.schema.model, not '{escape.text(name)}'")
     commits = gitspecs.log(paths)
-    history = approvals(commits, [_approval_at(c["commit"], paths, name, variables) for c in commits])
     with UCClient(url, token=token) as client:
         body = client.get_securable(Kind.MODEL, name)
         if body is None:
-            raise UcgovError(f"model {name} does not exist on {client.url}")
+            raise UcgovError(f"model {escape.text(name)} does not exist on {client.url}")
         _, now = approval.read(body.get("comment"))
         versions = client.list_versions(name)
         with ThreadPoolExecutor(max_workers=8) as pool:
             comments = list(pool.map(lambda v: client.get_version(name, v.version).get("comment"), versions))
+    # the server first: a model that does not exist is said before any commit is read
+    history = approvals(commits, [_approval_at(c["commit"], paths, name, variables) for c in commits])
     named = {line.commit for _, line in map(provenance.read, comments) if line and line.commit}
     known = frozenset(c["commit"] for c in commits) | {c for c in named if gitspecs.has_commit(c)}
     return {"model": name, "approvals": history, "versions": joined(history, versions, comments, now, known)}
