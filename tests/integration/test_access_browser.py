@@ -8,6 +8,7 @@ Where Chromium cannot be had the test skips with the reason, and fails in CI (CI
 from __future__ import annotations
 
 import http.server
+import os
 import shutil
 import tempfile
 import threading
@@ -69,6 +70,7 @@ def browser():
         if server_required():
             pytest.fail(reason, pytrace=False)
         pytest.skip(reason)
+    os.environ.setdefault("SE_OFFLINE", "true")  # selenium must never fetch a driver or browser of its own
     profile = tempfile.mkdtemp(prefix="ucgov-chromium-")
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM

@@ -68,3 +68,38 @@ def test_a_hostile_author_cannot_write_a_line_of_its_own():
     git = history.approvals([evil], [Approval(version=1)])
     text = history.render({"model": "c.s.m", "approvals": git, "versions": []}, "text")
     assert "\x1b" not in text and not any(line.startswith("  version 9") for line in text.splitlines())
+
+
+def test_git_gives_the_merge_that_brought_an_approval_in_with_its_pull_request(tmp_path, monkeypatch):
+    import subprocess
+
+    from ucgov import gitspecs
+
+    def git(*args: str) -> str:
+        run = ["git", "-c", "user.name=Alice", "-c", "user.email=alice@example.com", *args]
+        return subprocess.run(run, cwd=tmp_path, check=True, capture_output=True, text=True).stdout.strip()
+
+    spec = tmp_path / "specs" / "m.yaml"
+    spec.parent.mkdir()
+    model = "catalogs:\n  c:\n    schemas:\n      s:\n        models:\n          m:\n            approved: {{version: {}}}\n"
+    git("init", "-q", "-b", "main")
+    spec.write_text(model.format(1))
+    git("add", "-A"), git("commit", "-qm", "Approve v1")
+    (tmp_path / "README").write_text("unrelated")
+    git("add", "-A"), git("commit", "-qm", "Docs")
+    git("checkout", "-qb", "approve-v2")
+    spec.write_text(model.format(2))
+    git("commit", "-qam", "Approve v2")
+    git("checkout", "-q", "main")
+    git("merge", "-q", "--no-ff", "approve-v2", "-m", "Merge pull request #7 from acme/approve-v2")
+    merge = git("rev-parse", "HEAD")
+    monkeypatch.chdir(tmp_path)
+    commits = gitspecs.log(["specs"])
+    assert [c["message"].splitlines()[0] for c in commits] == [
+        "Approve v1",
+        "Merge pull request #7 from acme/approve-v2",
+    ]
+    at = [history._approval_at(c["commit"], ["specs"], "c.s.m", {}) for c in commits]
+    found = history.approvals(commits, at)
+    assert [(a.approves, a.review) for a in found] == [("version 1", None), ("version 2", "PR #7")]
+    assert found[1].commit == merge and found[1].author == "Alice <alice@example.com>"
