@@ -216,3 +216,28 @@ def test_an_unknown_catalog_or_object_is_one_sentence_naming_it(ucgov, rest, cat
     assert unknown.exit_code == 1 and f"no object named {catalog_name}.fraud.nope" in unknown.output
     no_history = ucgov("history", f"{catalog_name}.fraud.nope", "--specs", ".")
     assert no_history.exit_code == 1 and "Traceback" not in no_history.output
+
+
+def test_a_lost_answer_to_the_provenance_write_is_ridden_out_and_the_line_written_once(
+    ucgov, rest, server, catalog_name, tmp_path, monkeypatch
+):
+    from faultproxy import Fault, FaultProxy
+
+    model = new_version(rest, catalog_name, comment="Trained on March data")
+    repo = git_repo(tmp_path)
+    (repo / "specs" / "prod.yaml").write_text(
+        f"catalogs:\n  {catalog_name}:\n    schemas:\n      fraud:\n        models:\n"
+        "          scorer:\n            approved: {version: 1}\n"
+    )
+    sha = commit(repo, "Approve scorer v1")
+    monkeypatch.chdir(repo)
+    proxy = FaultProxy(server.url)
+    try:
+        proxy.inject("PATCH", r"/versions/1$", Fault(reset_after=True))
+        applied = ucgov("apply", "specs", "--auto-approve", env={"UCGOV_URL": proxy.url, "GITHUB_SHA": sha})
+    finally:
+        proxy.close()
+    assert applied.exit_code == 0, applied.output
+    comment = rest.get(f"/models/{model}/versions/1")["comment"]
+    assert comment.count("ucgov: approved at") == 1 and comment.startswith("Trained on March data\n\n")
+    assert comment.endswith(f"from commit {sha}")
