@@ -44,7 +44,7 @@ def _text(found: Sequence[Row], title: str) -> str:
     for row in found:
         usable = "" if row.usable else f"  UNUSABLE: lacks {row.missing_text()}"
         lines.append(
-            f"{escape.text(row.principal)}  {row.privilege}  on {row.object.kind.label} {escape.text(row.object.full_name)}"
+            f"{escape.text(row.principal)}  {escape.text(row.privilege)}  on {row.object.kind.label} {escape.text(row.object.full_name)}"
             f"  ({escape.text(row.via_text())}){escape.text(usable)}"
         )
     unusable = sum(not r.usable for r in found)
@@ -96,7 +96,7 @@ def _markdown(found: Sequence[Row], title: str) -> str:
     for r in found:
         usable = "yes" if r.usable else f"**no**: lacks {escape.markdown(r.missing_text())}"
         lines.append(
-            f"| {escape.code(r.principal)} | {r.object.kind.label} {escape.code(r.object.full_name)} | {r.privilege} "
+            f"| {escape.code(r.principal)} | {r.object.kind.label} {escape.code(r.object.full_name)} | {escape.markdown(r.privilege)} "
             f"| {escape.markdown(r.via_text())} | {usable} |"
         )
     return "\n".join(lines)
