@@ -166,3 +166,26 @@ def test_the_page_loads_nothing_even_where_a_principal_is_html_that_would(browse
     finally:
         listener.shutdown()
     assert _Recorder.asked == []
+
+
+def test_the_page_of_a_live_catalog_filters_to_one_principal(browser, ucgov, rest, catalog_name, tmp_path):
+    from selenium.webdriver.support.ui import Select
+    from test_audit import build
+
+    build(rest, catalog_name)
+    result = ucgov("access", "--catalog", catalog_name, "--format", "html")
+    assert result.exit_code == 0, result.output
+    path = tmp_path / "live.html"
+    path.write_text(result.output, encoding="utf-8")
+    browser.get(path.as_uri())
+    everyone = ["alice@example.com", "bob@example.com", "carol@example.com", "serving-app@example.com"]
+    assert visible_principals(browser) == everyone
+    Select(browser.find_element("id", "principal")).select_by_value("carol@example.com")
+    assert visible_principals(browser) == ["carol@example.com"]
+    carol = browser.execute_script(
+        "return [...document.querySelector('tr[data-principal=\"carol@example.com\"]').querySelectorAll('td')]"
+        ".filter(td => td.innerText).map(td => [td.dataset.kind, td.className, td.innerText])"
+    )
+    lacks = f"USE CATALOG on catalog {catalog_name}; USE SCHEMA on schema {catalog_name}.fraud"
+    assert carol == [["model", "unusable", f"EXECUTE\ndirect; unusable: lacks {lacks}"]]
+    assert browser.execute_script("return performance.getEntriesByType('resource').length") == 0

@@ -241,3 +241,23 @@ def test_a_lost_answer_to_the_provenance_write_is_ridden_out_and_the_line_writte
     comment = rest.get(f"/models/{model}/versions/1")["comment"]
     assert comment.count("ucgov: approved at") == 1 and comment.startswith("Trained on March data\n\n")
     assert comment.endswith(f"from commit {sha}")
+
+
+HOSTILE = '<img src="http://127.0.0.1:9/x">=1+1"@example.com'
+
+
+def test_a_principal_whose_name_is_markup_or_a_formula_stays_text_in_every_format(ucgov, rest, catalog_name):
+    created = rest.scim.post("/Users", json={"displayName": "mallory", "emails": [{"value": HOSTILE, "primary": True}]})
+    assert created.status_code in (200, 201, 409), created.text  # 409: an earlier run made it
+    rest.post("/catalogs", {"name": catalog_name})
+    rest.patch_grants("catalog", catalog_name, HOSTILE, add=["USE CATALOG"])
+    html = ucgov("access", "--catalog", catalog_name, "--format", "html").output
+    assert "<img" not in html and "&lt;img src=&quot;http://127.0.0.1:9/x&quot;&gt;" in html
+    (row,) = csv.DictReader(io.StringIO(ucgov("access", "--catalog", catalog_name, "--format", "csv").output))
+    assert row["principal"] == HOSTILE  # it starts with "<", not a formula character: kept as it is
+    assert (
+        json.loads(ucgov("access", "--catalog", catalog_name, "--format", "json").output)["rows"][0]["principal"]
+        == HOSTILE
+    )
+    markdown = ucgov("access", "--catalog", catalog_name, "--format", "markdown").output
+    assert "<img" not in markdown
