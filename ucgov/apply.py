@@ -9,13 +9,14 @@ their request (``ucgov.preconditions``).
 from __future__ import annotations
 
 import functools
+import os
 import signal
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
-from ucgov import approval, preconditions, prune, storage, versions
+from ucgov import approval, preconditions, provenance, prune, storage, versions
 from ucgov.client import UCClient
 from ucgov.errors import ApiError, ApplyError, DestroyNotAllowed, StalePlanError, UcgovError
 from ucgov.live import read_children, read_objects
@@ -385,6 +386,12 @@ def _approve(kind: Kind, name: str, p: ApprovalChange, client: UCClient, registe
             f"now {current}); run plan again"
         )
     client.update_securable(kind, name, {"comment": approval.write(human, version)})
+    # who approved it, on the version's own comment (the person's text kept): ucgov.provenance
+    written = provenance.comment(
+        client.get_version(name, version).get("comment"), provenance.from_environment(os.environ)
+    )
+    if written is not None:
+        client.update_version_comment(name, version, written)
     return version
 
 

@@ -440,6 +440,60 @@ def export(url: str, catalogs: tuple[str, ...], out: str, force: bool, metastore
 
 
 @cli.command()
+@click.argument("name", required=False)
+@click.option("--principal", metavar="EMAIL", help="Only what this principal holds.")
+@click.option("--catalog", "catalogs", multiple=True, metavar="NAME", help="Only objects in this catalog (repeatable).")
+@click.option(
+    "--specs",
+    "spec_paths",
+    multiple=True,
+    type=click.Path(),
+    help="Offline: read grants from these specs (repeatable).",
+)
+@click.option("--rev", metavar="REF", help="With --specs: the specs at this git revision.")
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json", "csv", "markdown", "html"]), default="text", show_default=True
+)
+@url_option
+@var_option
+@parallelism_option
+def access(
+    name: str | None,
+    principal: str | None,
+    catalogs: tuple[str, ...],
+    spec_paths: tuple[str, ...],
+    rev: str | None,
+    fmt: str,
+    url: str,
+    variables: dict[str, str],
+    parallelism: int,
+) -> None:
+    """Who can use what, through which grant, and whether it is usable (an access review).
+
+    \b
+      ucgov access --principal bob@example.com    everything bob holds
+      ucgov access prod_ml.fraud.scorer           everyone who holds something on it
+      ucgov access --catalog prod_ml --format html > access.html
+      ucgov access --catalog prod_ml --specs specs/ --rev v1.4   offline, as the specs say
+    """
+    from ucgov.audit import access_rows
+    from ucgov.render.access import render_access
+
+    found, title = access_rows(
+        name,
+        principal,
+        catalogs,
+        spec_paths=spec_paths,
+        rev=rev,
+        url=url,
+        token=_token(),
+        variables=variables,
+        parallelism=parallelism,
+    )
+    click.echo(render_access(found, fmt, title=title))
+
+
+@cli.command()
 @click.argument("name")
 @url_option
 @click.option(
@@ -460,6 +514,24 @@ def resolve(name: str, url: str, specs: tuple[str, ...], variables: dict[str, st
     from ucgov.resolver import resolve as resolve_uri
 
     click.echo(resolve_uri(name, url=url, token=_token(), specs=specs, variables=variables))
+
+
+@cli.command()
+@click.argument("name")
+@click.option(
+    "--specs", "spec_paths", multiple=True, type=click.Path(), help="The specs in git (repeatable; default specs/)."
+)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@url_option
+@var_option
+def history(name: str, spec_paths: tuple[str, ...], fmt: str, url: str, variables: dict[str, str]) -> None:
+    """The approvals of model NAME over time: the commits that changed them, joined with the
+    server's versions and the provenance apply wrote on them; flags a version approved on the
+    server that no commit explains."""
+    from ucgov import history as model_history
+
+    found = model_history.read(name, list(spec_paths) or ["specs"], url=url, token=_token(), variables=variables)
+    click.echo(model_history.render(found, fmt))
 
 
 @cli.group()

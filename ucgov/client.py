@@ -214,6 +214,12 @@ class UCClient:
         path = f"{API}/models/versions"
         return self._json("POST", path, json=body, what=f"create a version of model {full_name}", repeat=Repeat.CREATE)
 
+    def update_version_comment(self, full_name: str, version: int, comment: str) -> dict:
+        """PATCH a version's comment (the only field of a version the 0.6.0 server lets change)."""
+        path = f"{API}/models/{quote(full_name)}/versions/{version}"
+        what = f"update the comment of version {version} of model {full_name}"
+        return self._json("PATCH", path, json={"comment": comment}, what=what)
+
     def finalize_version(self, full_name: str, version: int) -> dict:
         path = f"{API}/models/{quote(full_name)}/versions/{version}/finalize"
         body = {"full_name": full_name, "version": version}

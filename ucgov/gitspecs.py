@@ -38,6 +38,29 @@ def spec_texts(ref: str | None, paths: list[str]) -> list[tuple[str, str]]:
     return [(f"{ref}:{name}", text) for name, (text, _) in zip(names, read, strict=True)]
 
 
+def log(paths: list[str]) -> list[dict[str, str]]:
+    """The commits on the current branch's first-parent line that changed ``paths``, oldest first:
+    each one's sha, author, author date (ISO 8601) and message. A merge counts with its whole change."""
+    top = Path(_git("rev-parse", "--show-toplevel").strip())
+    relative = [_inside(top, p) for p in paths]
+    out = _git("log", "--first-parent", "--format=%H%x1f%an <%ae>%x1f%aI%x1f%B%x1e", "--", *relative, cwd=top)
+    found = []
+    for record in out.split("\x1e"):
+        fields = record.strip("\n").split("\x1f")
+        if len(fields) == 4:
+            found.append(dict(zip(("commit", "author", "date", "message"), fields, strict=True)))
+    return found[::-1]
+
+
+def has_commit(sha: str) -> bool:
+    """Whether this repository holds the commit ``sha``."""
+    try:
+        _git("cat-file", "-e", f"{sha}^{{commit}}")
+    except UcgovError:
+        return False
+    return True
+
+
 _WHAT_TO_DO = "check the spelling, or name spec paths that exist at both revisions"
 
 

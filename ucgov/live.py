@@ -14,7 +14,7 @@ from typing import TypeVar
 
 from ucgov import approval, prune
 from ucgov.client import UCClient
-from ucgov.errors import ApiError, AuthError
+from ucgov.errors import ApiError, AuthError, UcgovError
 from ucgov.kinds import listed_whole, location
 from ucgov.state import Approval, DesiredState, Grants, GrantsMode, Kind, LiveState, ModelVersion, Ref, Securable, State
 
@@ -197,6 +197,22 @@ def read_children(client: UCClient, kind: Kind, full_name: str) -> tuple[Ref, ..
             listed = []  # the parent went meanwhile: nothing inside it goes with it
         refs += [Ref(child, f"{full_name}.{item['name']}") for item in listed]
     return tuple(sorted(refs, key=lambda r: (r.full_name, r.kind.value)))
+
+
+def read_grants_inside(client: UCClient, catalogs: Iterable[str], *, concurrency: int = CONCURRENCY) -> LiveState:
+    """Every object inside ``catalogs`` (and they), each with the grants made directly on it: what
+    ``ucgov access`` reports. The same listings as a plan's reads, then one grants request per
+    object, ``concurrency`` in flight; a catalog that does not exist is an error."""
+    stubs = [Securable(Kind.CATALOG, name) for name in catalogs]
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        bodies, children = _listed(pool, client, stubs)
+        absent = [s.full_name for s in stubs if s.ref not in bodies]
+        if absent:
+            raise UcgovError(f"catalog {absent[0]} does not exist on {client.url}")
+        refs = list(bodies)
+        grants = _in_parallel(pool, lambda r: client.get_grants(r.kind, r.full_name), refs)
+    objects = {r: Securable(r.kind, r.full_name, grants=g) for r, g in zip(refs, grants, strict=True)}
+    return LiveState(objects=objects, children=children)
 
 
 def read_catalog_names(client: UCClient) -> tuple[str, ...]:

@@ -11,6 +11,7 @@ pull-request comment ``<!--`` hides everything after it. So:
 - ``markdown(s)``: ``text(s)``, then HTML and markdown syntax shown as itself: ``<`` cannot open
   a tag or a comment, ``*_[]`` and the like cannot format, ``|`` cannot end a table cell.
 - ``code(s)``: the same value as inline code it cannot end early.
+- ``html_text(s)``: ``text(s)`` for an HTML page, element text or quoted attribute alike.
 - ``json_text(document)``: a JSON document with those characters as ``\\uXXXX`` (same data).
 - ``lines(message)``: ucgov's own message of several lines, each through ``text``.
 
@@ -54,6 +55,11 @@ def code(value: object) -> str:
     if _BREAKS_CODE.search(inside):
         return f"<code>{markdown(value)}</code>"
     return f"`{inside}`"
+
+
+def html_text(value: object) -> str:
+    """``value`` as HTML text or an attribute value (quoted): ``text(value)`` with ``<>&"'`` as entities."""
+    return html.escape(text(value), quote=True)
 
 
 def json_text(document: str) -> str:

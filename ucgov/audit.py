@@ -1,0 +1,69 @@
+"""The glue of ``ucgov access``: which state to read (the server's, or the specs' at a revision) and
+the rows ``ucgov.access`` computes from it. Reads go through ``ucgov.live`` and ``ucgov.gitspecs``."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+from ucgov.access import Row, Scope, rows
+from ucgov.errors import UcgovError
+from ucgov.render import escape
+from ucgov.state import State
+
+
+def access_rows(
+    name: str | None,
+    principal: str | None,
+    catalogs: Sequence[str],
+    *,
+    spec_paths: Sequence[str],
+    rev: str | None,
+    url: str,
+    token: str | None,
+    variables: dict[str, str],
+    parallelism: int,
+) -> tuple[list[Row], str]:
+    """(the rows asked for, a title saying where they came from)."""
+    if rev is not None and not spec_paths:
+        raise UcgovError("--rev reads specs at a git revision: give the spec paths with --specs")
+    scope = Scope(principal=principal, object=name, catalogs=tuple(catalogs))
+    asked = tuple(catalogs) or ((name.split(".")[0],) if name else ())
+    if spec_paths:
+        state: State = _from_specs(list(spec_paths), rev, variables)
+        source = f"specs {', '.join(spec_paths)}" + (f" at {rev}" if rev else "")
+    else:
+        state = _from_server(url, token, asked, parallelism)
+        source = url
+    found = rows(state, scope)
+    if name and not any(r.object.full_name == name for r in found) and not _named(state, name):
+        raise UcgovError(f"no object named {escape.text(name)} in {escape.text(source)}")
+    return found, f"ucgov access: {_what(scope)} ({source})"
+
+
+def _from_specs(paths: list[str], rev: str | None, variables: dict[str, str]) -> State:
+    from ucgov.gitspecs import spec_texts
+    from ucgov.spec import load_texts, variables_from
+
+    return load_texts(spec_texts(rev, paths), variables=variables_from(os.environ, variables), check_policies=False)
+
+
+def _from_server(url: str, token: str | None, catalogs: Sequence[str], parallelism: int) -> State:
+    from ucgov.client import UCClient
+    from ucgov.live import read_catalog_names, read_grants_inside
+    from ucgov.reserved import is_reserved_catalog
+
+    with UCClient(url, token=token) as client:
+        names = catalogs or [c for c in read_catalog_names(client) if not is_reserved_catalog(c)]
+        return read_grants_inside(client, names, concurrency=parallelism)
+
+
+def _named(state: State, name: str) -> bool:
+    return any(r.full_name == name for r in state.objects)
+
+
+def _what(scope: Scope) -> str:
+    parts = [f"principal {scope.principal}"] if scope.principal else []
+    parts += [scope.object] if scope.object else []
+    parts += [f"catalog {', '.join(scope.catalogs)}"] if scope.catalogs else []
+    return ", ".join(parts) or "every catalog"
