@@ -34,6 +34,7 @@ from ucgov.plan import (
     ObjectChange,
     Payload,
     Plan,
+    Promotion,
     Registration,
     VersionDeletion,
 )
@@ -161,7 +162,12 @@ def _payload(action: Action, doc: dict[str, Any]) -> Payload:
         return GrantChange(tuple(doc["privileges"]), frozenset(doc["held"]), GrantsMode(doc["mode"]), object_held)
     if action is Action.REGISTER:
         return Registration(doc["run"], doc["artifact_path"], tuple(doc["unfinished"]))
-    return ApprovalChange(doc["version"], doc["run"], doc["artifact_path"], doc["replaces"])
+    if action is Action.PROMOTE:
+        evidence = tuple((gate, value) for gate, value in doc["evidence"])
+        found = (doc["from"], doc["version"], doc["run_id"], doc["source"], tuple(doc["unfinished"]), evidence)
+        return Promotion(*found)
+    promoted = doc.get("promoted_from")
+    return ApprovalChange(doc["version"], doc["run"], doc["artifact_path"], doc["replaces"], promoted_from=promoted)
 
 
 def _fields(doc: dict[str, Any] | None) -> Fields | None:
@@ -198,6 +204,7 @@ _GRANTS = {
     "type": "array",
     "items": {"type": "array", "prefixItems": [{"type": "string"}, _STRINGS], "minItems": 2, "maxItems": 2},
 }
+_STRINGS_PAIR = {"type": "array", "prefixItems": [{"type": "string"}, {"type": "string"}], "minItems": 2, "maxItems": 2}
 _FILES = {
     "type": "object",
     "required": ["location", "removed", "why_kept"],
@@ -206,12 +213,12 @@ _FILES = {
 }
 
 
-def _payload_schema(actions: list[str], required: dict[str, Any]) -> dict[str, Any]:
+def _payload_schema(actions: list[str], required: dict[str, Any], optional: dict[str, Any] | None = None) -> dict[str, Any]:
     return {
         "if": {"properties": {"action": {"enum": actions}}},
         "then": {
             "properties": {
-                "payload": {"type": "object", "required": list(required), "properties": required},
+                "payload": {"type": "object", "required": list(required), "properties": required | (optional or {})},
             }
         },
     }
@@ -318,6 +325,17 @@ _SCHEMA: dict[str, Any] = {
                         },
                     ),
                     _payload_schema(
+                        ["promote"],
+                        {
+                            "from": {"type": "string", "pattern": r"^[^.]+\.[^.]+\.[^.]+$"},
+                            "version": {"type": "integer", "minimum": 1},
+                            "run_id": {"type": ["string", "null"]},
+                            "source": {"type": ["string", "null"]},
+                            "unfinished": {"type": "array", "items": {"type": "integer"}},
+                            "evidence": {"type": "array", "items": _STRINGS_PAIR},
+                        },
+                    ),
+                    _payload_schema(
                         ["approve"],
                         {
                             "version": _VERSION,
@@ -325,6 +343,7 @@ _SCHEMA: dict[str, Any] = {
                             "artifact_path": {"type": "string"},
                             "replaces": _VERSION,
                         },
+                        {"promoted_from": {"type": "string", "pattern": "^promoted from [^/]+/[1-9][0-9]*$"}},
                     ),
                     {
                         "if": {"properties": {"action": {"enum": ["grant", "revoke"]}}},

@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 
-from ucgov.plan import Action, Change, Files, GrantChange, ObjectChange, Plan, VersionDeletion
+from ucgov.plan import Action, Change, Files, GrantChange, ObjectChange, Plan, Promotion, VersionDeletion
 from ucgov.policies import rule
 from ucgov.reach import acted_on
 from ucgov.render import escape
@@ -273,11 +273,20 @@ def _object_row(change: Change) -> str:
     name = f"{code(change.address.full_name)} ({change.address.kind.label})"
     if change.action is Action.UPDATE:
         detail = "; ".join(f"{k}: {_code(change.before.get(k))} → {_code(v)}" for k, v in change.after.items())
+    elif isinstance(change.payload, Promotion):
+        return f"| {change.action.marker} | {name} | {_promotion(change.describe(), change.payload)} |"
     elif change.action in (Action.REGISTER, Action.APPROVE):
         return f"| {change.action.marker} | {name} | {markdown(change.describe())} |"
     else:
         detail = ", ".join(f"{k} {_code(v)}" for k, v in (change.after or {}).items())
     return f"| {change.action.marker} | {name} | {change.action.value} {detail} |".replace("  |", " |")
+
+
+def _promotion(described: str, p: Promotion) -> str:
+    """The promotion, the source's run, and what that run holds for each gate: what the reviewer approves on."""
+    run = f" (run {code(p.run_id)})" if p.run_id else ""
+    gates = "; ".join(f"{markdown(words)}: {code(value)}" for words, value in p.evidence)
+    return f"{markdown(described)}{run}" + (f" — gates read: {gates}" if gates else "")
 
 
 def _code(value: object) -> str:
