@@ -274,7 +274,7 @@ def _object_row(change: Change) -> str:
     if change.action is Action.UPDATE:
         detail = "; ".join(f"{k}: {_code(change.before.get(k))} → {_code(v)}" for k, v in change.after.items())
     elif isinstance(change.payload, Promotion):
-        return f"| {change.action.marker} | {name} | {_promotion(change.describe(), change.payload)} |"
+        return f"| {change.action.marker} | {name} | {_promotion(change.payload)} |"
     elif change.action in (Action.REGISTER, Action.APPROVE):
         return f"| {change.action.marker} | {name} | {markdown(change.describe())} |"
     else:
@@ -282,11 +282,12 @@ def _object_row(change: Change) -> str:
     return f"| {change.action.marker} | {name} | {change.action.value} {detail} |".replace("  |", " |")
 
 
-def _promotion(described: str, p: Promotion) -> str:
+def _promotion(p: Promotion) -> str:
     """The promotion, the source's run, and what that run holds for each gate: what the reviewer approves on."""
     run = f" (run {code(p.run_id)})" if p.run_id else ""
-    gates = "; ".join(f"{markdown(words)}: {code(value)}" for words, value in p.evidence)
-    return f"{markdown(described)}{run}" + (f" — gates read: {gates}" if gates else "")
+    gates = "; ".join(f"{code(words)}: {code(value)}" for words, value in p.evidence)
+    promoted = f"promote {code(f'{p.from_model}/{p.from_version}')} → new version{run}"
+    return promoted + (f" — gates read: {gates}" if gates else "")
 
 
 def _code(value: object) -> str:
