@@ -343,7 +343,10 @@ class ApprovalChange:
 
     def shown(self, action: Action) -> tuple[Any, Any]:
         after = {"version": self.version, "run": self.run}
-        return ({"version": self.replaces}, after | ({"promoted_from": self.promoted_from} if self.promoted_from else {}))
+        return (
+            {"version": self.replaces},
+            after | ({"promoted_from": self.promoted_from} if self.promoted_from else {}),
+        )
 
     def describe(self, action: Action, address: Address) -> str:
         if self.version:
@@ -356,7 +359,9 @@ class ApprovalChange:
 
     def document(self) -> dict[str, Any]:
         found = {"version": self.version, "run": self.run, "artifact_path": self.artifact_path}
-        return found | {"replaces": self.replaces} | ({"promoted_from": self.promoted_from} if self.promoted_from else {})
+        return (
+            found | {"replaces": self.replaces} | ({"promoted_from": self.promoted_from} if self.promoted_from else {})
+        )
 
 
 Payload = ObjectChange | GrantChange | Registration | Promotion | ApprovalChange | VersionDeletion

@@ -213,7 +213,9 @@ _FILES = {
 }
 
 
-def _payload_schema(actions: list[str], required: dict[str, Any], optional: dict[str, Any] | None = None) -> dict[str, Any]:
+def _payload_schema(
+    actions: list[str], required: dict[str, Any], optional: dict[str, Any] | None = None
+) -> dict[str, Any]:
     return {
         "if": {"properties": {"action": {"enum": actions}}},
         "then": {

@@ -25,7 +25,18 @@ from ucgov.plan import (
     grants_snapshot,
 )
 from ucgov.privileges import in_reading_order
-from ucgov.state import Approval, DesiredState, Gate, Grants, GrantsMode, LiveState, ModelVersion, Ref, RunInfo, Securable
+from ucgov.state import (
+    Approval,
+    DesiredState,
+    Gate,
+    Grants,
+    GrantsMode,
+    LiveState,
+    ModelVersion,
+    Ref,
+    RunInfo,
+    Securable,
+)
 
 
 def diff(desired: DesiredState, live: LiveState) -> Plan:

@@ -6,14 +6,13 @@ there, finalize and wait for READY; a failure part-way deletes what it made (``_
 
 from __future__ import annotations
 
+import tempfile
 import time
+from pathlib import Path
 
 from ucgov import storage
 from ucgov.client import UCClient
 from ucgov.errors import ApiError, StorageError, UcgovError
-import tempfile
-from pathlib import Path
-
 from ucgov.plan import Promotion, Registration
 from ucgov.storage import Storage
 from ucgov.transport import OutcomeUnknown
@@ -146,7 +145,9 @@ def _source_version(client: UCClient, promotion: Promotion) -> dict:
         found = client.get_version(model, number)
     except ApiError as exc:
         if exc.not_found:
-            raise UcgovError(f"version {number} of model {model}, to promote, no longer exists; run plan again") from exc
+            raise UcgovError(
+                f"version {number} of model {model}, to promote, no longer exists; run plan again"
+            ) from exc
         raise
     if found.get("status") != "READY":
         raise UcgovError(f"version {number} of model {model}, to promote, is {found.get('status')}, not READY")
@@ -180,14 +181,21 @@ def _copy_version(client: UCClient, promotion: Promotion, source: dict, destinat
     with tempfile.TemporaryDirectory(prefix="ucgov-promote-") as scratch:
         origin.get_folder(Path(scratch))
         if not (Path(scratch) / "MLmodel").is_file():
-            raise StorageError(f"MLmodel is not at {location}, where version {number} of model {model} is", location=location)
+            raise StorageError(
+                f"MLmodel is not at {location}, where version {number} of model {model} is", location=location
+            )
         destination.put_folder(Path(scratch))
     if not destination.has("MLmodel"):  # finalizing a version without its model would approve an empty folder
         raise StorageError(f"MLmodel is not at {destination.location} after the copy", location=destination.location)
 
 
 def _clean_up(
-    client: UCClient, name: str, version: int, store: Storage | None, *, again: str = "the next apply registers the run again"
+    client: UCClient,
+    name: str,
+    version: int,
+    store: Storage | None,
+    *,
+    again: str = "the next apply registers the run again",
 ) -> str:
     """Delete the version this registration made and the files it copied, but only when it is provably unfinished.
 

@@ -135,7 +135,12 @@ def test_a_failed_gate_and_a_missing_source_are_plan_errors_at_the_specs_line(
 
 
 def test_an_upload_failing_part_way_into_s3_leaves_no_ready_target_version_then_apply_again_promotes(
-    s3_server, s3_ucgov, s3_rest, write_spec, train_iris, catalog_name
+    s3_server,
+    s3_ucgov,  # noqa: F811 (the fixture imported above)
+    s3_rest,
+    write_spec,
+    train_iris,
+    catalog_name,  # noqa: F811 (fixtures imported above)
 ):
     run = train_iris()
     source, target = f"{catalog_name}_dev.fraud.scorer", f"{catalog_name}_prod.fraud.scorer"
