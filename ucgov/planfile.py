@@ -329,7 +329,10 @@ _SCHEMA: dict[str, Any] = {
                     _payload_schema(
                         ["promote"],
                         {
-                            "from": {"type": "string", "pattern": r"^[^.]+\.[^.]+\.[^.]+$"},
+                            "from": {
+                                "type": "string",
+                                "pattern": r"^[a-zA-Z0-9_@-]+\.[a-zA-Z0-9_@-]+\.[a-zA-Z0-9_@-]+(?!\n)$",
+                            },
                             "version": {"type": "integer", "minimum": 1},
                             "run_id": {"type": ["string", "null"]},
                             "source": {"type": ["string", "null"]},
@@ -345,7 +348,12 @@ _SCHEMA: dict[str, Any] = {
                             "artifact_path": {"type": "string"},
                             "replaces": _VERSION,
                         },
-                        {"promoted_from": {"type": "string", "pattern": "^promoted from [^/]+/[1-9][0-9]*$"}},
+                        {
+                            "promoted_from": {
+                                "type": "string",
+                                "pattern": r"^promoted from [a-zA-Z0-9_@.-]+/[1-9][0-9]*(?!\n)$",
+                            }
+                        },
                     ),
                     {
                         "if": {"properties": {"action": {"enum": ["grant", "revoke"]}}},

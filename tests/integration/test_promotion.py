@@ -173,3 +173,22 @@ def test_an_upload_failing_part_way_into_s3_leaves_no_ready_target_version_then_
     files = {k.rsplit("/", 1)[-1] for k in keys_under(s3_server, model_prefix(s3_rest, target))}
     assert {"MLmodel", "model.pkl", "requirements.txt"} <= files
     assert versions(s3_rest, source) == [(1, run, "READY")]
+
+
+def test_a_saved_plan_promotes_once_and_applied_again_finds_it_done(
+    ucgov, write_spec, rest, dev_version, catalog_name, tmp_path
+):
+    run, specs = dev_version
+    source, target = f"{catalog_name}_dev.fraud.scorer", f"{catalog_name}_prod.fraud.scorer"
+    write_spec(prod_spec(catalog_name, promoted(catalog_name)), name="prod.yaml")
+    plan_file = tmp_path / "promote.plan.json"
+    assert ucgov("plan", str(specs), "--out", str(plan_file)).exit_code == 0
+
+    applied = ucgov("apply", "--plan", str(plan_file), "--auto-approve")
+    again = ucgov("apply", "--plan", str(plan_file), "--auto-approve")
+
+    assert applied.exit_code == 0, applied.output
+    assert f"promote {source}/1 as version 1 of model {target}" in applied.output
+    assert again.exit_code == 0, again.output
+    assert versions(rest, target) == [(1, run, "READY")]
+    assert rest.get(f"/models/{target}")["comment"] == "ucgov: approved version 1"

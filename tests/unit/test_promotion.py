@@ -78,6 +78,10 @@ def test_the_spec_names_the_source_model_and_version_and_the_gates(load_spec):
             f"{{from: {SOURCE}, run: abc, version: 2}}", "approved with 'from' takes the 'version'", id="both"
         ),
         pytest.param("{from: scorer, version: 2}", "approved from 'scorer' is not a model's full name", id="not-full"),
+        pytest.param('{from: "a.b\\nc.d", version: 2}', "approved from 'a.b\\nc.d' is not a model's", id="newline"),
+        pytest.param(
+            f"{{from: {SOURCE}, version: 2, artifact_path: m}}", "takes no 'run' or 'artifact_path'", id="path"
+        ),
     ],
 )
 def test_a_promotion_written_wrong_is_refused_at_its_line(load_spec, approved, message):

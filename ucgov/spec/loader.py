@@ -371,7 +371,7 @@ def _schema_problem(doc: SourceDoc, error: jsonschema.ValidationError) -> SpecPr
         return SpecProblem(doc.where(path), message)
     if {"then", "else"} & set(error.relative_schema_path) and "description" in error.schema:
         # a key needed, or refused, because of another's value (if/then/else): the schema says why, of the object
-        refused = [k for k in error.schema.get("not", {}).get("required", ()) if k in error.instance]
+        refused = [k for k in _refused_keys(error.schema.get("not", {})) if k in error.instance]
         where = doc.where_key(path + (refused[0],)) if refused else _where_object(doc, path)
         return SpecProblem(where, f"{_object_at(path)} {error.schema['description']}")
     if error.validator == "required":
@@ -495,6 +495,13 @@ def _options(allowed: list) -> str:
     upper = [v for v in allowed if not (isinstance(v, str) and v != v.upper() and v.upper() in allowed)]
     listed = ", ".join(map(str, upper))
     return listed if len(upper) == len(allowed) else f"{listed} (in upper or lower case)"
+
+
+def _refused_keys(refused: dict) -> list[str]:
+    """The keys a ``not`` refuses: its own ``required``, or those of each ``anyOf`` branch."""
+    return list(refused.get("required", ())) + [
+        k for branch in refused.get("anyOf", ()) for k in branch.get("required", ())
+    ]
 
 
 def _object_at(path: tuple) -> str:
