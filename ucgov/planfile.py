@@ -53,6 +53,8 @@ class SavedPlan:
     plan: Plan
     url: str
     ucgov_version: str = __version__
+    target: str | None = None
+    """The target (``--target NAME``) it was planned for; None: none was named."""
 
 
 def dumps(saved: SavedPlan) -> str:
@@ -62,6 +64,7 @@ def dumps(saved: SavedPlan) -> str:
         "format_version": FORMAT_VERSION,
         "ucgov_version": saved.ucgov_version,
         "url": saved.url,
+        "target": saved.target,
         "specs_digest": plan.specs_digest,
         "objects": [[r.kind.value, r.full_name] for r in plan.objects],
         "warnings": list(plan.warnings),
@@ -119,7 +122,9 @@ def _loads(text: str, source: str) -> SavedPlan:
         grants_modes={Ref(Kind(kind), name): GrantsMode(mode) for kind, name, mode in document["grants_modes"]},
         specs_digest=document["specs_digest"],
     )
-    return SavedPlan(plan=plan, url=document["url"], ucgov_version=document["ucgov_version"])
+    return SavedPlan(
+        plan=plan, url=document["url"], ucgov_version=document["ucgov_version"], target=document.get("target")
+    )
 
 
 def _change_document(change: Change) -> dict[str, Any]:
@@ -240,6 +245,7 @@ _SCHEMA: dict[str, Any] = {
     "properties": {
         "ucgov_version": {"type": "string"},
         "url": {"type": "string"},
+        "target": {"type": ["string", "null"]},
         "specs_digest": {"type": "string"},
         "objects": {"type": "array", "items": _REF},
         "warnings": _STRINGS,

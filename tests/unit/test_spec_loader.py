@@ -376,7 +376,7 @@ BAD_SPECS = [
           unity: {}
         """,
         "1:1",
-        "unknown key 'catalog' (expected one of: settings, catalogs, policies)",
+        "unknown key 'catalog' (expected one of: settings, catalogs, policies, targets)",
         id="unknown-top-level-key",
     ),
     pytest.param(
