@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 from ucgov import gates, prune, review, unusable
+from ucgov.approval import COMMENT_LIMIT
 from ucgov.errors import Location, SpecError, SpecProblem
 from ucgov.plan import (
     Action,
@@ -326,6 +327,9 @@ def promotion_problems(want: Securable, live: LiveState) -> list[SpecProblem]:
     source, number = approval.from_model, approval.from_version
     if source == want.full_name:
         return [SpecProblem(where, f"model {want.full_name} cannot be promoted from itself")]
+    if len(approval.lineage or "") > COMMENT_LIMIT:  # the server refuses a longer version comment (HTTP 500)
+        message = f"the lineage '{approval.lineage}' is longer than a version comment may be ({COMMENT_LIMIT})"
+        return [SpecProblem(where, message)]
     versions = live.sources.get(source)
     if versions is None:
         return [SpecProblem(where, f"model {source}, to promote from, does not exist on the server")]

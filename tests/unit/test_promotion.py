@@ -158,6 +158,12 @@ def test_a_version_promoted_from_another_source_version_or_unfinished_is_not_don
         pytest.param(
             spec(f"{{from: {TARGET}, version: 1}}"), {}, f"model {TARGET} cannot be promoted from itself", id="itself"
         ),
+        pytest.param(
+            spec(f"{{from: {'c' * 120}.{'s' * 120}.m, version: 1}}"),
+            {},
+            "is longer than a version comment may be (255)",
+            id="lineage-too-long",
+        ),
     ],
 )
 def test_what_cannot_be_promoted_is_a_plan_error_at_the_specs_line(load_spec, approved, state, message):
