@@ -455,7 +455,8 @@ def export(url: str, catalogs: tuple[str, ...], out: str, force: bool) -> None:
     help="Also check the approved version against these specs' approval (repeatable).",
 )
 @var_option
-def resolve(name: str, url: str, specs: tuple[str, ...], variables: dict[str, str]) -> None:
+@target_option
+def resolve(name: str, url: str, specs: tuple[str, ...], variables: dict[str, str], target: str | None) -> None:
     """Print the approved version of model NAME (catalog.schema.model) as a models:/ URI.
 
     The version must exist and be READY, else exit 1; with --spec it must also be the one the
@@ -464,7 +465,8 @@ def resolve(name: str, url: str, specs: tuple[str, ...], variables: dict[str, st
     """
     from ucgov.resolver import resolve as resolve_uri
 
-    click.echo(resolve_uri(name, url=url, token=_token(), specs=specs, variables=variables))
+    url, token, variables = _connection(specs, target, url, variables)
+    click.echo(resolve_uri(name, url=url, token=token, specs=specs, variables=variables))
 
 
 @cli.group()

@@ -33,3 +33,11 @@ catalogs:
     assert "was planned for target dev, and this apply names --target prod" in refused.output
     assert applied.exit_code == 0, applied.output
     assert rest.get(f"/catalogs/{catalog_name}")["comment"] == "models for dev"
+    approving = tmp_path / "approving.yaml"  # resolve reads the targets from the specs it checks against
+    approving.write_text(
+        f"targets: {{dev: {{url: '{server.url}', token_env: UCGOV_TOKEN_DEV}}}}\n"
+        f"catalogs: {{{catalog_name}: {{schemas: {{s: {{models: {{m: {{approved: {{version: 1}}}}}}}}}}}}}}\n"
+    )
+    resolved = ucgov("resolve", f"{catalog_name}.s.m", "--target", "dev", "--spec", str(approving), env=env)
+    assert resolved.exit_code == 1
+    assert f"model {catalog_name}.s.m does not exist on {server.url}" in resolved.output
