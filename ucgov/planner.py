@@ -10,7 +10,6 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 from ucgov import gates, prune, review, unusable
-from ucgov.approval import COMMENT_LIMIT
 from ucgov.errors import Location, SpecError, SpecProblem
 from ucgov.plan import (
     Action,
@@ -315,6 +314,10 @@ def approval_changes_for(want: Securable, have: Securable | None, runs: Mapping[
         reason = "the spec approves another version" if live_version else "no version is approved yet"
         changes.append(Change(Action.APPROVE, address, payload, reason=reason))
     return changes
+
+
+COMMENT_LIMIT = 255
+"""The server's limit on a comment, a version's too (a longer one answers HTTP 500)."""
 
 
 def promotion_problems(want: Securable, live: LiveState) -> list[SpecProblem]:
