@@ -20,7 +20,17 @@ from ucgov import approval, preconditions, provenance, prune, storage, versions
 from ucgov.client import UCClient
 from ucgov.errors import ApiError, ApplyError, DestroyNotAllowed, StalePlanError, UcgovError
 from ucgov.live import read_children, read_objects
-from ucgov.plan import Action, ApprovalChange, Change, GrantChange, ObjectChange, Plan, Registration, VersionDeletion
+from ucgov.plan import (
+    Action,
+    ApprovalChange,
+    Change,
+    GrantChange,
+    ObjectChange,
+    Plan,
+    Promotion,
+    Registration,
+    VersionDeletion,
+)
 from ucgov.preconditions import Status
 from ucgov.state import Approval, Kind, LiveState, Ref, Securable
 from ucgov.transport import OutcomeUnknown
@@ -235,6 +245,10 @@ class _Applier:
             return [
                 f"register run {p.run} (artifact path '{p.artifact_path}') as version {self.registered[name]} of model {name}"
             ]
+        elif isinstance(p, Promotion):
+            name = change.address.full_name
+            self.registered[name] = versions.promote(client, name, p)
+            return [f"promote {p.from_model}/{p.from_version} as version {self.registered[name]} of model {name}"]
         elif isinstance(p, ApprovalChange):
             version = _approve(change.address.kind, change.address.full_name, p, client, self.registered)
             return [f"approve version {version} of model {change.address.full_name}"]
@@ -249,7 +263,7 @@ def read_touched(client: UCClient, plan: Plan, *, parallelism: int = PARALLELISM
     with_versions = {
         c.address.ref
         for c in plan.changes
-        if c.action in (Action.REGISTER, Action.APPROVE)
+        if c.action in (Action.REGISTER, Action.PROMOTE, Action.APPROVE)
         or (c.action is Action.DELETE and c.address.kind.spec.versioned)  # deletes check the versions
     }
     live = read_objects(client, objects, with_versions=with_versions, concurrency=parallelism)
@@ -378,7 +392,10 @@ def _as_securable(kind: Kind, name: str, body: dict, comment: str | None) -> Sec
 
 def _approve(kind: Kind, name: str, p: ApprovalChange, client: UCClient, registered: dict[str, int]) -> int:
     """One write of the model's comment: the person's text kept, the approval line set."""
-    version = p.version or registered.get(name) or versions.ready_from_run(client, name, p.run or "", p.artifact_path)
+    version = p.version or registered.get(name)
+    if version is None and p.promoted_from:
+        version = versions.ready_promoted(client, name, p.promoted_from)
+    version = version or versions.ready_from_run(client, name, p.run or "", p.artifact_path)
     human, current = approval.read((client.get_securable(kind, name) or {}).get("comment"))
     if current not in (p.replaces, version):
         raise UcgovError(

@@ -69,7 +69,7 @@ def resolve(
     """The approved version of model ``name``, checked to exist and be READY before anyone deploys it.
 
     With ``spec`` (the approval a spec declares), the version must also be the one it names, or
-    one that came from its run and artifact path. ``run_sources`` gives the sources the tracking
+    one that came from its run and artifact path, or one promoted from its source. ``run_sources`` gives the sources the tracking
     store says name that model (MLflow 3 registrations carry no run id); asked only when needed.
     """
     body = client.get_securable(Kind.MODEL, name)
@@ -92,6 +92,8 @@ def _version_problem(
         return "that version does not exist"
     if not found.ready:
         return f"that version is {found.status}, not READY"
+    if spec is not None and spec.lineage is not None and not found.carries(spec.lineage):
+        return f"the spec approves the version {spec.lineage}, and that version's comment does not say so"
     if spec is not None and spec.version is not None and spec.version != version:
         return f"the spec approves version {spec.version}"
     if (

@@ -137,6 +137,11 @@ url_option = click.option(
     show_default=True,
     help="Unity Catalog server (or UCGOV_URL). The token comes from UCGOV_TOKEN.",
 )
+target_option = click.option(
+    "--target",
+    metavar="NAME",
+    help="A target the specs declare (targets:): its url, token_env and vars replace --url and UCGOV_TOKEN.",
+)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -174,6 +179,7 @@ def validate(paths: tuple[str, ...], variables: dict[str, str]) -> None:
 @paths_argument
 @var_option
 @url_option
+@target_option
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True)
 @click.option(
     "--out", type=click.Path(dir_okay=False), help="Also save the plan to FILE, for `ucgov apply --plan FILE`."
@@ -190,6 +196,7 @@ def plan(
     paths: tuple[str, ...],
     variables: dict[str, str],
     url: str,
+    target: str | None,
     fmt: str,
     out: str | None,
     detailed_exitcode: bool,
@@ -208,11 +215,12 @@ def plan(
 
     if out and not Path(out).resolve().parent.is_dir():
         raise UcgovError(f"cannot save the plan to {out}: the folder {Path(out).parent} does not exist")
-    with UCClient(url, token=_token()) as client:
+    url, token, variables = _connection(paths, target, url, variables)
+    with UCClient(url, token=token) as client:
         computed, _ = _plan(paths, variables, client, parallelism, show_unmanaged=show_unmanaged)
     click.echo(render(computed, fmt, color=_color()))
     if out:
-        _save(computed, url, out)
+        _save(computed, url, out, target)
         click.echo(f"Saved the plan to {out}; apply exactly this plan with: ucgov apply --plan {out}", err=True)
     if detailed_exitcode and not computed.empty:
         sys.exit(EXIT_CHANGES)
@@ -222,6 +230,7 @@ def plan(
 @click.argument("paths", nargs=-1, type=click.Path())
 @var_option
 @url_option
+@target_option
 @click.option(
     "--plan", "plan_file", type=click.Path(exists=True, dir_okay=False), help="Apply a plan saved by `plan --out`."
 )
@@ -245,6 +254,7 @@ def apply(
     paths: tuple[str, ...],
     variables: dict[str, str],
     url: str,
+    target: str | None,
     plan_file: str | None,
     auto_approve: bool,
     allow_destroy: bool,
@@ -272,9 +282,10 @@ def apply(
     if not paths and not plan_file:
         raise click.UsageError("give spec PATHS, or --plan FILE (with the PATHS it was made from, to check them)")
     lock_settings()  # a bad UCGOV_LOCK or UCGOV_LOCK_SETTLE is refused before any request, not after planning
-    with UCClient(url, token=_token()) as client:
+    url, token, variables = _connection(paths, target, url, variables)
+    with UCClient(url, token=token) as client:
         if plan_file:
-            computed = _saved(plan_file, url, paths, variables).plan
+            computed = _saved(plan_file, url, paths, variables, target).plan
             checked = check(computed, read_touched(client, computed, parallelism=parallelism))
             if paths:
                 _as_the_specs_plan(plan_file, checked, computed, paths, variables, client, parallelism)
@@ -504,7 +515,8 @@ def access(
     help="Also check the approved version against these specs' approval (repeatable).",
 )
 @var_option
-def resolve(name: str, url: str, specs: tuple[str, ...], variables: dict[str, str]) -> None:
+@target_option
+def resolve(name: str, url: str, specs: tuple[str, ...], variables: dict[str, str], target: str | None) -> None:
     """Print the approved version of model NAME (catalog.schema.model) as a models:/ URI.
 
     The version must exist and be READY, else exit 1; with --spec it must also be the one the
@@ -513,7 +525,8 @@ def resolve(name: str, url: str, specs: tuple[str, ...], variables: dict[str, st
     """
     from ucgov.resolver import resolve as resolve_uri
 
-    click.echo(resolve_uri(name, url=url, token=_token(), specs=specs, variables=variables))
+    url, token, variables = _connection(specs, target, url, variables)
+    click.echo(resolve_uri(name, url=url, token=token, specs=specs, variables=variables))
 
 
 @cli.command()
@@ -674,13 +687,28 @@ def _plan(
     return computed, live
 
 
-def _save(computed, url: str, out: str) -> None:
+def _connection(
+    paths: tuple[str, ...], target: str | None, url: str, variables: dict[str, str]
+) -> tuple[str, str | None, dict[str, str]]:
+    """(server URL, token, variables): the target's when --target names one (--var still wins), else as given."""
+    if target is None:
+        return url, _token(), variables
+    if not paths:
+        raise click.UsageError("--target needs the spec PATHS that declare the targets")
+    from ucgov.targets import chosen
+
+    found = chosen(paths, target)
+    return found.url, found.token(), {**found.variables, **variables}
+
+
+def _save(computed, url: str, out: str, target: str | None = None) -> None:
     from ucgov.errors import PlanFileError
     from ucgov.planfile import SavedPlan, dumps
     from ucgov.transport import without_userinfo
 
     try:
-        Path(out).write_text(dumps(SavedPlan(plan=computed, url=without_userinfo(url))), encoding="utf-8")
+        saved = SavedPlan(plan=computed, url=without_userinfo(url), target=target)
+        Path(out).write_text(dumps(saved), encoding="utf-8")
     except OSError as exc:
         raise PlanFileError(f"cannot save the plan to {out}: {exc.strerror}") from exc
 
@@ -691,7 +719,7 @@ _UNCHECKED = (
 )
 
 
-def _saved(plan_file: str, url: str, paths: tuple[str, ...], variables: dict[str, str]):
+def _saved(plan_file: str, url: str, paths: tuple[str, ...], variables: dict[str, str], target: str | None = None):
     """The saved plan, refused if made against another server or (when PATHS are given) from other specs,
     or granting what their policies deny."""
     from ucgov.errors import PlanFileError
@@ -700,6 +728,12 @@ def _saved(plan_file: str, url: str, paths: tuple[str, ...], variables: dict[str
     from ucgov.transport import without_userinfo
 
     saved = read(plan_file)
+    if saved.target != target:
+        planned = f"target {saved.target}" if saved.target else "no target"
+        asked = f"--target {target}" if target else "no --target"
+        raise PlanFileError(
+            f"{plan_file} was planned for {planned}, and this apply names {asked}: apply it there, or plan again"
+        )
     here = without_userinfo(url)
     if saved.url.rstrip("/") != here.rstrip("/"):
         raise PlanFileError(f"{plan_file} was planned against {saved.url}, not {here}: apply it there, or plan again")

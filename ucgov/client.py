@@ -205,7 +205,7 @@ class UCClient:
         what = f"change grants on {kind.label} {full_name}"
         return _grants(self._about(kind, full_name, "PATCH", path, json={"changes": changes}, what=what))
 
-    def create_version(self, full_name: str, *, source: str, run_id: str, comment: str | None = None) -> dict:
+    def create_version(self, full_name: str, *, source: str, run_id: str | None, comment: str | None = None) -> dict:
         """A new version, PENDING_REGISTRATION, with the storage_location to copy artifacts to."""
         catalog, schema, model = full_name.split(".")
         body = {"model_name": model, "catalog_name": catalog, "schema_name": schema, "source": source, "run_id": run_id}
@@ -303,6 +303,7 @@ def _version(body: dict) -> ModelVersion:
         status=body.get("status") or "MODEL_VERSION_STATUS_UNKNOWN",
         source=body.get("source"),
         storage_location=body.get("storage_location") or None,
+        comment=body.get("comment") or None,
     )
 
 

@@ -26,12 +26,52 @@ CONCURRENCY = 16
 def read_state(client: UCClient, desired: DesiredState, *, concurrency: int = CONCURRENCY) -> LiveState:
     """The server's state of the declared objects, plus the MLflow runs that approvals name."""
     live = read_live(client, desired, concurrency=concurrency)
+    promotions = [o.approved for o in desired.ordered() if o.approved and o.approved.from_model]
+    if promotions:
+        live = replace(live, sources=read_sources(client, promotions, concurrency=concurrency))
     approvals = [o.approved for o in desired.ordered() if o.approved and o.approved.run]
+    approvals += promoted_runs(promotions, live.sources)
     if not approvals:
         return live
     from ucgov import mlflow_bridge  # imported only when a run must be resolved
 
     return replace(live, runs=mlflow_bridge.read_runs(approvals), tracking_store=mlflow_bridge.tracking_store())
+
+
+def read_sources(
+    client: UCClient, promotions: list[Approval], *, concurrency: int = CONCURRENCY
+) -> dict[str, tuple[ModelVersion, ...]]:
+    """The versions of each model a promotion copies from (one listing each); a missing model is left out."""
+    names = sorted({p.from_model for p in promotions if p.from_model})
+
+    def listed(name: str) -> tuple[ModelVersion, ...] | None:
+        try:
+            return tuple(client.list_versions(name))
+        except ApiError as exc:
+            if exc.not_found:
+                return None
+            raise
+
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        found = _in_parallel(pool, listed, names)
+    return {name: versions for name, versions in zip(names, found, strict=True) if versions is not None}
+
+
+def promoted_runs(promotions: list[Approval], sources: dict[str, tuple[ModelVersion, ...]]) -> list[Approval]:
+    """For reading runs: the run of each promoted source version whose gates must be checked, as an approval of it."""
+    found = []
+    for p in promotions:
+        version = next((v for v in sources.get(p.from_model or "", ()) if v.version == p.from_version), None)
+        if p.require and version is not None and version.run_id:
+            found.append(Approval(run=version.run_id, artifact_path=_artifact_path(version), where=p.where))
+    return found
+
+
+def _artifact_path(version: ModelVersion) -> str:
+    """The artifact path a ``runs:/RUN/PATH`` source names; "model" for any other source."""
+    source = version.source or ""
+    prefix = f"runs:/{version.run_id}/"
+    return source[len(prefix) :].strip("/") or "model" if source.startswith(prefix) else "model"
 
 
 def read_live(client: UCClient, desired: State, *, concurrency: int = CONCURRENCY) -> LiveState:

@@ -13,6 +13,7 @@ apply can tell a step still to do from one already done or one whose object move
     grant, revoke     GrantChange      held: the principal's privileges on the object, and
                                        in authoritative mode every principal's (object_held)
     register          Registration     (none: a READY version from the run means done)
+    promote           Promotion        (none: a READY version carrying its lineage means done)
     approve           ApprovalChange   replaces: the approved version when planned
     delete (version)  VersionDeletion  (none: absent means done; apply refuses if it is now approved)
 
@@ -32,7 +33,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from ucgov.state import Grants, GrantsMode, Kind, Policy, Ref
+from ucgov.state import Grants, GrantsMode, Kind, Policy, Ref, lineage
 
 
 class Action(str, Enum):
@@ -42,11 +43,13 @@ class Action(str, Enum):
     GRANT = "grant"
     REVOKE = "revoke"
     REGISTER = "register"
+    PROMOTE = "promote"
     APPROVE = "approve"
 
     @property
     def marker(self) -> str:
-        return {"create": "+", "grant": "+", "register": "+", "delete": "-", "revoke": "-"}.get(self.value, "~")
+        marks = {"create": "+", "grant": "+", "register": "+", "promote": "+", "delete": "-", "revoke": "-"}
+        return marks.get(self.value, "~")
 
     @property
     def is_grant(self) -> bool:
@@ -284,8 +287,44 @@ class Registration:
 
 
 @dataclass(frozen=True)
+class Promotion:
+    """Copy version ``from_version`` of model ``from_model`` (same server) into the address's model as a
+    new version, its comment carrying the lineage (``state.lineage``); the source is never changed."""
+
+    from_model: str
+    from_version: int
+    run_id: str | None = None
+    """The source version's run, as planned: apply refuses if the server names another by then."""
+    source: str | None = None
+    """The source version's source (where its model came from), which the new version records too."""
+    unfinished: tuple[int, ...] = ()
+    """Versions with this lineage that an earlier apply left unfinished; apply finishes one."""
+    evidence: tuple[tuple[str, str], ...] = ()
+    """For display: each gate the source version's run was checked against, and the run's value."""
+
+    @property
+    def lineage(self) -> str:
+        return lineage(self.from_model, self.from_version)
+
+    def effect(self) -> tuple:
+        return (self.from_model, self.from_version)
+
+    def shown(self, action: Action) -> tuple[Any, Any]:
+        promoted = {"from": self.from_model, "version": self.from_version, "run": self.run_id}
+        return ({"unfinished": list(self.unfinished)}, promoted | {"gates": dict(self.evidence)})
+
+    def describe(self, action: Action, address: Address) -> str:
+        return f"promote {self.from_model}/{self.from_version} → new version of {address.full_name}"
+
+    def document(self) -> dict[str, Any]:
+        found = {"from": self.from_model, "version": self.from_version, "run_id": self.run_id, "source": self.source}
+        return found | {"unfinished": list(self.unfinished), "evidence": [list(e) for e in self.evidence]}
+
+
+@dataclass(frozen=True)
 class ApprovalChange:
-    """Approve ``version``, or (version None) the READY version registered from ``run``."""
+    """Approve ``version``, or (version None) the READY version registered from ``run``, or promoted
+    from ``promoted_from`` (a lineage line, ``promoted from MODEL/N``)."""
 
     version: int | None
     run: str | None = None
@@ -294,24 +333,38 @@ class ApprovalChange:
     """The approved version when planned."""
     replaces_run: str | None = None
     """For reviews between revisions only: the run the base revision approved."""
+    promoted_from: str | None = None
 
     def effect(self) -> tuple:
         # approving "the version from run R" becomes "version N" once an earlier apply registered it
+        if self.promoted_from:
+            return ("promoted", self.promoted_from)
         return ("run", self.run, self.artifact_path) if self.run else ("version", self.version)
 
     def shown(self, action: Action) -> tuple[Any, Any]:
-        return ({"version": self.replaces}, {"version": self.version, "run": self.run})
+        after = {"version": self.version, "run": self.run}
+        return (
+            {"version": self.replaces},
+            after | ({"promoted_from": self.promoted_from} if self.promoted_from else {}),
+        )
 
     def describe(self, action: Action, address: Address) -> str:
-        which = f"version {self.version}" if self.version else f"the version from run {self.run}"
+        if self.version:
+            which = f"version {self.version}"
+        elif self.promoted_from:
+            which = f"the version {self.promoted_from}"
+        else:
+            which = f"the version from run {self.run}"
         return f"approve {which} of model {address.full_name}"
 
     def document(self) -> dict[str, Any]:
         found = {"version": self.version, "run": self.run, "artifact_path": self.artifact_path}
-        return found | {"replaces": self.replaces}
+        return (
+            found | {"replaces": self.replaces} | ({"promoted_from": self.promoted_from} if self.promoted_from else {})
+        )
 
 
-Payload = ObjectChange | GrantChange | Registration | ApprovalChange | VersionDeletion
+Payload = ObjectChange | GrantChange | Registration | Promotion | ApprovalChange | VersionDeletion
 """Each payload type says what it does to the server (``effect``), how a plan file holds it
 (``document``), how it shows (``shown``: before and after as plain values) and in one line (``describe``)."""
 

@@ -34,6 +34,7 @@ from ucgov.plan import (
     ObjectChange,
     Payload,
     Plan,
+    Promotion,
     Registration,
     VersionDeletion,
 )
@@ -52,6 +53,8 @@ class SavedPlan:
     plan: Plan
     url: str
     ucgov_version: str = __version__
+    target: str | None = None
+    """The target (``--target NAME``) it was planned for; None: none was named."""
 
 
 def dumps(saved: SavedPlan) -> str:
@@ -61,6 +64,7 @@ def dumps(saved: SavedPlan) -> str:
         "format_version": FORMAT_VERSION,
         "ucgov_version": saved.ucgov_version,
         "url": saved.url,
+        "target": saved.target,
         "specs_digest": plan.specs_digest,
         "objects": [[r.kind.value, r.full_name] for r in plan.objects],
         "warnings": list(plan.warnings),
@@ -118,7 +122,9 @@ def _loads(text: str, source: str) -> SavedPlan:
         grants_modes={Ref(Kind(kind), name): GrantsMode(mode) for kind, name, mode in document["grants_modes"]},
         specs_digest=document["specs_digest"],
     )
-    return SavedPlan(plan=plan, url=document["url"], ucgov_version=document["ucgov_version"])
+    return SavedPlan(
+        plan=plan, url=document["url"], ucgov_version=document["ucgov_version"], target=document.get("target")
+    )
 
 
 def _change_document(change: Change) -> dict[str, Any]:
@@ -161,7 +167,12 @@ def _payload(action: Action, doc: dict[str, Any]) -> Payload:
         return GrantChange(tuple(doc["privileges"]), frozenset(doc["held"]), GrantsMode(doc["mode"]), object_held)
     if action is Action.REGISTER:
         return Registration(doc["run"], doc["artifact_path"], tuple(doc["unfinished"]))
-    return ApprovalChange(doc["version"], doc["run"], doc["artifact_path"], doc["replaces"])
+    if action is Action.PROMOTE:
+        evidence = tuple((gate, value) for gate, value in doc["evidence"])
+        found = (doc["from"], doc["version"], doc["run_id"], doc["source"], tuple(doc["unfinished"]), evidence)
+        return Promotion(*found)
+    promoted = doc.get("promoted_from")
+    return ApprovalChange(doc["version"], doc["run"], doc["artifact_path"], doc["replaces"], promoted_from=promoted)
 
 
 def _fields(doc: dict[str, Any] | None) -> Fields | None:
@@ -198,6 +209,7 @@ _GRANTS = {
     "type": "array",
     "items": {"type": "array", "prefixItems": [{"type": "string"}, _STRINGS], "minItems": 2, "maxItems": 2},
 }
+_STRINGS_PAIR = {"type": "array", "prefixItems": [{"type": "string"}, {"type": "string"}], "minItems": 2, "maxItems": 2}
 _FILES = {
     "type": "object",
     "required": ["location", "removed", "why_kept"],
@@ -206,12 +218,14 @@ _FILES = {
 }
 
 
-def _payload_schema(actions: list[str], required: dict[str, Any]) -> dict[str, Any]:
+def _payload_schema(
+    actions: list[str], required: dict[str, Any], optional: dict[str, Any] | None = None
+) -> dict[str, Any]:
     return {
         "if": {"properties": {"action": {"enum": actions}}},
         "then": {
             "properties": {
-                "payload": {"type": "object", "required": list(required), "properties": required},
+                "payload": {"type": "object", "required": list(required), "properties": required | (optional or {})},
             }
         },
     }
@@ -231,6 +245,7 @@ _SCHEMA: dict[str, Any] = {
     "properties": {
         "ucgov_version": {"type": "string"},
         "url": {"type": "string"},
+        "target": {"type": ["string", "null"]},
         "specs_digest": {"type": "string"},
         "objects": {"type": "array", "items": _REF},
         "warnings": _STRINGS,
@@ -318,12 +333,32 @@ _SCHEMA: dict[str, Any] = {
                         },
                     ),
                     _payload_schema(
+                        ["promote"],
+                        {
+                            "from": {
+                                "type": "string",
+                                "pattern": r"^[a-zA-Z0-9_@-]+\.[a-zA-Z0-9_@-]+\.[a-zA-Z0-9_@-]+(?!\n)$",
+                            },
+                            "version": {"type": "integer", "minimum": 1},
+                            "run_id": {"type": ["string", "null"]},
+                            "source": {"type": ["string", "null"]},
+                            "unfinished": {"type": "array", "items": {"type": "integer"}},
+                            "evidence": {"type": "array", "items": _STRINGS_PAIR},
+                        },
+                    ),
+                    _payload_schema(
                         ["approve"],
                         {
                             "version": _VERSION,
                             "run": {"type": ["string", "null"]},
                             "artifact_path": {"type": "string"},
                             "replaces": _VERSION,
+                        },
+                        {
+                            "promoted_from": {
+                                "type": "string",
+                                "pattern": r"^promoted from [a-zA-Z0-9_@.-]+/[1-9][0-9]*(?!\n)$",
+                            }
                         },
                     ),
                     {

@@ -22,6 +22,7 @@ from ucgov.plan import (
     GrantChange,
     ObjectChange,
     Plan,
+    Promotion,
     Registration,
     grants_snapshot,
 )
@@ -29,6 +30,7 @@ from ucgov.privileges import in_reading_order
 from ucgov.state import (
     Approval,
     DesiredState,
+    Gate,
     Grants,
     GrantsMode,
     Kind,
@@ -53,6 +55,7 @@ def diff(desired: DesiredState, live: LiveState) -> Plan:
     problems += [
         p for obj in ordered for p in approval_problems(obj, live.get(obj.ref), live.runs, live.tracking_store)
     ]
+    problems += [p for obj in ordered for p in promotion_problems(obj, live)]
     problems += [p for obj in ordered for p in property_problems(desired, obj, live.get(obj.ref))]
     problems += [p for obj in ordered for p in definition_problems(desired, obj, live.get(obj.ref))]
     problems += [p for obj in ordered if live.get(obj.ref) is None for p in create_problems(desired, obj, live)]
@@ -60,10 +63,11 @@ def diff(desired: DesiredState, live: LiveState) -> Plan:
         raise SpecError(problems)
     object_changes = [c for obj in ordered for c in object_changes_for(obj, live.get(obj.ref))]
     approvals = [c for obj in ordered for c in approval_changes_for(obj, live.get(obj.ref), live.runs)]
+    approvals += [c for obj in ordered for c in promotion_changes_for(obj, live)]
     grant_changes = [c for obj in ordered for c in grant_changes_for(obj, live.get(obj.ref))]
     changes = (
         object_changes
-        + [c for c in approvals if c.action is Action.REGISTER]
+        + [c for c in approvals if c.action in (Action.REGISTER, Action.PROMOTE)]
         + grant_changes
         + [c for c in approvals if c.action is Action.APPROVE]
         + prune.version_changes(desired, live)
@@ -153,7 +157,8 @@ def _approval_edit(want: Securable, had: Securable | None) -> list[Change]:
         wanted.run,
         wanted.artifact_path,
         replaces=before.version if before else None,
-        replaces_run=before.run if before else None,
+        replaces_run=(before.run or before.lineage) if before else None,
+        promoted_from=wanted.lineage,
     )
     return [
         Change(Action.APPROVE, Address(want.kind, want.full_name), payload, reason="the spec approves another version")
@@ -295,7 +300,7 @@ def approval_problems(
 
     ``store`` says which MLflow tracking store was searched, for the unknown-run message."""
     approval = want.approved
-    if approval is None:
+    if approval is None or approval.from_model:
         return []
     where = approval.where or Location("<specs>", 1, 1)
     if approval.version is not None:
@@ -335,7 +340,7 @@ def approval_changes_for(want: Securable, have: Securable | None, runs: Mapping[
     A version holds the run's model only if it came from that run *and* that artifact path.
     """
     approval = want.approved
-    if approval is None:
+    if approval is None or approval.from_model:
         return []
     address = Address(want.kind, want.full_name)
     live_version = have.approved.version if have and have.approved else None
@@ -359,6 +364,85 @@ def approval_changes_for(want: Securable, have: Securable | None, runs: Mapping[
         reason = "the spec approves another version" if live_version else "no version is approved yet"
         changes.append(Change(Action.APPROVE, address, payload, reason=reason))
     return changes
+
+
+COMMENT_LIMIT = 255
+"""The server's limit on a comment, a version's too (a longer one answers HTTP 500)."""
+
+
+def promotion_problems(want: Securable, live: LiveState) -> list[SpecProblem]:
+    """Why a promotion cannot be planned: its source model or version is missing or not READY, it names
+    the model itself, its gates need a run the source version lacks or the store does not have, or one fails."""
+    approval = want.approved
+    if approval is None or not approval.from_model:
+        return []
+    where = approval.where or Location("<specs>", 1, 1)
+    source, number = approval.from_model, approval.from_version
+    if source == want.full_name:
+        return [SpecProblem(where, f"model {want.full_name} cannot be promoted from itself")]
+    if len(approval.lineage or "") > COMMENT_LIMIT:  # the server refuses a longer version comment (HTTP 500)
+        message = f"the lineage '{approval.lineage}' is longer than a version comment may be ({COMMENT_LIMIT})"
+        return [SpecProblem(where, message)]
+    versions = live.sources.get(source)
+    if versions is None:
+        return [SpecProblem(where, f"model {source}, to promote from, does not exist on the server")]
+    version = next((v for v in versions if v.version == number), None)
+    if version is None:
+        listed = ", ".join(str(v.version) for v in versions) or "none"
+        return [SpecProblem(where, f"version {number} of model {source} does not exist (versions: {listed})")]
+    if not version.ready:
+        return [SpecProblem(where, f"version {number} of model {source} is {version.status}, not READY")]
+    if not approval.require:
+        return []
+    if not version.run_id:
+        message = f"version {number} of model {source} names no MLflow run, so its gates cannot be checked"
+        return [SpecProblem(where, message)]
+    run = live.runs.get(version.run_id)
+    if run is None:
+        searched = live.tracking_store or "the MLflow tracking store"
+        message = f"version {number} of model {source} came from run {version.run_id}, which is not in {searched}"
+        return [SpecProblem(where, message)]
+    failed = [(gate, gates.failure(gate, run)) for gate in approval.require]
+    return [
+        SpecProblem(gate.where or where, f"{want.full_name} cannot be promoted from {source}/{number}: {why}")
+        for gate, why in failed
+        if why
+    ]
+
+
+def promotion_changes_for(want: Securable, live: LiveState) -> list[Change]:
+    """Promote the source version unless a READY version carries its lineage; approve that version."""
+    approval, have = want.approved, live.get(want.ref)
+    if approval is None or not approval.from_model or approval.lineage is None:
+        return []
+    address = Address(want.kind, want.full_name)
+    carrying = [v for v in (have.versions if have else ()) if v.carries(approval.lineage)]
+    ready = [v.version for v in carrying if v.ready]
+    target = max(ready) if ready else None
+    changes = []
+    if target is None:
+        source = next(v for v in live.sources[approval.from_model] if v.version == approval.from_version)
+        run = live.runs.get(source.run_id or "")
+        evidence = tuple((_gate_words(g), _gate_value(g, run)) for g in approval.require) if run else ()
+        unfinished = tuple(v.version for v in carrying)
+        payload = Promotion(approval.from_model, source.version, source.run_id, source.source, unfinished, evidence)
+        reason = f"no READY version of it is {approval.lineage}"
+        changes.append(Change(Action.PROMOTE, address, payload, reason=reason))
+    live_version = have.approved.version if have and have.approved else None
+    if target is None or target != live_version:
+        payload = ApprovalChange(target, replaces=live_version, promoted_from=approval.lineage)
+        reason = "the spec approves another version" if live_version else "no version is approved yet"
+        changes.append(Change(Action.APPROVE, address, payload, reason=reason))
+    return changes
+
+
+def _gate_words(gate: Gate) -> str:
+    return f"{gate.kind[:-1]} {gate.name} {gate.op} {gate.value}"
+
+
+def _gate_value(gate: Gate, run: RunInfo) -> str:
+    found = getattr(run, gate.kind)
+    return str(found[gate.name]) if gate.name in found else "absent"
 
 
 def _from_run(have: Securable | None, approval: Approval, runs: Mapping[str, RunInfo]) -> list[ModelVersion]:

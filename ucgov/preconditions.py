@@ -21,6 +21,7 @@ from ucgov.plan import (
     Change,
     GrantChange,
     ObjectChange,
+    Promotion,
     Registration,
     VersionDeletion,
     grants_snapshot,
@@ -43,6 +44,8 @@ def status(change: Change, live: Securable | None) -> Status:
         return _grant_status(change, p, live)
     if isinstance(p, Registration):
         return Status.DONE if live and _ready_from(live, p.run, p.artifact_path) else Status.PENDING
+    if isinstance(p, Promotion):
+        return Status.DONE if live and _promoted(live, p.lineage) else Status.PENDING
     if isinstance(p, VersionDeletion):
         return _version_deletion_status(p, live)
     return _approval_status(p, live)
@@ -112,7 +115,9 @@ def _grant_status(change: Change, p: GrantChange, live: Securable | None) -> Sta
 def _approval_status(p: ApprovalChange, live: Securable | None) -> Status:
     approved = live.approved.version if live and live.approved else None
     target = p.version
-    if target is None and live is not None and p.run is not None:
+    if target is None and live is not None and p.promoted_from is not None:
+        target = _promoted(live, p.promoted_from)
+    elif target is None and live is not None and p.run is not None:
         target = _ready_from(live, p.run, p.artifact_path)
     if target is not None and approved == target:
         return Status.DONE
@@ -124,6 +129,12 @@ def _version_deletion_status(p: VersionDeletion, live: Securable | None) -> Stat
         return Status.DONE
     approved = live.approved.version if live.approved else None
     return Status.MOVED if approved == p.version else Status.PENDING
+
+
+def _promoted(live: Securable, lineage: str) -> int | None:
+    """The newest READY version whose comment carries the promotion's lineage: done means that, not a copy's name."""
+    ready = [v.version for v in live.versions if v.ready and v.carries(lineage)]
+    return max(ready) if ready else None
 
 
 def _ready_from(live: Securable, run: str, artifact_path: str) -> int | None:

@@ -62,7 +62,21 @@ class Approval:
     require: tuple[Gate, ...] = ()
     keep_versions: int | None = None
     """Keep this many newest versions (and the approved one); prune deletes the others."""
+    from_model: str | None = None
+    """A promotion: the full name of another model on the same server whose ``from_version`` is copied
+    into this model as a new version and approved (``version`` and ``run`` are then None)."""
+    from_version: int | None = None
     where: Location | None = field(default=None, compare=False)
+
+    @property
+    def lineage(self) -> str | None:
+        """The line a promoted version's comment carries, or None when this is not a promotion."""
+        return lineage(self.from_model, self.from_version) if self.from_model and self.from_version else None
+
+
+def lineage(model: str, version: int) -> str:
+    """What a promoted version's comment says: where it came from, for people and for done-ness."""
+    return f"promoted from {model}/{version}"
 
 
 @dataclass(frozen=True)
@@ -102,10 +116,15 @@ class ModelVersion:
     source: str | None = None
     storage_location: str | None = None
     """Where the server keeps the version's files; it leaves them there when the version is deleted."""
+    comment: str | None = None
 
     @property
     def ready(self) -> bool:
         return self.status == "READY"
+
+    def carries(self, lineage_line: str) -> bool:
+        """Whether the version's comment ends with the lineage line of a promotion (see ``lineage``)."""
+        return (self.comment or "").rstrip().splitlines()[-1:] == [lineage_line]
 
     def came_from(self, run: str, artifact_path: str, *, sources: Collection[str] = ()) -> bool:
         """Whether this version holds the model that ``run`` logged at ``artifact_path``.
@@ -272,3 +291,5 @@ class LiveState(State):
     stored: Mapping[Ref, str] = field(default_factory=dict)
     """Where each live table and volume ucgov listed keeps its files (its ``KindSpec.storage_field``),
     as the server keeps URLs: what keeps an external location that prune would delete."""
+    sources: Mapping[str, tuple[ModelVersion, ...]] = field(default_factory=dict)
+    """The versions of each model a promotion copies from, by full name; a model missing here does not exist."""

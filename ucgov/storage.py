@@ -38,6 +38,9 @@ class Storage(Protocol):
     def put_folder(self, folder: Path) -> None:
         """Copy every file under ``folder`` to the location, keeping relative paths."""
 
+    def get_folder(self, folder: Path) -> None:
+        """Copy every file under the location into ``folder``, keeping relative paths (a promotion's source)."""
+
     def has(self, name: str) -> bool:
         """Whether the file ``name`` (relative to the location) is there."""
 
@@ -120,6 +123,12 @@ class FileStorage:
         except OSError as exc:
             raise StorageError(f"cannot copy {folder} to {self.location}: {exc}", location=self.location) from exc
 
+    def get_folder(self, folder: Path) -> None:
+        try:
+            shutil.copytree(self.path, folder, dirs_exist_ok=True)
+        except OSError as exc:
+            raise StorageError(f"cannot copy {self.location} to {folder}: {exc}", location=self.location) from exc
+
     def has(self, name: str) -> bool:
         return (self.path / name).is_file()
 
@@ -148,6 +157,17 @@ class S3Storage:
             key = f"{self.prefix}/{path.relative_to(folder).as_posix()}"
             with self._translated(f"upload {path.name} to"):
                 self._s3.upload_file(str(path), self.bucket, key)
+
+    def get_folder(self, folder: Path) -> None:
+        with self._translated("download the files at"):
+            for batch in self._keys_in_batches():
+                for key in batch:
+                    relative = key[len(self.prefix) + 1 :]
+                    target = (folder / relative).resolve()
+                    if not target.is_relative_to(folder.resolve()):  # a key naming ../ must not write outside
+                        raise StorageError(f"refusing the key {key} under {self.location}", location=self.location)
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    self._s3.download_file(self.bucket, key, str(target))
 
     def has(self, name: str) -> bool:
         from botocore.exceptions import ClientError

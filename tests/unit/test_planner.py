@@ -246,6 +246,7 @@ def test_summary_counts_each_action(load_spec):
         "grant": 3,
         "revoke": 1,
         "register": 0,
+        "promote": 0,
         "approve": 0,
     }
 

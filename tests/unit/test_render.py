@@ -117,6 +117,7 @@ def test_json_has_format_version_changes_and_summary(plan):
         "grant": 3,
         "revoke": 1,
         "register": 0,
+        "promote": 0,
         "approve": 0,
     }
     assert document["warnings"] == list(plan.warnings)

@@ -376,7 +376,7 @@ BAD_SPECS = [
           unity: {}
         """,
         "1:1",
-        "unknown key 'catalog' (expected one of: settings, metastore, credentials, external_locations, catalogs, policies)",
+        "unknown key 'catalog' (expected one of: settings, metastore, credentials, external_locations, catalogs, policies, targets)",
         id="unknown-top-level-key",
     ),
     pytest.param(

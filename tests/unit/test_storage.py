@@ -130,3 +130,27 @@ def test_a_deleted_versions_files_that_cannot_be_removed_are_said_to_stay(tmp_pa
     assert said.startswith(f"its files could not be removed and stay at {not_a_folder.as_uri()} (cannot remove ")
     assert said.endswith("; remove them by hand")
     assert not_a_folder.exists()
+
+
+def test_a_file_location_copies_out_every_file_as_a_promotion_reads_its_source(tmp_path):
+    source = tmp_path / "models" / "dev" / "versions" / "7"
+    (source / "data").mkdir(parents=True)
+    (source / "MLmodel").write_text("flavors: {}\n")
+    (source / "data" / "weights.bin").write_bytes(b"\x00\x01")
+    copied = tmp_path / "scratch"
+    copied.mkdir()
+
+    storage.at(source.as_uri(), vend=never_asked).get_folder(copied)
+
+    assert sorted(p.relative_to(copied).as_posix() for p in copied.rglob("*") if p.is_file()) == [
+        "MLmodel",
+        "data/weights.bin",
+    ]
+    assert (source / "MLmodel").is_file()  # the source is never changed
+
+
+def test_a_missing_file_location_is_a_storage_error_naming_it(tmp_path):
+    missing = (tmp_path / "gone").as_uri()
+
+    with pytest.raises(StorageError, match=f"cannot copy {missing} to "):
+        storage.at(missing, vend=never_asked).get_folder(tmp_path)

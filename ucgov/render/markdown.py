@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 
-from ucgov.plan import Action, Change, Files, GrantChange, ObjectChange, Plan, VersionDeletion
+from ucgov.plan import Action, Change, Files, GrantChange, ObjectChange, Plan, Promotion, VersionDeletion
 from ucgov.policies import rule
 from ucgov.privileges import in_reading_order
 from ucgov.reach import acted_on
@@ -307,11 +307,21 @@ def _object_row(change: Change) -> str:
     name = f"{code(change.address.full_name)} ({change.address.kind.label})"
     if change.action is Action.UPDATE:
         detail = "; ".join(f"{k}: {_code(change.before.get(k))} → {_code(v)}" for k, v in change.after.items())
+    elif isinstance(change.payload, Promotion):
+        return f"| {change.action.marker} | {name} | {_promotion(change.payload)} |"
     elif change.action in (Action.REGISTER, Action.APPROVE):
         return f"| {change.action.marker} | {name} | {markdown(change.describe())} |"
     else:
         detail = ", ".join(f"{k} {_code(v)}" for k, v in (change.after or {}).items())
     return f"| {change.action.marker} | {name} | {change.action.value} {detail} |".replace("  |", " |")
+
+
+def _promotion(p: Promotion) -> str:
+    """The promotion, the source's run, and what that run holds for each gate: what the reviewer approves on."""
+    run = f" (run {code(p.run_id)})" if p.run_id else ""
+    gates = "; ".join(f"{code(words)}: {code(value)}" for words, value in p.evidence)
+    promoted = f"promote {code(f'{p.from_model}/{p.from_version}')} → new version{run}"
+    return promoted + (f" — gates read: {gates}" if gates else "")
 
 
 def _code(value: object) -> str:

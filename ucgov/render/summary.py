@@ -11,6 +11,7 @@ _WORDS = {
     "grant": "to grant",
     "revoke": "to revoke",
     "register": "to register",
+    "promote": "to promote",
     "approve": "to approve",
 }
 

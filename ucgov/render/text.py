@@ -13,7 +13,17 @@ from itertools import groupby
 
 import click
 
-from ucgov.plan import Action, ApprovalChange, Change, GrantChange, ObjectChange, Plan, Registration, VersionDeletion
+from ucgov.plan import (
+    Action,
+    ApprovalChange,
+    Change,
+    GrantChange,
+    ObjectChange,
+    Plan,
+    Promotion,
+    Registration,
+    VersionDeletion,
+)
 from ucgov.policies import rule
 from ucgov.render import escape
 from ucgov.render.summary import summary_line
@@ -130,9 +140,19 @@ def _field_lines(change: Change) -> list[str]:
     p = change.payload
     if isinstance(p, Registration):
         return [f"      + register run {p.run} (artifact path '{p.artifact_path}') as a new version"]
+    if isinstance(p, Promotion):
+        run = f" (run {p.run_id})" if p.run_id else ""
+        gates = [f"        gate {words}: the run has {value}" for words, value in p.evidence]
+        return [f"      + {p.describe(change.action, change.address)}{run}"] + gates
     if isinstance(p, ApprovalChange):
-        target = f"version {p.version}" if p.version else f"the version registered from run {p.run}"
-        now = p.replaces or (f"run {p.replaces_run}" if p.replaces_run else "none")
+        if p.version:
+            target = f"version {p.version}"
+        elif p.promoted_from:
+            target = f"the version {p.promoted_from}"
+        else:
+            target = f"the version registered from run {p.run}"
+        was = p.replaces_run or ""
+        now = p.replaces or ((was if was.startswith("promoted from ") else f"run {was}") if was else "none")
         return [f"      ~ approve {target} (approved now: {now})"]
     if change.action is Action.CREATE:
         return [f"      {k} = {_show(v)}" for k, v in (change.after or {}).items()]

@@ -138,7 +138,8 @@ def _object_facts(obj: Securable) -> list:
         obj.grants_mode.value,
         None
         if approved is None
-        else [approved.version, approved.run, approved.artifact_path, _plain(approved.require)],
+        else [approved.version, approved.run, approved.artifact_path, _plain(approved.require)]
+        + ([approved.from_model, approved.from_version] if approved.from_model else []),
     ]
 
 
@@ -379,10 +380,16 @@ def _schema_problem(doc: SourceDoc, error: jsonschema.ValidationError) -> SpecPr
             where, f"bad principal '{visible(error.instance)}': control characters (newlines, tabs) are not allowed"
         )
     if error.validator == "oneOf" and path[-1:] == ("approved",):
+        if isinstance(error.instance, dict) and "from" in error.instance:
+            message = "approved with 'from' takes the 'version' of that model to promote, and no 'run'"
+            return SpecProblem(doc.where(path), message)
         return SpecProblem(doc.where(path), "approved needs exactly one of 'run' or 'version'")
+    if error.validator == "pattern" and path[-2:] == ("approved", "from"):
+        message = f"approved from '{visible(error.instance)}' is not a model's full name (catalog.schema.model)"
+        return SpecProblem(doc.where(path), message)
     if {"then", "else"} & set(error.relative_schema_path) and "description" in error.schema:
         # a key needed, or refused, because of another's value (if/then/else): the schema says why, of the object
-        refused = [k for k in error.schema.get("not", {}).get("required", ()) if k in error.instance]
+        refused = [k for k in _refused_keys(error.schema.get("not", {})) if k in error.instance]
         where = doc.where_key(path + (refused[0],)) if refused else _where_object(doc, path)
         return SpecProblem(where, f"{_object_at(path)} {error.schema['description']}")
     if error.validator == "required":
@@ -506,6 +513,13 @@ def _options(allowed: list) -> str:
     upper = [v for v in allowed if not (isinstance(v, str) and v != v.upper() and v.upper() in allowed)]
     listed = ", ".join(map(str, upper))
     return listed if len(upper) == len(allowed) else f"{listed} (in upper or lower case)"
+
+
+def _refused_keys(refused: dict) -> list[str]:
+    """The keys a ``not`` refuses: its own ``required``, or those of each ``anyOf`` branch."""
+    return list(refused.get("required", ())) + [
+        k for branch in refused.get("anyOf", ()) for k in branch.get("required", ())
+    ]
 
 
 def _object_at(path: tuple) -> str:
@@ -730,9 +744,12 @@ def _policy(doc: SourceDoc, body: dict, path: tuple) -> Policy:
 
 def _approval(doc: SourceDoc, body: dict, path: tuple) -> Approval:
     version = body.get("version")
-    key = "run" if "run" in body else "version"
+    key = "run" if "run" in body else "from" if "from" in body else "version"
+    promoted = "from" in body  # then version is the source's, and this model's version is the one made from it
     return Approval(
-        version=_whole(version),
+        version=None if promoted else _whole(version),
+        from_model=body.get("from"),
+        from_version=_whole(version) if promoted else None,
         run=body.get("run"),
         artifact_path=body.get("artifact_path", "model"),
         require=tuple(_gates(doc, body.get("require") or {}, path + ("require",))),
