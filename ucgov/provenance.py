@@ -21,7 +21,7 @@ from datetime import datetime, timezone
 
 COMMENT_LIMIT = 255
 _LINE = re.compile(
-    r"(?:\r?\n\r?\n|\A)ucgov: approved at (?P<at>\S+) (?:from commit (?P<commit>[0-9a-fA-F]{4,64})|outside CI)"
+    r"(?:\n\n|\A)ucgov: approved at (?P<at>\S+) (?:from commit (?P<commit>[0-9a-fA-F]{4,64})|outside CI)"
     r"(?: in (?P<repo>[^\s,]+))?(?:, (?P<review>(?:PR #|MR !)\d+))?(?:, run (?P<run>\S+))?\s*\Z"
 )
 

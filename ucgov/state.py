@@ -123,8 +123,9 @@ class ModelVersion:
         return self.status == "READY"
 
     def carries(self, lineage_line: str) -> bool:
-        """Whether the version's comment ends with the lineage line of a promotion (see ``lineage``)."""
-        return (self.comment or "").rstrip().splitlines()[-1:] == [lineage_line]
+        """Whether the version's comment holds the lineage line of a promotion (see ``lineage``) as a
+        line of its own: the approval's provenance line may follow it (``ucgov.provenance``)."""
+        return lineage_line in (self.comment or "").splitlines()
 
     def came_from(self, run: str, artifact_path: str, *, sources: Collection[str] = ()) -> bool:
         """Whether this version holds the model that ``run`` logged at ``artifact_path``.

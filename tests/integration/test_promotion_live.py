@@ -92,7 +92,9 @@ def test_a_reviewed_dev_version_is_promoted_to_prod_by_a_spec_change_and_loads_a
     assert applied.exit_code == 0, applied.output
     assert versions(rest, target) == [(1, run, "READY")]
     made = rest.get(f"/models/{target}/versions/1")
-    assert made["comment"] == f"promoted from {source}/1"
+    # the lineage, then the approval's provenance line (ucgov.provenance)
+    assert made["comment"].splitlines()[0] == f"promoted from {source}/1"
+    assert made["comment"].splitlines()[-1].startswith("ucgov: approved at ")
     assert made["source"] == dev_before["source"]
     assert rest.get(f"/models/{target}")["comment"] == "ucgov: approved version 1"
     assert rest.get(f"/models/{source}/versions/1") == dev_before  # the source is never changed
@@ -169,7 +171,7 @@ def test_an_upload_failing_part_way_into_s3_leaves_no_ready_target_version_then_
     assert applied.exit_code == 0, applied.output
     [(version, from_run, status)] = versions(s3_rest, target)
     assert (from_run, status) == (run, "READY")
-    assert s3_rest.get(f"/models/{target}/versions/{version}")["comment"] == f"promoted from {source}/1"
+    assert s3_rest.get(f"/models/{target}/versions/{version}")["comment"].splitlines()[0] == f"promoted from {source}/1"
     files = {k.rsplit("/", 1)[-1] for k in keys_under(s3_server, model_prefix(s3_rest, target))}
     assert {"MLmodel", "model.pkl", "requirements.txt"} <= files
     assert versions(s3_rest, source) == [(1, run, "READY")]
