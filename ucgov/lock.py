@@ -189,6 +189,7 @@ def apply_lock(
                 _withdraw_after(client, mine, exc)
                 raise
             _withdraw(client, mine)
+            _sweep(client, note)
             return
         _withdraw(client, mine)
         if time.monotonic() >= deadline:
@@ -308,6 +309,20 @@ def _renewing(client: UCClient, mine: Holder) -> Iterator[None]:
     finally:
         done.set()
         worker.join(timeout=5)
+
+
+def _sweep(client: UCClient, note: Callable[[str], None]) -> None:
+    """After the lock is released, remove claims of applies that have certainly stopped: a killed
+    apply's create may reach the server only after the next apply looked (the server still acts on a
+    request whose sender died). Best effort: what cannot be read or removed now, the next apply does."""
+    try:
+        found = claims(client)
+    except UcgovError:
+        return
+    for claim in found:
+        why = claim.holder.stale()
+        if why:
+            _removed(client, claim, why, note)
 
 
 def _withdraw(client: UCClient, mine: Holder) -> None:
