@@ -118,14 +118,6 @@ class UCClient:
         """Every catalog, a page at a time, sorted by name as the server lists them."""
         return self._pages(f"{API}/catalogs", "catalogs", {})
 
-    def iter_schemas(self, catalog: str) -> Iterator[dict]:
-        """Every schema in a catalog, a page at a time."""
-        return self._pages(f"{API}/schemas", "schemas", {"catalog_name": catalog})
-
-    def iter_models(self, catalog: str, schema: str) -> Iterator[dict]:
-        """Every registered model in a schema, a page at a time."""
-        return self._pages(f"{API}/models", "registered_models", {"catalog_name": catalog, "schema_name": schema})
-
     def list_inside(self, kind: Kind, parent: str) -> list[dict]:
         """Every object of ``kind`` inside the object named ``parent``, as the server lists it."""
         return list(self.iter_inside(kind, parent))

@@ -488,10 +488,6 @@ def _literal(text: str) -> str:
     return text.replace("${", "$${")
 
 
-def _full_name(body: dict) -> str:
-    return body.get("full_name") or ".".join(body[k] for k in ("catalog_name", "schema_name", "name") if k in body)
-
-
 def _refused_name(name: str) -> str:
     rule = "letters, digits, _, @ and -; at most 255"
     return (
