@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from ucgov import approval, preconditions, provenance, prune, storage, versions
 from ucgov.client import UCClient
 from ucgov.errors import ApiError, ApplyError, DestroyNotAllowed, StalePlanError, UcgovError
-from ucgov.live import read_children, read_objects
+from ucgov.live import read_children, read_objects, securable_of
 from ucgov.plan import (
     Action,
     ApprovalChange,
@@ -32,7 +32,7 @@ from ucgov.plan import (
     VersionDeletion,
 )
 from ucgov.preconditions import Status
-from ucgov.state import Approval, Kind, LiveState, Ref, Securable
+from ucgov.state import Kind, LiveState, Ref, Securable
 from ucgov.transport import OutcomeUnknown
 
 PARALLELISM = 16
@@ -304,14 +304,12 @@ def _change_grants(changes: tuple[Change, ...], client: UCClient, *, fresh: bool
 def _update(change: Change, p: ObjectChange, client: UCClient) -> None:
     kind, name = change.address.kind, change.address.full_name
     body = client.get_securable(kind, name)
-    comment, approved = body.get("comment") if body else None, None
-    if kind.spec.versioned:  # the approval line is not part of the comment a spec manages
-        comment, approved = approval.read(comment)
-    live = _as_securable(kind, name, body, comment) if body else None
+    live = securable_of(kind, name, body) if body else None
     if not _still_to_do((change,), live):
         return
     fields = p.after.as_dict() if p.after else {}
     if kind.spec.versioned and "comment" in fields:  # keep the approval line under the new comment
+        approved = live.approved.version if live and live.approved else None
         fields["comment"] = approval.write(fields["comment"], approved)
     client.update_securable(kind, name, kind.spec.update_body(fields))
 
@@ -371,23 +369,8 @@ def _live_for_delete(kind: Kind, name: str, client: UCClient, *, grants: bool = 
         return None
     grants = client.get_grants(kind, name) if grants else {}
     if not kind.spec.versioned:
-        children = read_children(client, kind, name)
-        return replace(_as_securable(kind, name, body, body.get("comment")), grants=grants, children=children)
-    comment, approved = approval.read(body.get("comment"))
-    return replace(
-        _as_securable(kind, name, body, comment),
-        grants=grants,
-        versions=tuple(client.list_versions(name)),
-        approved=Approval(version=approved) if approved else None,
-    )
-
-
-def _as_securable(kind: Kind, name: str, body: dict, comment: str | None) -> Securable:
-    """The object's fields as a spec writes them, from the server's body (``comment`` without the approval line)."""
-    spec = kind.spec
-    definition = spec.definition(body) if spec.definition_fields else None
-    files = spec.files_at(body) if spec.files_at else None
-    return Securable(kind, name, comment, body.get("properties") or {}, definition=definition, storage_location=files)
+        return replace(securable_of(kind, name, body, grants), children=read_children(client, kind, name))
+    return securable_of(kind, name, body, grants, client.list_versions(name))
 
 
 def _approve(kind: Kind, name: str, p: ApprovalChange, client: UCClient, registered: dict[str, int]) -> int:
@@ -436,9 +419,7 @@ def _create(change: Change, p: ObjectChange, client: UCClient) -> bool:
 
 
 def _same_as_planned(kind: Kind, name: str, wanted: dict, live: dict, cause: Exception) -> None:
-    found = _as_securable(
-        kind, name, live, approval.read(live.get("comment"))[0] if kind.spec.versioned else live.get("comment")
-    )
+    found = securable_of(kind, name, live)
     differing = sorted(k for k, v in wanted.items() if (found.value(k) or ({} if k == "properties" else None)) != v)
     if differing:
         raise UcgovError(

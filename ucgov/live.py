@@ -7,10 +7,10 @@ or must keep its schema.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from ucgov import approval, prune
 from ucgov.client import UCClient
@@ -96,7 +96,8 @@ def read_live(client: UCClient, desired: State, *, concurrency: int = CONCURRENC
         listed = _in_parallel(pool, lambda o: client.list_versions(o.full_name), approved)
         versions = {o.ref: v for o, v in zip(approved, listed, strict=True)}
         objects = {
-            o.ref: _securable(o, bodies[o.ref], grants.get(o.ref, {}), versions.get(o.ref, ())) for o in existing
+            o.ref: securable_of(o.kind, o.full_name, bodies[o.ref], grants.get(o.ref), versions.get(o.ref, ()))
+            for o in existing
         }
         listing = to_list(desired) if from_specs else frozenset()
         listed = _listed_whole(pool, client, listing)
@@ -133,7 +134,7 @@ def _listed_whole(pool: ThreadPoolExecutor, client: UCClient, kinds: frozenset[K
     ordered = [k for k in Kind if k in kinds]
     lists = _in_parallel(pool, lambda k: client.list_inside(k, ""), ordered)
     return {
-        Ref(k, item["name"]): _securable(Securable(k, item["name"]), item, {}, ())
+        Ref(k, item["name"]): securable_of(k, item["name"], item)
         for k, listed in zip(ordered, lists, strict=True)
         for item in listed
     }
@@ -292,7 +293,7 @@ def _undeclared(
     grants = _in_parallel(pool, _grants_of(client), stubs)
     return {
         s.ref: replace(
-            _securable(s, b, g, versions.get(s.ref, ())),
+            securable_of(s.kind, s.full_name, b, g, versions.get(s.ref, ())),
             children=children.get(s.full_name, ()) if s.kind.children else None,
         )
         for s, (_, b), g in zip(stubs, found, grants, strict=True)
@@ -306,17 +307,25 @@ def _known_users(client: UCClient) -> frozenset[str] | None:
         return None  # only the metastore owner may list users; the plan says it could not check
 
 
-def _securable(declared: Securable, body: dict, grants, versions: Iterable[ModelVersion]) -> Securable:
+def securable_of(
+    kind: Kind,
+    full_name: str,
+    body: Mapping[str, Any],
+    grants: Grants | None = None,
+    versions: Iterable[ModelVersion] = (),
+) -> Securable:
+    """An object as a spec writes its fields, from the server's body: a versioned kind's approval line
+    read out of the comment it manages, the kind's definition in the spec's shape."""
     comment, approved_version = body.get("comment"), None
-    if declared.kind.spec.versioned:  # the approval line is not part of the comment a spec manages
+    if kind.spec.versioned:  # the approval line is not part of the comment a spec manages
         comment, approved_version = approval.read(comment)
-    spec = declared.kind.spec
+    spec = kind.spec
     return Securable(
-        kind=declared.kind,
-        full_name=declared.full_name,
+        kind=kind,
+        full_name=full_name,
         comment=comment,
         properties=body.get("properties") or {},
-        grants=grants,
+        grants=grants or {},
         approved=Approval(version=approved_version) if approved_version else None,
         versions=tuple(versions),
         storage_location=spec.files_at(body) if spec.files_at else None,

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from ucgov import planner
 from ucgov.export import Note, Written, _checked, _Counts, _entry, fields_of
 from ucgov.kinds import Kind
-from ucgov.live import _securable
+from ucgov.live import securable_of
 from ucgov.spec import load_texts
 from ucgov.state import GrantsMode, Ref
 
@@ -188,7 +188,7 @@ def changes(kind: Kind, body: dict, grants=None) -> list:
     text, _, _ = spec_of(kind, body, grants)
     desired = load_texts([("x.yaml", text)], variables={})
     want = desired.get(Ref(kind, f"c.s.{body['name']}"))
-    have = _securable(want, body, grants or {}, ())
+    have = securable_of(want.kind, want.full_name, body, grants)
     return [
         *planner.definition_problems(desired, want, have),
         *planner.object_changes_for(want, have),
