@@ -2,7 +2,9 @@
 
 Train a RandomForest on iris with MLflow, let ucgov register the run as a version of
 unity.default.iris, approve it and grant EXECUTE (specs/), then load the approved version
-back through MLflow's Unity Catalog registry and predict.
+back through MLflow's Unity Catalog registry and predict. Then the next pull request
+(examples/promotion/) promotes that version to prod.default.iris, gated on its run's accuracy:
+plan, apply, load the promoted version from prod and check it predicts the same.
 
 Needs a server in UCGOV_URL / UCGOV_TOKEN, e.g. from `eval "$(ucgov sandbox start ...)"`.
 MLflow uses MLFLOW_TRACKING_URI, or a local sqlite store in .ucgov-demo/. The run and the store
@@ -20,6 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / ".ucgov-demo"  # git ignores it
 MODEL = "unity.default.iris"
+PROMOTED = "prod.default.iris"  # examples/promotion/prod.yaml promotes MODEL's version 1 there
 
 
 def tracking_store() -> None:
@@ -68,7 +71,9 @@ def ucgov(*args: str) -> int:
     return subprocess.run([sys.executable, "-m", "ucgov", *args], cwd=ROOT).returncode
 
 
-def load_and_predict() -> None:
+def load_and_predict(name: str, what: str) -> list[str]:
+    """Load the approved version of model ``name`` through MLflow's Unity Catalog registry and
+    predict; the predicted classes of all of iris."""
     import mlflow
     from sklearn.datasets import load_iris
 
@@ -76,16 +81,18 @@ def load_and_predict() -> None:
 
     os.environ["MLFLOW_UC_OSS_TOKEN"] = os.environ.get("UCGOV_TOKEN", "")  # MLflow sends a token only from here
     mlflow.set_registry_uri(f"uc:{os.environ.get('UCGOV_URL', 'http://127.0.0.1:8080')}")
-    uri = governance.resolve(MODEL)
-    print(f"\nLoading the approved version: {uri}")
+    uri = governance.resolve(name)
+    print(f"\nLoading the {what} version: {uri}")
     model = mlflow.pyfunc.load_model(uri)
     iris = load_iris(as_frame=True)
+    predicted = [iris.target_names[i] for i in model.predict(iris.data)]
     rows = iris.data.head(5).copy()
     rows["actual_class"] = [iris.target_names[i] for i in iris.target.head(5)]
-    rows["predicted_class"] = [iris.target_names[i] for i in model.predict(iris.data.head(5))]
+    rows["predicted_class"] = predicted[:5]
     print(rows.to_string(index=False))
-    accuracy = float((model.predict(iris.data) == iris.target).mean())
+    accuracy = sum(p == iris.target_names[t] for p, t in zip(predicted, iris.target)) / len(predicted)
     print(f"accuracy on all of iris: {accuracy:.3f}")
+    return predicted
 
 
 def main() -> int:
@@ -100,7 +107,16 @@ def main() -> int:
     ):
         if ucgov(*step) != 0:
             return 1
-    load_and_predict()
+    approved = load_and_predict(MODEL, "approved")
+    # the next pull request promotes the reviewed version to prod: plan it, apply it, load it there
+    promotion = ("specs/", "examples/promotion/", "--var", var)
+    for step in (("plan", *promotion), ("apply", *promotion, "--auto-approve")):
+        if ucgov(*step) != 0:
+            return 1
+    promoted = load_and_predict(PROMOTED, "promoted")
+    print(f"The promoted version predicts {'the same as' if promoted == approved else 'OTHER THAN'} the approved one.")
+    if promoted != approved:
+        return 1
     print("\nTo plan it again by hand, with this run and MLflow store: . .ucgov-demo/env && ucgov plan specs/")
     return 0
 

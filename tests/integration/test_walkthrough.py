@@ -1,4 +1,5 @@
 """README's main job, end to end: train iris with MLflow, apply specs/, plan again, load and predict;
+promote the approved version to prod by a second spec change, load it there and predict the same;
 then README's next step, planning by hand in the same shell, as written."""
 
 from __future__ import annotations
@@ -42,6 +43,11 @@ def test_the_iris_walkthrough_registers_approves_and_predicts_and_readmes_next_s
     assert "actual_class predicted_class" in out and "setosa          setosa" in out
     assert float(out.rsplit("accuracy on all of iris: ", 1)[1].split()[0]) >= 0.9
     assert rest.grants("registered_model", "unity.default.iris") == {"serving-app@example.com": {"EXECUTE"}}
+    assert "promote unity.default.iris/1 → new version of prod.default.iris" in out
+    assert "Loading the promoted version: models:/prod.default.iris/1" in out
+    assert "The promoted version predicts the same as the approved one." in out
+    assert rest.grants("registered_model", "prod.default.iris") == {"serving-app@example.com": {"EXECUTE"}}
+    assert "promoted from unity.default.iris/1" in rest.get("/models/prod.default.iris/versions/1")["comment"]
     assert NEXT_STEP in out
 
     assert NEXT_STEP in (ROOT / "README.md").read_text()
