@@ -194,3 +194,35 @@ def test_a_saved_plan_promotes_once_and_applied_again_finds_it_done(
     assert again.exit_code == 0, again.output
     assert versions(rest, target) == [(1, run, "READY")]
     assert rest.get(f"/models/{target}")["comment"] == "ucgov: approved version 1"
+
+
+def test_a_promotion_failing_after_its_files_are_copied_to_file_storage_leaves_no_version_and_no_files(
+    server, ucgov, write_spec, rest, dev_version, catalog_name
+):
+    import re
+    from pathlib import Path
+    from urllib.parse import unquote, urlparse
+
+    run, specs = dev_version
+    source, target = f"{catalog_name}_dev.fraud.scorer", f"{catalog_name}_prod.fraud.scorer"
+    write_spec(prod_spec(catalog_name, promoted(catalog_name)), name="prod.yaml")
+    proxy = FaultProxy(server.url)  # in front of the real server: the files are copied, then finalize is refused
+    try:
+        proxy.inject("PATCH", r"/versions/\d+/finalize$", Fault(status=403), times=1)
+        failed = ucgov("apply", str(specs), "--auto-approve", env={"UCGOV_URL": proxy.url})
+    finally:
+        proxy.close()
+
+    assert failed.exit_code == 1, failed.output
+    assert f"promoting {source}/1 as version 1 of model {target} failed" in failed.output
+    removed = re.search(r"its files at (file:\S+) were removed first", failed.output)
+    assert removed, failed.output
+    assert not Path(unquote(urlparse(removed.group(1)).path)).exists()
+    assert versions(rest, target) == []
+    assert versions(rest, source) == [(1, run, "READY")]
+
+    applied = ucgov("apply", str(specs), "--auto-approve")
+
+    assert applied.exit_code == 0, applied.output
+    [(_, from_run, status)] = versions(rest, target)
+    assert (from_run, status) == (run, "READY")
