@@ -90,7 +90,7 @@ def load_and_predict(name: str, what: str) -> list[str]:
     rows["actual_class"] = [iris.target_names[i] for i in iris.target.head(5)]
     rows["predicted_class"] = predicted[:5]
     print(rows.to_string(index=False))
-    accuracy = sum(p == iris.target_names[t] for p, t in zip(predicted, iris.target)) / len(predicted)
+    accuracy = sum(p == iris.target_names[t] for p, t in zip(predicted, iris.target, strict=True)) / len(predicted)
     print(f"accuracy on all of iris: {accuracy:.3f}")
     return predicted
 
