@@ -25,6 +25,7 @@ from ucgov.kinds import lies_under
 from ucgov.plan import Action, Address, Change, Fields, Files, ObjectChange, VersionDeletion, grants_snapshot
 from ucgov.state import DesiredState, Kind, LiveState, Ref, Securable
 from ucgov.storage import why_files_stay
+from ucgov.words import counted
 
 
 def prunes(desired: DesiredState, parent: str) -> bool:
@@ -133,7 +134,7 @@ def _why(obj: Securable, live: LiveState) -> str:
         else "no spec declares it; prune is on"
     ]
     if obj.kind.spec.versioned and obj.versions:
-        parts.append(f"{_count(len(obj.versions), 'version')} {'goes' if len(obj.versions) == 1 else 'go'} with it")
+        parts.append(f"{counted(len(obj.versions), 'version')} {'goes' if len(obj.versions) == 1 else 'go'} with it")
     if obj.approved and obj.approved.version:
         parts.append(f"it holds the approved version {obj.approved.version}")
     files = files_going(obj.kind, obj.storage_location)
@@ -142,7 +143,7 @@ def _why(obj: Securable, live: LiveState) -> str:
     inside = live.children.get(obj.full_name, ()) if obj.kind.children else ()
     if inside:
         # by kind, so a reviewer sees a model or volume going, not "2 objects"
-        counts = [_count(n, k.label) for k in Kind if (n := sum(r.kind is k for r in inside))]
+        counts = [counted(n, k.label) for k in Kind if (n := sum(r.kind is k for r in inside))]
         listed = counts[0] if len(counts) == 1 else f"{', '.join(counts[:-1])} and {counts[-1]}"
         parts.append(f"not empty: {listed} inside {'is' if len(inside) == 1 else 'are'} deleted first")
     return "; ".join(parts)
@@ -209,7 +210,7 @@ def warnings(desired: DesiredState, live: LiveState, changes: list[Change]) -> l
     deleting = [c for c in changes if c.action is Action.DELETE]
     if deleting:
         found.append(
-            f"this plan deletes {_count(len(deleting), 'object or version', 'objects or versions')}: "
+            f"this plan deletes {counted(len(deleting), 'object or version', 'objects or versions')}: "
             "apply refuses it unless given --allow-destroy"
         )
     for ref, inside in kept(desired, live).items():
@@ -230,7 +231,7 @@ def warnings(desired: DesiredState, live: LiveState, changes: list[Change]) -> l
             idle = dropped(obj, have)
             if idle:
                 found.append(
-                    f"model {obj.full_name}: keep_versions would delete {_count(len(idle), 'version')} "
+                    f"model {obj.full_name}: keep_versions would delete {counted(len(idle), 'version')} "
                     f"({', '.join(map(str, idle))}), but prune is off for it; nothing is deleted"
                 )
     return found
@@ -279,7 +280,3 @@ def listing(refs: tuple[Ref, ...], shown: int = 5) -> str:
     if len(refs) > shown:
         named.append(f"{len(refs) - shown} more")
     return named[0] if len(named) == 1 else f"{', '.join(named[:-1])} and {named[-1]}"
-
-
-def _count(n: int, word: str, plural: str | None = None) -> str:
-    return f"{n} {word if n == 1 else plural or word + 's'}"

@@ -8,12 +8,14 @@ ucgov leaves all of them alone unless prune says otherwise.
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import NamedTuple
 
 from ucgov import prune
 from ucgov.plan import Plan, Unmanaged
 from ucgov.reserved import is_reserved_catalog
 from ucgov.state import DesiredState, Kind, LiveState, Ref
+from ucgov.words import counted
 
 
 def unmanaged(desired: DesiredState, live: LiveState) -> tuple[Unmanaged, ...]:
@@ -35,21 +37,33 @@ class Inside(NamedTuple):
     """The parent's kind, as its undeclared children's kind says."""
     missing: int
     total: int
+    missing_kinds: tuple[tuple[Kind, int], ...] = ()
+    """How many of the undeclared are of each kind, in the registry's order."""
+
+    def described(self) -> str:
+        """'1 of 2 schemas not declared'; inside a schema, which hold several kinds, '… (1 table, 2 volumes)'."""
+        said = f"{self.missing} of {self.total} {child_noun(self.kind, self.total)} not declared"
+        if len(self.kind.children) < 2:
+            return said
+        return f"{said} ({', '.join(counted(n, kind.label) for kind, n in self.missing_kinds)})"
 
 
 def undeclared_children(plan: Plan) -> dict[str, Inside]:
     """Per declared catalog or schema with undeclared live children: its kind, how many undeclared, how many live."""
     undeclared = {Ref(u.kind, u.full_name) for u in plan.unmanaged or ()}
-    counts: dict[str, tuple[int, int]] = {}
-    kinds: dict[str, Kind] = {}
     declared = {r.full_name: r.kind for r in plan.objects if r.kind.children}
+    live: dict[str, list[Ref]] = {}
     for ref in plan.live_children:
         parent = ref.full_name.rsplit(".", 1)[0]
         if parent in declared:
-            missing, total = counts.get(parent, (0, 0))
-            counts[parent] = (missing + (ref in undeclared), total + 1)
-            kinds[parent] = declared[parent]
-    return {parent: Inside(kinds[parent], *found) for parent, found in sorted(counts.items()) if found[0]}
+            live.setdefault(parent, []).append(ref)
+    found = {}
+    for parent, refs in sorted(live.items()):
+        missing = Counter(r.kind for r in refs if r in undeclared)
+        if missing:
+            by_kind = tuple((k, missing[k]) for k in Kind if k in missing)
+            found[parent] = Inside(declared[parent], sum(missing.values()), len(refs), by_kind)
+    return found
 
 
 def child_noun(parent: Kind, n: int) -> str:

@@ -17,6 +17,7 @@ from ucgov.kinds import Kind
 from ucgov.plan import Action, Change, GrantChange
 from ucgov.privileges import in_reading_order
 from ucgov.state import DesiredState, Grants, GrantsMode, Ref, Securable
+from ucgov.words import counted
 
 _SHOWN = 5
 
@@ -84,8 +85,8 @@ def _unusable(
     count = sum(len(p) for p in kept.values())
     where = f"{revoked_on.kind.label} {revoked_on.full_name}"
     return (
-        f"revoking {privilege} on {where} from {principal} makes {_count(count, 'grant')} of theirs on "
-        f"{_count(len(kept), 'object')} unusable ({privilege} is needed to use anything in {where}): "
+        f"revoking {privilege} on {where} from {principal} makes {counted(count, 'grant')} of theirs on "
+        f"{counted(len(kept), 'object')} unusable ({privilege} is needed to use anything in {where}): "
         f"{_listing(kept)}"
     )
 
@@ -104,8 +105,4 @@ def _listing(kept: Mapping[Ref, tuple[str, ...]]) -> str:
     ordered = sorted(kept, key=lambda r: (r.kind.depth, r.full_name, r.kind.value))
     shown = [f"{r.kind.label} {r.full_name} ({', '.join(kept[r])})" for r in ordered[:_SHOWN]]
     more = len(ordered) - _SHOWN
-    return ", ".join(shown) + (f" and {_count(more, 'more object')}" if more > 0 else "")
-
-
-def _count(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
+    return ", ".join(shown) + (f" and {counted(more, 'more object')}" if more > 0 else "")

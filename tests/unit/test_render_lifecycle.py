@@ -89,12 +89,13 @@ def test_unmanaged_objects_are_listed_in_every_format_but_never_the_apply_lock(l
     assert "Not declared by any spec" in text
     assert "catalog sandbox" in text and "ucgov_lock" not in text
     assert "catalog ml: 1 of 2 schemas not declared" in text
-    assert "schema ml.fraud: 1 of 2 objects not declared" in text
+    assert "schema ml.fraud: 1 of 2 objects not declared (1 model)" in text  # a schema holds several kinds
     document = json.loads(render(plan, "json"))
     assert document["unmanaged"]["objects"][0] == {"address": "sandbox", "kind": "catalog"}
     assert document["unmanaged"]["undeclared_children"] == {"ml": 1, "ml.fraud": 1}
     md = render(plan, "markdown")
     assert "### Not declared by any spec" in md and "`sandbox` (catalog)" in md
+    assert "`ml.fraud` (schema): 1 of 2 objects not declared (1 model)" in md
 
 
 def test_without_the_flag_nothing_about_unmanaged_objects_is_shown(load_spec):

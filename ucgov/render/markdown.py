@@ -29,7 +29,8 @@ from ucgov.render import escape
 from ucgov.render.escape import code, markdown
 from ucgov.render.summary import summary_line
 from ucgov.state import GrantsMode, Kind, Policy, Ref
-from ucgov.unmanaged import child_noun, undeclared_children
+from ucgov.unmanaged import undeclared_children
+from ucgov.words import counted
 
 COMMENT_LIMIT = 65_536
 _BUDGET = COMMENT_LIMIT - 2_000  # room for the header, the summary and a CI tool's own wrapping
@@ -164,7 +165,7 @@ def _permission_section(plan: Plan) -> list[str]:
         changes = per_principal[principal]
         gains = sum(c.action is Action.GRANT for c in changes)
         losses = len(changes) - gains + len(deleted.get(principal, ()))
-        heading = f"**{markdown(principal)}** — {_count(gains, 'gain')}, {_count(losses, 'loss', 'losses')}"
+        heading = f"**{markdown(principal)}** — {counted(gains, 'gain')}, {counted(losses, 'loss', 'losses')}"
         items = [_Item(_permission_line(c, known, plan.grants_modes.get(c.address.ref))) for c in changes]
         items += [_Item(line) for line in deleted.get(principal, ())]
         if len(items) > _FOLD_OVER:
@@ -225,9 +226,9 @@ def _by_kind(reached: list[tuple[Kind, list[str]]]) -> str:
     """``3 tables: `a`, `b`, `c``` for one kind; ``2 models (`a`, `b`) and 1 function (`f`)`` for several."""
     if len(reached) == 1:
         kind, names = reached[0]
-        return f"{_count(len(names), kind.label)}: {_names(names)}"
-    counted = [f"{_count(len(names), kind.label)} ({_names(names)})" for kind, names in reached]
-    return ", ".join(counted[:-1]) + " and " + counted[-1]
+        return f"{counted(len(names), kind.label)}: {_names(names)}"
+    parts = [f"{counted(len(names), kind.label)} ({_names(names)})" for kind, names in reached]
+    return ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
 def _names(names: list[str]) -> str:
@@ -285,10 +286,7 @@ def _unmanaged_section(plan: Plan) -> list[str]:
     counts = undeclared_children(plan)
     if counts:
         lines += ["", "Declared objects with live children no spec declares:", ""]
-        lines += [
-            f"- {code(name)} ({kind.label}): {missing} of {total} {child_noun(kind, total)} not declared"
-            for name, (kind, missing, total) in counts.items()
-        ]
+        lines += [f"- {code(name)} ({inside.kind.label}): {inside.described()}" for name, inside in counts.items()]
     return lines + [""]
 
 
@@ -359,7 +357,3 @@ def _shortened(body: list[str], room: int) -> list[str]:
         kept.append(line)
         size += len(line) + 1
     return kept
-
-
-def _count(n: int, word: str, plural: str | None = None) -> str:
-    return f"{n} {word if n == 1 else plural or word + 's'}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ucgov.plan import Plan
+from ucgov.words import counted
 
 _WORDS = {
     "create": "to create",
@@ -31,16 +32,12 @@ def _reviewed(plan: Plan) -> list[str]:
     """What a change to the specs does that apply never acts on: policies, objects no longer declared."""
     found = []
     if plan.policy_changes:
-        found.append(_count(len(plan.policy_changes), "policy change"))
+        found.append(counted(len(plan.policy_changes), "policy change"))
     if plan.undeclared:
         deleted = sum(u.deleted for u in plan.undeclared)
         found.append(
-            _count(len(plan.undeclared), "object")
+            counted(len(plan.undeclared), "object")
             + " no longer declared"
             + (f" ({deleted} deleted on apply)" if deleted else "")
         )
     return found
-
-
-def _count(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"

@@ -28,7 +28,7 @@ from ucgov.policies import rule
 from ucgov.render import escape
 from ucgov.render.summary import summary_line
 from ucgov.state import GrantsMode
-from ucgov.unmanaged import child_noun, undeclared_children
+from ucgov.unmanaged import undeclared_children
 
 _COLOURS = {"+": "green", "~": "yellow", "-": "red"}
 
@@ -129,10 +129,7 @@ def _unmanaged_lines(plan: Plan) -> list[str]:
     counts = undeclared_children(plan)
     if counts:
         lines.append("Declared objects with live children no spec declares:")
-        lines += [
-            f"  {kind.label} {name}: {missing} of {total} {child_noun(kind, total)} not declared"
-            for name, (kind, missing, total) in counts.items()
-        ]
+        lines += [f"  {inside.kind.label} {name}: {inside.described()}" for name, inside in counts.items()]
     return lines + [""]
 
 
