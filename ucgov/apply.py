@@ -12,9 +12,10 @@ import functools
 import os
 import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
+from enum import Enum
 
 from ucgov import approval, preconditions, provenance, prune, storage, versions
 from ucgov.client import UCClient
@@ -141,9 +142,9 @@ def apply_checked(
     return Applied(tuple(made), tuple(c.describe() for c in checked.done))
 
 
-def interrupted_before(checked: Checked, signal_number: int, when: str) -> ApplyError:
-    """The account of an apply a signal stopped before its first change: nothing applied, everything pending."""
-    pending = [line for step in apply_steps(checked.pending) for line in step.describe()]
+def interrupted_before(changes: Sequence[Change], signal_number: int, when: str) -> ApplyError:
+    """The account of an apply a signal stopped before its first change: nothing applied, ``changes`` pending."""
+    pending = [line for step in apply_steps(tuple(changes)) for line in step.describe()]
     cause = UcgovError(f"interrupted by {signal.Signals(signal_number).name} {when}")
     return ApplyError(cause, [], pending, exit_code=128 + signal_number)
 
@@ -231,7 +232,10 @@ class _Applier:
         if isinstance(p, GrantChange):
             return _change_grants(step.changes, client, fresh=change.address.ref in self.created)
         if isinstance(p, ObjectChange) and change.action is Action.CREATE:
-            if _create(change, p, client):
+            made = _create(change, p, client)
+            if made is _Made.BY_ANOTHER:
+                return [f"{change.describe()}: someone else had made it meanwhile, as planned"]
+            if made is _Made.HERE:
                 self.created.add(change.address.ref)
         elif isinstance(p, ObjectChange) and change.action is Action.UPDATE:
             _update(change, p, client)
@@ -284,7 +288,7 @@ def _still_to_do(changes: tuple[Change, ...], live: Securable | None) -> list[Ch
     found = [preconditions.status(c, live) for c in changes]
     moved = [c.describe() for c, s in zip(changes, found, strict=True) if s is Status.MOVED]
     if moved:
-        raise StalePlanError(moved)
+        raise StalePlanError(moved, before_any_change=False)
     return [c for c, s in zip(changes, found, strict=True) if s is Status.PENDING]
 
 
@@ -395,10 +399,17 @@ def _approve(kind: Kind, name: str, p: ApprovalChange, client: UCClient, registe
     return version
 
 
-def _create(change: Change, p: ObjectChange, client: UCClient) -> bool:
-    """Create the object; True if this apply made it, False if someone else had, with the same content.
+class _Made(Enum):
+    """Who made an object apply created: this apply, another, or (the answer lost) one of the two."""
 
-    When the answer to the create is lost, the object is read to learn whether it was made.
+    HERE = "here"
+    BY_ANOTHER = "by another"
+    UNKNOWN = "unknown"
+
+
+def _create(change: Change, p: ObjectChange, client: UCClient) -> _Made:
+    """Create the object; who made it. Made by another (or, its answer lost, maybe by it): the same content
+    as planned, checked. When the answer to the create is lost, the object is read to learn whether it was made.
     """
     kind, name = change.address.kind, change.address.full_name
     wanted = p.after.as_dict() if p.after else {}
@@ -408,14 +419,14 @@ def _create(change: Change, p: ObjectChange, client: UCClient) -> bool:
         live = client.get_securable(kind, name)
         if live is not None:
             _same_as_planned(kind, name, wanted, live, exc)
-            return False  # made by us or by another apply: its grants are not known to be empty
+            return _Made.UNKNOWN  # made by us or by another apply: its grants are not known to be empty
         client.create_securable(kind, name, wanted)  # the first never took effect
     except ApiError as exc:
         if not (exc.already_exists or exc.status == 409):
             raise
         _same_as_planned(kind, name, wanted, client.get_securable(kind, name) or {}, exc)
-        return False
-    return True
+        return _Made.BY_ANOTHER
+    return _Made.HERE
 
 
 def _same_as_planned(kind: Kind, name: str, wanted: dict, live: dict, cause: Exception) -> None:

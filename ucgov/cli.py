@@ -271,38 +271,24 @@ def apply(
     lists what was and wasn't applied, and exits 1; running it again (with the same plan file
     too) finishes the job. A plan that deletes anything (specs with prune) is refused, before
     any change, unless --allow-destroy is given. SIGINT or SIGTERM ends it after the requests
-    in flight, with the same account (exit 130 or 143). While it writes, apply holds a lock on
-    the server (see `ucgov unlock`).
+    in flight, with the same account (exit 130 or 143). Apply takes a lock on the server before
+    it reads it, and holds it until it ends (see `ucgov unlock`): an apply that waited for
+    another (--lock-timeout) plans against what that one left.
     """
-    from ucgov.apply import apply_checked, check, interrupted_before, read_touched, refuse_destroy
+    from ucgov.apply import apply_checked, interrupted_before
     from ucgov.client import UCClient
     from ucgov.lock import LockInterrupted, apply_lock, lock_settings
-    from ucgov.render import render_text, summary_line
+    from ucgov.render import summary_line
 
     if not paths and not plan_file:
         raise click.UsageError("give spec PATHS, or --plan FILE (with the PATHS it was made from, to check them)")
     lock_settings()  # a bad UCGOV_LOCK or UCGOV_LOCK_SETTLE is refused before any request, not after planning
     url, token, variables = _connection(paths, target, url, variables)
     with UCClient(url, token=token) as client:
-        if plan_file:
-            computed = _saved(plan_file, url, paths, variables, target).plan
-            checked = check(computed, read_touched(client, computed, parallelism=parallelism))
-            if paths:
-                _as_the_specs_plan(plan_file, checked, computed, paths, variables, client, parallelism)
-            else:
-                click.echo(_UNCHECKED.format(plan_file=plan_file), err=True)
-        else:
-            computed, live = _plan(paths, variables, client, parallelism)
-            checked = check(computed, live)
-        click.echo(render_text(computed, color=_color()))
-        for line in (c.describe() for c in checked.done):
-            click.echo(f"  already done: {_shown(line)}")
-        if not checked.pending:
-            return
-        refuse_destroy(checked, allow_destroy=allow_destroy)
-        if not auto_approve:
-            _confirm()
-        # signals are deferred from the lock's first request on: its claim is always withdrawn
+        saved = _saved(plan_file, url, paths, variables, target).plan if plan_file else None
+        desired = _load(paths, variables) if paths and not plan_file else None
+        # The lock comes before the server is read, as Terraform's does: what is shown, confirmed and
+        # checked is what the previous holder left, never what it was about to change.
         with _signals_deferred() as stop_requested:
             try:
                 with apply_lock(
@@ -311,6 +297,10 @@ def apply(
                     stop_requested=stop_requested,
                     note=lambda line: click.echo(_shown(line), err=True),
                 ):
+                    with _signals_raising(stop_requested):  # reading and asking write nothing: stop at once
+                        computed, checked = _checked(saved, desired, plan_file, paths, variables, client, parallelism)
+                        if not _confirmed(computed, checked, allow_destroy=allow_destroy, auto_approve=auto_approve):
+                            return
                     applied = apply_checked(
                         checked,
                         client,
@@ -320,7 +310,9 @@ def apply(
                         parallelism=parallelism,
                     )
             except LockInterrupted as exc:
-                raise interrupted_before(checked, exc.signal_number, str(exc)) from exc
+                raise interrupted_before(saved.changes if saved else (), exc.signal_number, str(exc)) from exc
+            except _Stopped as exc:
+                raise interrupted_before((), exc.number, "before any change") from exc
     click.echo(f"Apply complete: {len(applied.made)} changes made. ({summary_line(computed)})")
 
 
@@ -373,6 +365,33 @@ def _signals_deferred() -> Iterator[Callable[[], int | None]]:
     previous = {s: signal.signal(s, lambda number, _frame: received.append(number)) for s in handled}
     try:
         yield lambda: received[0] if received else None
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+class _Stopped(BaseException):
+    """A signal that ended an apply while it read or asked, before any change: nothing to finish first."""
+
+    def __init__(self, number: int) -> None:
+        super().__init__(number)
+        self.number = number
+
+
+@contextmanager
+def _signals_raising(stop_requested: Callable[[], int | None]) -> Iterator[None]:
+    """Within a deferring block, SIGINT and SIGTERM end the block at once (as _Stopped): while an apply
+    only reads and asks, nothing is half-made, and a person at the prompt expects Ctrl-C to work."""
+
+    def stop(number: int, _frame: object) -> None:
+        raise _Stopped(number)
+
+    if (number := stop_requested()) is not None:  # one that arrived while the lock was being taken
+        raise _Stopped(number)
+    handled = (signal.SIGINT, signal.SIGTERM)
+    previous = {s: signal.signal(s, stop) for s in handled}
+    try:
+        yield
     finally:
         for number, handler in previous.items():
             signal.signal(number, handler)
@@ -685,6 +704,41 @@ def _plan(
         live = replace(live, catalogs=read_catalog_names(client), listed=listed)
         computed = replace(computed, unmanaged=unmanaged(desired, live))
     return computed, live
+
+
+def _checked(saved, desired, plan_file: str | None, paths, variables, client, parallelism: int):
+    """(the plan, its changes sorted into still to do and already done), read under the lock: the saved
+    plan checked against the server (and against the specs, given PATHS), or the specs planned afresh."""
+    from ucgov.apply import check, read_touched
+    from ucgov.live import read_state
+    from ucgov.planner import diff
+
+    if saved is None:
+        live = read_state(client, desired, concurrency=parallelism)
+        computed = diff(desired, live)
+        return computed, check(computed, live)
+    checked = check(saved, read_touched(client, saved, parallelism=parallelism))
+    if paths:
+        _as_the_specs_plan(plan_file, checked, saved, paths, variables, client, parallelism)
+    else:
+        click.echo(_UNCHECKED.format(plan_file=plan_file), err=True)
+    return saved, checked
+
+
+def _confirmed(computed, checked, *, allow_destroy: bool, auto_approve: bool) -> bool:
+    """Show the plan and what is already done; whether there is anything to apply, once it may be applied."""
+    from ucgov.apply import refuse_destroy
+    from ucgov.render import render_text
+
+    click.echo(render_text(computed, color=_color()))
+    for line in (c.describe() for c in checked.done):
+        click.echo(f"  already done: {_shown(line)}")
+    if not checked.pending:
+        return False
+    refuse_destroy(checked, allow_destroy=allow_destroy)
+    if not auto_approve:
+        _confirm()
+    return True
 
 
 def _connection(

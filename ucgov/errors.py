@@ -81,13 +81,15 @@ class PlanError(UcgovError):
 class StalePlanError(PlanError):
     """Objects a saved plan changes were changed on the server by someone else since the plan was made."""
 
-    def __init__(self, moved: Sequence[str]) -> None:
+    def __init__(self, moved: Sequence[str], *, before_any_change: bool = True) -> None:
         self.moved = tuple(moved)
         listed = "\n".join(f"  {line}" for line in self.moved)
+        # found just before a request, the account of what was applied is the ApplyError's to give
+        nothing = "Nothing was applied. " if before_any_change else ""
         super().__init__(
             "stale plan: the server no longer holds what these changes were planned against "
             f"(someone changed their objects since):\n{listed}\n"
-            "Nothing was applied. Make a new plan, review it, and apply that one"
+            f"{nothing}Make a new plan, review it, and apply that one"
         )
 
 
@@ -151,6 +153,8 @@ class ApplyError(UcgovError):
         super().__init__(str(cause))
 
     def format_message(self) -> str:
+        if not self.applied and not self.pending:  # stopped before anything was planned
+            return f"apply stopped: {self.cause}; nothing was applied"
         lines = [f"apply stopped: {self.cause}"]
         lines.append(f"applied ({len(self.applied)}):")
         lines += [f"  {a}" for a in self.applied] or ["  nothing"]

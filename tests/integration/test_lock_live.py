@@ -111,9 +111,8 @@ def test_a_signal_while_the_lock_is_taken_exits_128_plus_it_with_the_account_and
 
     assert running.returncode == 128 + number, output
     name = signal.Signals(number).name
-    assert f"apply stopped: interrupted by {name} while waiting for the apply lock" in output
-    assert "applied (0):\n  nothing" in output, output
-    assert f"not applied (7):\n  create catalog {catalog_name}" in output, output
+    # the lock comes before the server is read: nothing was planned yet, so nothing is listed
+    assert f"apply stopped: interrupted by {name} while waiting for the apply lock; nothing was applied" in output
     assert "Traceback" not in output and "Aborted!" not in output
     with server.client() as client:
         assert claims(client) == []
