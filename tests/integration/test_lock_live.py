@@ -208,3 +208,44 @@ def test_a_signal_while_waiting_for_another_apply_leaves_only_the_holders_claim(
         assert waiting.returncode == 143, output
         assert "interrupted by SIGTERM while waiting for the apply lock" in output
         assert [c.holder.id for c in claims(client)] == [held.id]
+
+
+def test_ctrl_c_at_the_prompt_stops_apply_at_once_withdraws_its_claim_and_changes_nothing(
+    server, rest, tmp_path, catalog_name
+):
+    import os
+    import pty
+    import select
+    import subprocess
+    import sys
+
+    (tmp_path / "s.yaml").write_text(team_spec(catalog_name))
+    terminal, its_end = pty.openpty()  # apply asks only at a terminal
+    env = {**os.environ, "UCGOV_URL": server.url, "UCGOV_TOKEN": server.token}
+    asking = subprocess.Popen(
+        [sys.executable, "-m", "ucgov", "apply", str(tmp_path)],
+        stdin=its_end,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env=env,
+    )
+    os.close(its_end)
+    shown = b""
+    deadline = time.monotonic() + 120
+    while b"Enter a value" not in shown and time.monotonic() < deadline:
+        if select.select([asking.stdout], [], [], 1)[0]:
+            shown += os.read(asking.stdout.fileno(), 65536)
+    assert b"Enter a value" in shown, shown.decode()
+    with server.client() as client:
+        assert [c.holder.pid for c in claims(client)] == [asking.pid]  # it asks while holding the lock
+
+    asking.send_signal(signal.SIGINT)
+    output = shown.decode() + asking.communicate(timeout=30)[0].decode()
+    os.close(terminal)
+
+    assert asking.returncode == 130, output
+    assert "apply stopped: interrupted by SIGINT before any change; nothing was applied" in output
+    assert "Traceback" not in output
+    with server.client() as client:
+        assert claims(client) == []
+    assert rest.status(f"/catalogs/{catalog_name}") == 404
