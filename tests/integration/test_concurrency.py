@@ -3,6 +3,7 @@ a state that matches neither spec, and the next apply converges."""
 
 from __future__ import annotations
 
+import itertools
 import os
 import random
 import signal
@@ -87,7 +88,7 @@ def test_of_many_applies_reaching_for_the_lock_at_once_one_holds_it_at_a_time(se
 
         # the first holds it; one whose settle wait outlasted that hold may take it after (never during)
         assert held, "nobody got the lock"
-        assert all(earlier[1] <= later[0] for earlier, later in zip(held, held[1:])), held
+        assert all(earlier[1] <= later[0] for earlier, later in itertools.pairwise(held)), held
         assert len(held) < 6
         with server.client() as client:
             assert claims(client) == []

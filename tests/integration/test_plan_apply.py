@@ -216,7 +216,9 @@ def test_object_created_meanwhile_with_same_content_counts_as_done(server, write
         rest.post("/catalogs", {"name": catalog_name, "comment": "shared"})
 
         # planned against `live`, the create meets the server's "already exists" and accepts it
-        assert apply_plan(plan, client, live=live).made == (f"create catalog {catalog_name}",)
+        assert apply_plan(plan, client, live=live).made == (
+            f"create catalog {catalog_name}: someone else had made it meanwhile, as planned",
+        )
         # read again first, it is seen as done before any request
         assert apply_plan(plan, client).already_done == (f"create catalog {catalog_name}",)
 
