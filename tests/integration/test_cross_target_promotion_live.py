@@ -7,6 +7,7 @@ from __future__ import annotations
 import socket
 
 import pytest
+from faultproxy import FaultProxy
 from test_approvals import versions
 from test_promotion_live import dev_spec, load
 
@@ -153,3 +154,29 @@ def test_what_keeps_a_source_on_another_target_from_being_read_is_a_plan_error_a
     assert f"promote dev:{catalog_name}_dev.fraud.scorer/1 → new version of {target}" in untargeted.output
     assert "Traceback" not in no_token.output + same.output + down.output
     assert second_rest.status(f"/models/{target}") == 404  # nothing was applied
+
+
+def test_a_source_server_gone_between_plan_and_apply_stops_the_apply_in_one_sentence_and_makes_nothing(
+    server, second_server, ucgov, second_rest, dev_version, catalog_name, tmp_path, env
+):
+    target = f"{catalog_name}_prod.fraud.scorer"
+    proxy = FaultProxy(server.url)  # dev's server, reached through a proxy that then goes away
+    specs = str(prod_specs(tmp_path / "prod", server, second_server, catalog_name, dev_url=proxy.url))
+    plan_file = tmp_path / "prod.plan.json"
+    prod = {**env, "UCGOV_URL": second_server.url, "UCGOV_TOKEN": second_server.token}
+    try:
+        planned = ucgov("plan", specs, "--out", str(plan_file), env=prod)
+    finally:
+        proxy.close()
+    gone = {**prod, "UCGOV_RETRY_SECONDS": "0"}
+
+    as_saved = ucgov("apply", "--plan", str(plan_file), "--auto-approve", env=gone)
+    with_specs = ucgov("apply", "--plan", str(plan_file), specs, "--auto-approve", env=gone)
+
+    assert planned.exit_code == 0, planned.output
+    assert as_saved.exit_code == 1, as_saved.output
+    assert f"cannot reach target dev at {proxy.url} (ConnectError) to read version 1 of model" in as_saved.output
+    assert with_specs.exit_code == 1 and "prod.yaml:10:" in with_specs.output, with_specs.output
+    assert f"cannot reach target dev at {proxy.url} (ConnectError) to read model" in with_specs.output
+    assert "Traceback" not in as_saved.output + with_specs.output
+    assert versions(second_rest, target) == []  # the model was made, no version
