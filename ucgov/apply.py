@@ -259,7 +259,6 @@ class _Applier:
             raise UcgovError(f"apply does not know how to {change.action.value} {change.address}")
         return step.describe()
 
-
     def _source_client(self, p: Promotion) -> UCClient | None:
         """The client of the server holding the promotion's source: None for this server."""
         if p.from_server is None:

@@ -88,7 +88,9 @@ def read_sources(
                 return None
             if server is None:
                 raise
-            raise SpecError([SpecProblem(where[source] or Location("<specs>", 1, 1), _unread(server, source, exc))]) from exc
+            raise SpecError(
+                [SpecProblem(where[source] or Location("<specs>", 1, 1), _unread(server, source, exc))]
+            ) from exc
 
     with ThreadPoolExecutor(max_workers=concurrency) as pool:
         found = _in_parallel(pool, listed, wanted)
@@ -107,7 +109,9 @@ def promoted_runs(promotions: list[Approval], sources: Mapping[Source, tuple[Mod
     """For reading runs: the run of each promoted source version whose gates must be checked, as an approval of it."""
     found = []
     for p in promotions:
-        version = next((v for v in sources.get(p.source, ()) if v.version == p.from_version), None) if p.source else None
+        version = (
+            next((v for v in sources.get(p.source, ()) if v.version == p.from_version), None) if p.source else None
+        )
         if p.require and version is not None and version.run_id:
             found.append(Approval(run=version.run_id, artifact_path=_artifact_path(version), where=p.where))
     return found

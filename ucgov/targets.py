@@ -2,7 +2,9 @@
 the environment variable holding its token, and the variables its specs are loaded with.
 
 Targets are read before the specs are loaded (their variables are what loading needs), from the
-YAML as written: their values take no ``${var.…}`` of their own.
+YAML as written: their values take no ``${var.…}`` of their own. A promotion ``from: {target, model}``
+names another target whose server holds its source: ``promotion_sources`` finds those for the CLI,
+which reads each source with a client of that server.
 """
 
 from __future__ import annotations
@@ -55,9 +57,7 @@ def chosen(paths: Iterable[str | Path], name: str) -> Target:
     return Target(name, target["url"], target.get("token_env"), variables, where)
 
 
-def promotion_sources(
-    paths: Iterable[str | Path], desired: DesiredState, planned: str | None
-) -> dict[Server, Target]:
+def promotion_sources(paths: Iterable[str | Path], desired: DesiredState, planned: str | None) -> dict[Server, Target]:
     """The other targets' servers that the promotions in ``desired`` copy from, each with its target
     (whose URL and token reach it), looked up in the specs' ``targets:`` whether or not one is
     ``planned``; SpecError at each promotion's line that names an unknown target, the target being

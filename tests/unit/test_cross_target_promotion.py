@@ -90,9 +90,9 @@ def test_a_changed_source_target_changes_the_specs_digest(load_spec):
 @pytest.mark.parametrize(
     ("source", "message"),
     [
-        pytest.param(f"{{target: dev}}", "is missing the required key 'model'", id="no-model"),
+        pytest.param("{target: dev}", "is missing the required key 'model'", id="no-model"),
         pytest.param(f"{{model: {SOURCE}}}", "is missing the required key 'target'", id="no-target"),
-        pytest.param(f"{{target: dev, model: scorer}}", "approved from 'scorer' is not a model's full name", id="short"),
+        pytest.param("{target: dev, model: scorer}", "approved from 'scorer' is not a model's full name", id="short"),
         pytest.param(f"{{target: dev, model: {SOURCE}, url: x}}", "unknown key 'url'", id="extra-key"),
         pytest.param(f"{{target: 'd:v', model: {SOURCE}}}", "d:v", id="bad-target-name"),
         pytest.param(f"{{target: [dev], model: {SOURCE}}}", "must be a string", id="target-list"),
@@ -172,11 +172,13 @@ def test_a_saved_plan_records_the_source_targets_name_url_and_token_variable_nev
 
     assert document["from_target"] == {"name": "dev", "url": DEV.url, "token_env": "UCGOV_TOKEN_DEV"}
     assert loads(text, source="plan.json") == saved
-    assert "token\"" not in text.replace("token_env", "")
+    assert 'token"' not in text.replace("token_env", "")
 
 
 def test_a_saved_plan_whose_source_url_holds_a_password_is_refused(load_spec):
-    saved = SavedPlan(plan=diff(load_spec(PROMOTED), live(servers={"dev": Server("dev", "http://u:p@h:1", None)})), url="u")
+    saved = SavedPlan(
+        plan=diff(load_spec(PROMOTED), live(servers={"dev": Server("dev", "http://u:p@h:1", None)})), url="u"
+    )
     edited = dumps(saved)
 
     with pytest.raises(Exception) as refused:
@@ -240,7 +242,9 @@ def test_the_source_target_is_found_in_the_specs_targets_with_or_without_a_plann
 @pytest.mark.parametrize(
     ("target", "planned", "message"),
     [
-        pytest.param("staging", "prod", "no target 'staging' to promote from in the specs (targets declared: dev, prod)"),
+        pytest.param(
+            "staging", "prod", "no target 'staging' to promote from in the specs (targets declared: dev, prod)"
+        ),
         pytest.param("prod", "prod", "target prod is the target being planned", id="the-planned-one"),
         pytest.param("dev", "prod", "target dev reads its token from UCGOV_TOKEN_DEV, which is not set", id="no-token"),
     ],
@@ -262,5 +266,65 @@ def test_plan_refuses_an_unknown_or_tokenless_source_target_before_reading_any_s
     result = CliRunner().invoke(cli, ["plan", specs, "--target", "prod"])
 
     assert result.exit_code == 1
-    assert f"prod.yaml:8:" in result.output and "UCGOV_TOKEN_DEV, which is not set" in result.output
+    assert "prod.yaml:8:" in result.output and "UCGOV_TOKEN_DEV, which is not set" in result.output
     assert "Traceback" not in result.output and "127.0.0.1:2" not in result.output  # nothing was read
+
+
+# -- a saved plan's record of the source server, edited ------------------------------------------------
+
+
+def saved_document(load_spec) -> dict:
+    return json.loads(dumps(SavedPlan(plan=diff(load_spec(PROMOTED), live()), url="http://127.0.0.1:2")))
+
+
+def test_a_resealed_plan_naming_another_source_url_is_not_what_the_specs_plan(load_spec):
+    from ucgov.planfile import _checksum
+    from ucgov.rederive import differences
+
+    document = saved_document(load_spec)
+    document.pop("checksum")
+    [promote] = [c for c in document["changes"] if c["action"] == "promote"]
+    promote["payload"]["from_target"]["url"] = "http://attacker.example.com"
+    edited = loads(json.dumps({**document, "checksum": _checksum(document)}), source="plan.json").plan
+    planned = diff(load_spec(PROMOTED), live())
+
+    found = differences(edited.changes, edited.changes, planned.changes)
+
+    assert found == [
+        f"not from these specs: promote dev:{SOURCE}/7 → new version of {TARGET}",
+        f"missing from the file: promote dev:{SOURCE}/7 → new version of {TARGET}",
+    ]
+
+
+WEIRD = [None, 0, True, "", "x\n", "a:b", "http://u:p@h:1", "UCGOV TOKEN", [], {}, {"x": 1}, "ü" * 300]
+
+
+def test_every_value_of_a_saved_source_server_swapped_is_refused_in_one_sentence_or_read_cleanly(load_spec):
+    from ucgov.errors import PlanFileError
+    from ucgov.planfile import _checksum
+
+    document = saved_document(load_spec)
+    document.pop("checksum")
+    index = next(i for i, c in enumerate(document["changes"]) if c["action"] == "promote")
+    keys = [None, "name", "url", "token_env"]
+    refused = read = 0
+    for key in keys:
+        for value in WEIRD:
+            edited = json.loads(json.dumps(document))
+            payload = edited["changes"][index]["payload"]
+            if key is None:
+                payload["from_target"] = value
+            else:
+                payload["from_target"][key] = value
+            try:
+                saved = loads(json.dumps({**edited, "checksum": _checksum(edited)}), source="plan.json")
+            except PlanFileError as exc:
+                assert "\n" not in str(exc) and str(exc).startswith("plan.json"), (key, value, exc)
+                refused += 1
+                continue
+            server = saved.plan.changes[index].payload.from_server
+            assert server is None or (server.url.startswith("http") and "@" not in server.url), (key, value)
+            read += 1
+    assert refused + read == len(keys) * len(WEIRD)
+    assert read <= 3  # token_env null, a target name of letters, the URL a plain one
+    print(f"{refused + read} edits of a saved source server: {refused} refused in one sentence, {read} read")
