@@ -318,8 +318,9 @@ class Promotion:
         return (self.from_model, self.from_version, self.from_server)
 
     def shown(self, action: Action) -> tuple[Any, Any]:
-        promoted = {"from": str(self.named), "version": self.from_version, "run": self.run_id}
-        where = {"url": self.from_server.url} if self.from_server else {}
+        promoted = {"from": self.from_model, "version": self.from_version, "run": self.run_id}
+        server = self.from_server
+        where = {"target": server.target, "url": server.url} if server else {}
         return ({"unfinished": list(self.unfinished)}, promoted | where | {"gates": dict(self.evidence)})
 
     def describe(self, action: Action, address: Address) -> str:

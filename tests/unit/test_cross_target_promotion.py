@@ -328,3 +328,18 @@ def test_every_value_of_a_saved_source_server_swapped_is_refused_in_one_sentence
     assert refused + read == len(keys) * len(WEIRD)
     assert read <= 3  # token_env null, a target name of letters, the URL a plain one
     print(f"{refused + read} edits of a saved source server: {refused} refused in one sentence, {read} read")
+
+
+def test_the_json_plan_names_the_source_model_its_target_and_url(load_spec):
+    from ucgov.render.json import plan_document
+
+    [promote, _] = plan_document(diff(load_spec(PROMOTED), live()))["changes"]
+
+    assert promote["after"] | {"gates": {}} == {
+        "from": SOURCE,
+        "target": "dev",
+        "url": DEV.url,
+        "version": 7,
+        "run": RUN,
+        "gates": {},
+    }
