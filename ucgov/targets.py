@@ -18,7 +18,7 @@ from pathlib import Path
 from ucgov.errors import Location, SpecError, SpecProblem, UcgovError
 from ucgov.spec.source import read_source, read_spec_files
 from ucgov.state import DesiredState, Server
-from ucgov.transport import without_userinfo
+from ucgov.transport import checked_url, without_userinfo
 
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -93,6 +93,10 @@ def _source_problem(
         return f"target {name}, to promote from, is malformed at {where}: {declared[0].message}", None
     assert isinstance(body, dict)
     target = Target(name, body["url"], body.get("token_env"), {}, where)
+    try:
+        checked_url(target.url, named=f"the url of target {name}, to promote from,")
+    except UcgovError as exc:
+        return str(exc), None
     try:
         target.token()
     except UcgovError as exc:

@@ -343,3 +343,15 @@ def test_the_json_plan_names_the_source_model_its_target_and_url(load_spec):
         "run": RUN,
         "gates": {},
     }
+
+
+def test_a_source_target_whose_url_is_no_server_url_is_an_error_at_the_promotions_line(tmp_path, monkeypatch):
+    monkeypatch.setenv("UCGOV_TOKEN_DEV", "dev-token")
+    specs = write(tmp_path, f"{{from: {{target: dev, model: {SOURCE}}}, version: 7}}")
+    (tmp_path / "targets.yaml").write_text("targets: {dev: {url: 'ftp://u:pw@x', token_env: UCGOV_TOKEN_DEV}}\n")
+
+    with pytest.raises(SpecError) as refused:
+        promotion_sources([specs], load_specs([specs]), None)
+
+    assert str(refused.value).startswith(f"{tmp_path}/prod.yaml:8:")
+    assert "the url of target dev, to promote from, 'ftp://***@x' is not a server URL" in str(refused.value)
