@@ -171,7 +171,10 @@ def validate(paths: tuple[str, ...], variables: dict[str, str]) -> None:
     Reads every *.yaml / *.yml under PATHS. Exit status 0 if all is well, 1 with
     every problem listed as path:line:col otherwise. Contacts no server.
     """
+    from ucgov.targets import promotion_sources
+
     desired = _load(paths, variables)
+    promotion_sources(paths, desired, None, tokens=False)  # each promotion's source target is declared
     click.echo(f"Specs are valid: {len(desired.objects)} objects, {len(desired.principals)} principals.")
 
 

@@ -57,18 +57,20 @@ def chosen(paths: Iterable[str | Path], name: str) -> Target:
     return Target(name, target["url"], target.get("token_env"), variables, where)
 
 
-def promotion_sources(paths: Iterable[str | Path], desired: DesiredState, planned: str | None) -> dict[Server, Target]:
+def promotion_sources(
+    paths: Iterable[str | Path], desired: DesiredState, planned: str | None, *, tokens: bool = True
+) -> dict[Server, Target]:
     """The other targets' servers that the promotions in ``desired`` copy from, each with its target
     (whose URL and token reach it), looked up in the specs' ``targets:`` whether or not one is
     ``planned``; SpecError at each promotion's line that names an unknown target, the target being
-    planned, or a target whose token is not set."""
+    planned, or (``tokens``: not for validate, which reads no server) a target whose token is not set."""
     named = [o.approved for o in desired.ordered() if o.approved and o.approved.from_target]
     if not named:
         return {}
     found, problems = _declared(paths)
     chosen_sources: dict[Server, Target] = {}
     for approval in named:
-        problem, target = _source_problem(approval.from_target or "", found, planned)
+        problem, target = _source_problem(approval.from_target or "", found, planned, tokens=tokens)
         if problem:
             problems.append(SpecProblem(approval.where or Location("<specs>", 1, 1), problem))
         elif target is not None:
@@ -79,7 +81,7 @@ def promotion_sources(paths: Iterable[str | Path], desired: DesiredState, planne
 
 
 def _source_problem(
-    name: str, found: dict[str, tuple[object, Location]], planned: str | None
+    name: str, found: dict[str, tuple[object, Location]], planned: str | None, *, tokens: bool
 ) -> tuple[str | None, Target | None]:
     """(why the target ``name`` cannot be a promotion's source, or None; the target)."""
     if name == planned:
@@ -98,7 +100,8 @@ def _source_problem(
     except UcgovError as exc:
         return str(exc), None
     try:
-        target.token()
+        if tokens:
+            target.token()
     except UcgovError as exc:
         return f"{exc}, so the model to promote from cannot be read", None
     return None, target

@@ -221,6 +221,7 @@ def test_diff_shows_a_change_of_source_target_as_a_change_of_approval(load_spec)
 
 
 def write(tmp_path, approved: str) -> str:
+    tmp_path.mkdir(exist_ok=True)
     (tmp_path / "targets.yaml").write_text(TARGETS)
     (tmp_path / "prod.yaml").write_text(spec(approved))
     return str(tmp_path)
@@ -355,3 +356,15 @@ def test_a_source_target_whose_url_is_no_server_url_is_an_error_at_the_promotion
 
     assert str(refused.value).startswith(f"{tmp_path}/prod.yaml:8:")
     assert "the url of target dev, to promote from, 'ftp://***@x' is not a server URL" in str(refused.value)
+
+
+def test_validate_refuses_a_promotion_from_an_undeclared_target_and_needs_no_token(tmp_path):
+    declared = write(tmp_path / "ok", f"{{from: {{target: dev, model: {SOURCE}}}, version: 7}}")
+    unknown = write(tmp_path / "unknown", f"{{from: {{target: staging, model: {SOURCE}}}, version: 7}}")
+
+    valid = CliRunner().invoke(cli, ["validate", declared])
+    refused = CliRunner().invoke(cli, ["validate", unknown])
+
+    assert valid.exit_code == 0, valid.output
+    assert refused.exit_code == 1 and "unknown/prod.yaml:8:" in refused.output
+    assert "no target 'staging' to promote from in the specs (targets declared: dev, prod)" in refused.output
