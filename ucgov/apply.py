@@ -12,7 +12,7 @@ import functools
 import os
 import signal
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from enum import Enum
@@ -119,15 +119,17 @@ def apply_checked(
     progress: Callable[[str], None] = lambda _: None,
     stop_requested: Callable[[], int | None] = lambda: None,
     parallelism: int = PARALLELISM,
+    others: Mapping[str, UCClient] | None = None,
 ) -> Applied:
     """Make the pending changes, wave by wave; on the first failure raise ApplyError listing what was and wasn't applied.
 
     Steps in one wave (see ``waves``) run up to ``parallelism`` at a time. After a failure, or
     when ``stop_requested`` gives a signal number (SIGINT, SIGTERM), no new step starts, the
     ones in flight finish, and the error says exactly what was applied; a signal exits 128 + it.
+    ``others`` are the clients of other targets' servers, by target name, that promotions copy from.
     """
     refuse_destroy(checked, allow_destroy=allow_destroy)
-    applier = _Applier(client)
+    applier = _Applier(client, others or {})
     made: list[str] = []
     remaining = waves(apply_steps(checked.pending))
     with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
@@ -200,8 +202,9 @@ def _stopped(
 class _Applier:
     """Carries out steps; remembers what this apply made, for the steps that follow."""
 
-    def __init__(self, client: UCClient) -> None:
+    def __init__(self, client: UCClient, others: Mapping[str, UCClient]) -> None:
         self.client = client
+        self.others = others  # target -> client of its server, for promotions from there
         self.registered: dict[str, int] = {}  # model -> version this apply registered, for its approval
         self.created: set[Ref] = set()  # objects this apply made: their grants are known to be empty
 
@@ -251,14 +254,22 @@ class _Applier:
             ]
         elif isinstance(p, Promotion):
             name = change.address.full_name
-            self.registered[name] = versions.promote(client, name, p)
-            return [f"promote {p.from_model}/{p.from_version} as version {self.registered[name]} of model {name}"]
+            self.registered[name] = versions.promote(client, name, p, source=self._source_client(p))
+            return [f"promote {p.named}/{p.from_version} as version {self.registered[name]} of model {name}"]
         elif isinstance(p, ApprovalChange):
             version = _approve(change.address.kind, change.address.full_name, p, client, self.registered)
             return [f"approve version {version} of model {change.address.full_name}"]
         else:
             raise UcgovError(f"apply does not know how to {change.action.value} {change.address}")
         return step.describe()
+
+    def _source_client(self, p: Promotion) -> UCClient | None:
+        """The client of the server holding the promotion's source: None for this server."""
+        if p.from_server is None:
+            return None
+        if p.from_server.target not in self.others:
+            raise UcgovError(f"apply has no connection to target {p.from_server.target}, to promote from")
+        return self.others[p.from_server.target]
 
 
 def read_touched(client: UCClient, plan: Plan, *, parallelism: int = PARALLELISM) -> LiveState:

@@ -9,7 +9,7 @@ import os
 import signal
 import sys
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -171,7 +171,10 @@ def validate(paths: tuple[str, ...], variables: dict[str, str]) -> None:
     Reads every *.yaml / *.yml under PATHS. Exit status 0 if all is well, 1 with
     every problem listed as path:line:col otherwise. Contacts no server.
     """
+    from ucgov.targets import promotion_sources
+
     desired = _load(paths, variables)
+    promotion_sources(paths, desired, None, tokens=False)  # each promotion's source target is declared
     click.echo(f"Specs are valid: {len(desired.objects)} objects, {len(desired.principals)} principals.")
 
 
@@ -217,7 +220,7 @@ def plan(
         raise UcgovError(f"cannot save the plan to {out}: the folder {Path(out).parent} does not exist")
     url, token, variables = _connection(paths, target, url, variables)
     with UCClient(url, token=token) as client:
-        computed, _ = _plan(paths, variables, client, parallelism, show_unmanaged=show_unmanaged)
+        computed, _ = _plan(paths, variables, client, parallelism, show_unmanaged=show_unmanaged, target=target)
     click.echo(render(computed, fmt, color=_color()))
     if out:
         _save(computed, url, out, target)
@@ -298,17 +301,22 @@ def apply(
                     note=lambda line: click.echo(_shown(line), err=True),
                 ):
                     with _signals_raising(stop_requested):  # reading and asking write nothing: stop at once
-                        computed, checked = _checked(saved, desired, plan_file, paths, variables, client, parallelism)
-                        if not _confirmed(computed, checked, allow_destroy=allow_destroy, auto_approve=auto_approve):
+                        computed, checked = _checked(
+                            saved, desired, plan_file, paths, variables, client, parallelism, target
+                        )
+                        tokens = _confirmed(computed, checked, allow_destroy=allow_destroy, auto_approve=auto_approve)
+                        if tokens is None:
                             return
-                    applied = apply_checked(
-                        checked,
-                        client,
-                        allow_destroy=allow_destroy,
-                        progress=lambda line: click.echo(f"  done: {_shown(line)}"),
-                        stop_requested=stop_requested,
-                        parallelism=parallelism,
-                    )
+                    with _source_clients(tokens) as source_clients:
+                        applied = apply_checked(
+                            checked,
+                            client,
+                            allow_destroy=allow_destroy,
+                            progress=lambda line: click.echo(f"  done: {_shown(line)}"),
+                            stop_requested=stop_requested,
+                            parallelism=parallelism,
+                            others=source_clients,
+                        )
             except LockInterrupted as exc:
                 raise interrupted_before(saved.changes if saved else (), exc.signal_number, str(exc)) from exc
             except _Stopped as exc:
@@ -685,18 +693,24 @@ def _load(paths: tuple[str, ...], variables: dict[str, str]):
 
 
 def _plan(
-    paths: tuple[str, ...], variables: dict[str, str], client, parallelism: int = 16, *, show_unmanaged: bool = False
+    paths: tuple[str, ...],
+    variables: dict[str, str],
+    client,
+    parallelism: int = 16,
+    *,
+    show_unmanaged: bool = False,
+    target: str | None = None,
 ):
     """(the plan, the live state it was computed against); with show_unmanaged, what no spec declares too."""
     from dataclasses import replace
 
     from ucgov.kinds import listed_whole
-    from ucgov.live import read_catalog_names, read_listed, read_state
+    from ucgov.live import read_catalog_names, read_listed
     from ucgov.planner import diff
     from ucgov.unmanaged import unmanaged
 
     desired = _load(paths, variables)
-    live = read_state(client, desired, concurrency=parallelism)
+    live = _read_state(paths, desired, client, target, parallelism)
     computed = diff(desired, live)
     if show_unmanaged:
         unread = [k for k in listed_whole() if k not in live.listed_kinds]  # one listing each, if not read yet
@@ -706,27 +720,27 @@ def _plan(
     return computed, live
 
 
-def _checked(saved, desired, plan_file: str | None, paths, variables, client, parallelism: int):
+def _checked(saved, desired, plan_file: str | None, paths, variables, client, parallelism: int, target: str | None):
     """(the plan, its changes sorted into still to do and already done), read under the lock: the saved
     plan checked against the server (and against the specs, given PATHS), or the specs planned afresh."""
     from ucgov.apply import check, read_touched
-    from ucgov.live import read_state
     from ucgov.planner import diff
 
     if saved is None:
-        live = read_state(client, desired, concurrency=parallelism)
+        live = _read_state(paths, desired, client, target, parallelism)
         computed = diff(desired, live)
         return computed, check(computed, live)
     checked = check(saved, read_touched(client, saved, parallelism=parallelism))
     if paths:
-        _as_the_specs_plan(plan_file, checked, saved, paths, variables, client, parallelism)
+        _as_the_specs_plan(plan_file, checked, saved, paths, variables, client, parallelism, target)
     else:
         click.echo(_UNCHECKED.format(plan_file=plan_file), err=True)
     return saved, checked
 
 
-def _confirmed(computed, checked, *, allow_destroy: bool, auto_approve: bool) -> bool:
-    """Show the plan and what is already done; whether there is anything to apply, once it may be applied."""
+def _confirmed(computed, checked, *, allow_destroy: bool, auto_approve: bool) -> dict | None:
+    """Show the plan and what is already done; once it may be applied, the tokens of the other targets'
+    servers its promotions copy from (a token not set is refused before asking); None: nothing to apply."""
     from ucgov.apply import refuse_destroy
     from ucgov.render import render_text
 
@@ -734,11 +748,44 @@ def _confirmed(computed, checked, *, allow_destroy: bool, auto_approve: bool) ->
     for line in (c.describe() for c in checked.done):
         click.echo(f"  already done: {_shown(line)}")
     if not checked.pending:
-        return False
+        return None
     refuse_destroy(checked, allow_destroy=allow_destroy)
+    tokens = _source_tokens(checked.pending)
     if not auto_approve:
         _confirm()
-    return True
+    return tokens
+
+
+def _read_state(paths: tuple[str, ...], desired, client, target: str | None, parallelism: int):
+    """The live state for the specs; the sources of promotions from other targets are read from those
+    targets' servers, each with a client of its own (``targets.promotion_sources``)."""
+    from ucgov.client import UCClient
+    from ucgov.live import read_state
+    from ucgov.targets import promotion_sources
+
+    sources = promotion_sources(paths, desired, target)
+    with ExitStack() as stack:
+        others = {s: stack.enter_context(UCClient(t.url, token=t.token())) for s, t in sources.items()}
+        return read_state(client, desired, others=others, concurrency=parallelism)
+
+
+def _source_tokens(changes) -> dict:
+    """The token of each other target's server that the changes' promotions copy from, as their payloads
+    record it (a saved plan's too): the variable token_env names; UcgovError naming it if it is not set."""
+    from ucgov.plan import Promotion
+    from ucgov.targets import Target
+
+    servers = {c.payload.from_server for c in changes if isinstance(c.payload, Promotion) and c.payload.from_server}
+    return {s: Target(s.target, s.url, s.token_env).token() for s in sorted(servers, key=lambda s: s.target)}
+
+
+@contextmanager
+def _source_clients(tokens: dict) -> Iterator[dict]:
+    """A client per server in ``tokens``, by target name, closed afterwards."""
+    from ucgov.client import UCClient
+
+    with ExitStack() as stack:
+        yield {s.target: stack.enter_context(UCClient(s.url, token=token)) for s, token in tokens.items()}
 
 
 def _connection(
@@ -808,15 +855,16 @@ def _saved(plan_file: str, url: str, paths: tuple[str, ...], variables: dict[str
     return saved
 
 
-def _as_the_specs_plan(plan_file: str, checked, computed, paths, variables, client, parallelism: int) -> None:
+def _as_the_specs_plan(
+    plan_file: str, checked, computed, paths, variables, client, parallelism: int, target: str | None = None
+) -> None:
     """PlanFileError unless the file's changes are those the specs plan against the server now."""
     from ucgov.errors import PlanFileError
-    from ucgov.live import read_state
     from ucgov.planner import diff
     from ucgov.rederive import differences
 
     desired = _load(paths, variables)
-    rederived = diff(desired, read_state(client, desired, concurrency=parallelism))
+    rederived = diff(desired, _read_state(paths, desired, client, target, parallelism))
     differing = differences(checked.pending, computed.changes, rederived.changes)
     if differing:
         listed = "\n".join(f"  {line}" for line in differing)

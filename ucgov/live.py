@@ -14,21 +14,46 @@ from typing import Any, TypeVar
 
 from ucgov import approval, prune
 from ucgov.client import UCClient
-from ucgov.errors import ApiError, AuthError, UcgovError
+from ucgov.errors import ApiError, AuthError, Location, SpecError, SpecProblem, UcgovError
 from ucgov.kinds import listed_whole, location
-from ucgov.state import Approval, DesiredState, Grants, GrantsMode, Kind, LiveState, ModelVersion, Ref, Securable, State
+from ucgov.state import (
+    Approval,
+    DesiredState,
+    Grants,
+    GrantsMode,
+    Kind,
+    LiveState,
+    ModelVersion,
+    Ref,
+    Securable,
+    Server,
+    Source,
+    State,
+)
 
 T = TypeVar("T")
 R = TypeVar("R")
 CONCURRENCY = 16
 
 
-def read_state(client: UCClient, desired: DesiredState, *, concurrency: int = CONCURRENCY) -> LiveState:
-    """The server's state of the declared objects, plus the MLflow runs that approvals name."""
+def read_state(
+    client: UCClient,
+    desired: DesiredState,
+    *,
+    others: Mapping[Server, UCClient] | None = None,
+    concurrency: int = CONCURRENCY,
+) -> LiveState:
+    """The server's state of the declared objects, plus the MLflow runs that approvals name.
+
+    ``others`` are the clients of the other targets' servers that promotions copy from (see
+    ``targets.promotion_sources``): each source is read from the server its promotion names.
+    """
     live = read_live(client, desired, concurrency=concurrency)
     promotions = [o.approved for o in desired.ordered() if o.approved and o.approved.from_model]
     if promotions:
-        live = replace(live, sources=read_sources(client, promotions, concurrency=concurrency))
+        servers = {s.target: (s, c) for s, c in (others or {}).items()}
+        sources = read_sources(client, promotions, servers, concurrency=concurrency)
+        live = replace(live, sources=sources, servers={name: s for name, (s, _) in servers.items()})
     approvals = [o.approved for o in desired.ordered() if o.approved and o.approved.run]
     approvals += promoted_runs(promotions, live.sources)
     if not approvals:
@@ -39,29 +64,54 @@ def read_state(client: UCClient, desired: DesiredState, *, concurrency: int = CO
 
 
 def read_sources(
-    client: UCClient, promotions: list[Approval], *, concurrency: int = CONCURRENCY
-) -> dict[str, tuple[ModelVersion, ...]]:
-    """The versions of each model a promotion copies from (one listing each); a missing model is left out."""
-    names = sorted({p.from_model for p in promotions if p.from_model})
+    client: UCClient,
+    promotions: list[Approval],
+    servers: Mapping[str, tuple[Server, UCClient]] | None = None,
+    *,
+    concurrency: int = CONCURRENCY,
+) -> dict[Source, tuple[ModelVersion, ...]]:
+    """The versions of each model a promotion copies from (one listing each), read from ``client`` or, for
+    a source on another target, from that target's client in ``servers``; a missing model is left out.
 
-    def listed(name: str) -> tuple[ModelVersion, ...] | None:
+    A target's server that cannot be reached, or refuses, is an error at the promotion's line."""
+    where = {p.source: p.where for p in reversed(promotions) if p.source}  # the first promotion of each source
+    wanted = sorted(where, key=lambda s: (s.target or "", s.model))
+
+    def listed(source: Source) -> tuple[ModelVersion, ...] | None:
+        if source.target and source.target not in (servers or {}):
+            return None  # no client for its target: the planner says so
+        server, reader = (servers or {})[source.target] if source.target else (None, client)
         try:
-            return tuple(client.list_versions(name))
+            return tuple(reader.list_versions(source.model))
         except ApiError as exc:
             if exc.not_found:
                 return None
-            raise
+            if server is None:
+                raise
+            raise SpecError(
+                [SpecProblem(where[source] or Location("<specs>", 1, 1), _unread(server, source, exc))]
+            ) from exc
 
     with ThreadPoolExecutor(max_workers=concurrency) as pool:
-        found = _in_parallel(pool, listed, names)
-    return {name: versions for name, versions in zip(names, found, strict=True) if versions is not None}
+        found = _in_parallel(pool, listed, wanted)
+    return {source: versions for source, versions in zip(wanted, found, strict=True) if versions is not None}
 
 
-def promoted_runs(promotions: list[Approval], sources: dict[str, tuple[ModelVersion, ...]]) -> list[Approval]:
+def _unread(server: Server, source: Source, exc: ApiError) -> str:
+    """Why a source on another target could not be read, in one sentence naming the target and its URL."""
+    if exc.status is None:  # nothing answered: the transport's own advice is about --url, not a target
+        cause = type(exc.__cause__).__name__ if exc.__cause__ else "no answer"
+        return f"cannot reach target {server.target} at {server.url} ({cause}) to read model {source.model}, to promote from"
+    return f"target {server.target} at {server.url} failed to list the versions of model {source.model}, to promote from: {exc}"
+
+
+def promoted_runs(promotions: list[Approval], sources: Mapping[Source, tuple[ModelVersion, ...]]) -> list[Approval]:
     """For reading runs: the run of each promoted source version whose gates must be checked, as an approval of it."""
     found = []
     for p in promotions:
-        version = next((v for v in sources.get(p.from_model or "", ()) if v.version == p.from_version), None)
+        version = (
+            next((v for v in sources.get(p.source, ()) if v.version == p.from_version), None) if p.source else None
+        )
         if p.require and version is not None and version.run_id:
             found.append(Approval(run=version.run_id, artifact_path=_artifact_path(version), where=p.where))
     return found

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from ucgov.state import Grants, GrantsMode, Kind, Policy, Ref, lineage
+from ucgov.state import Grants, GrantsMode, Kind, Policy, Ref, Server, Source, lineage
 
 
 class Action(str, Enum):
@@ -288,8 +288,9 @@ class Registration:
 
 @dataclass(frozen=True)
 class Promotion:
-    """Copy version ``from_version`` of model ``from_model`` (same server) into the address's model as a
-    new version, its comment carrying the lineage (``state.lineage``); the source is never changed."""
+    """Copy version ``from_version`` of model ``from_model`` (on this server, or on ``from_server``) into
+    the address's model as a new version, its comment carrying the lineage (``state.lineage``); the
+    source is never changed."""
 
     from_model: str
     from_version: int
@@ -301,24 +302,37 @@ class Promotion:
     """Versions with this lineage that an earlier apply left unfinished; apply finishes one."""
     evidence: tuple[tuple[str, str], ...] = ()
     """For display: each gate the source version's run was checked against, and the run's value."""
+    from_server: Server | None = None
+    """Another target's server holding the source, as apply reaches it (a saved plan too); None: this one."""
+
+    @property
+    def named(self) -> Source:
+        """The source model and its target, as people read it (``dev:dev_ml.fraud.scorer``)."""
+        return Source(self.from_model, self.from_server.target if self.from_server else None)
 
     @property
     def lineage(self) -> str:
-        return lineage(self.from_model, self.from_version)
+        return lineage(self.from_model, self.from_version, self.named.target)
 
     def effect(self) -> tuple:
-        return (self.from_model, self.from_version)
+        return (self.from_model, self.from_version, self.from_server)
 
     def shown(self, action: Action) -> tuple[Any, Any]:
         promoted = {"from": self.from_model, "version": self.from_version, "run": self.run_id}
-        return ({"unfinished": list(self.unfinished)}, promoted | {"gates": dict(self.evidence)})
+        server = self.from_server
+        where = {"target": server.target, "url": server.url} if server else {}
+        return ({"unfinished": list(self.unfinished)}, promoted | where | {"gates": dict(self.evidence)})
 
     def describe(self, action: Action, address: Address) -> str:
-        return f"promote {self.from_model}/{self.from_version} → new version of {address.full_name}"
+        return f"promote {self.named}/{self.from_version} → new version of {address.full_name}"
 
     def document(self) -> dict[str, Any]:
         found = {"from": self.from_model, "version": self.from_version, "run_id": self.run_id, "source": self.source}
-        return found | {"unfinished": list(self.unfinished), "evidence": [list(e) for e in self.evidence]}
+        found |= {"unfinished": list(self.unfinished), "evidence": [list(e) for e in self.evidence]}
+        server = self.from_server
+        if server is None:
+            return found
+        return found | {"from_target": {"name": server.target, "url": server.url, "token_env": server.token_env}}
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,7 @@ from ucgov.plan import (
     Registration,
     VersionDeletion,
 )
-from ucgov.state import GrantsMode, Kind, Ref
+from ucgov.state import GrantsMode, Kind, Ref, Server
 
 FORMAT = "ucgov-plan"
 FORMAT_VERSION = 5
@@ -170,7 +170,9 @@ def _payload(action: Action, doc: dict[str, Any]) -> Payload:
     if action is Action.PROMOTE:
         evidence = tuple((gate, value) for gate, value in doc["evidence"])
         found = (doc["from"], doc["version"], doc["run_id"], doc["source"], tuple(doc["unfinished"]), evidence)
-        return Promotion(*found)
+        elsewhere = doc.get("from_target")
+        server = Server(elsewhere["name"], elsewhere["url"], elsewhere["token_env"]) if elsewhere else None
+        return Promotion(*found, from_server=server)
     promoted = doc.get("promoted_from")
     return ApprovalChange(doc["version"], doc["run"], doc["artifact_path"], doc["replaces"], promoted_from=promoted)
 
@@ -215,6 +217,18 @@ _FILES = {
     "required": ["location", "removed", "why_kept"],
     "additionalProperties": False,
     "properties": {"location": {"type": "string"}, "removed": {"type": "boolean"}, "why_kept": {"type": "string"}},
+}
+
+_SOURCE_SERVER = {
+    "type": "object",
+    "description": "the other target's server a promotion copies from: its name, URL and token variable, never a token",
+    "required": ["name", "url", "token_env"],
+    "additionalProperties": False,
+    "properties": {
+        "name": {"type": "string", "pattern": r"^[a-zA-Z0-9_@-]+(?!\n)$"},
+        "url": {"type": "string", "pattern": r"^https?://[^@/\s]+(/\S*)?(?!\n)$"},
+        "token_env": {"type": ["string", "null"], "pattern": r"^[A-Za-z_][A-Za-z0-9_]*(?!\n)$"},
+    },
 }
 
 
@@ -345,6 +359,7 @@ _SCHEMA: dict[str, Any] = {
                             "unfinished": {"type": "array", "items": {"type": "integer"}},
                             "evidence": {"type": "array", "items": _STRINGS_PAIR},
                         },
+                        {"from_target": _SOURCE_SERVER},
                     ),
                     _payload_schema(
                         ["approve"],
@@ -357,7 +372,7 @@ _SCHEMA: dict[str, Any] = {
                         {
                             "promoted_from": {
                                 "type": "string",
-                                "pattern": r"^promoted from [a-zA-Z0-9_@.-]+/[1-9][0-9]*(?!\n)$",
+                                "pattern": r"^promoted from ([a-zA-Z0-9_@-]+:)?[a-zA-Z0-9_@.-]+/[1-9][0-9]*(?!\n)$",
                             }
                         },
                     ),

@@ -374,18 +374,23 @@ def promotion_problems(want: Securable, live: LiveState) -> list[SpecProblem]:
     """Why a promotion cannot be planned: its source model or version is missing or not READY, it names
     the model itself, its gates need a run the source version lacks or the store does not have, or one fails."""
     approval = want.approved
-    if approval is None or not approval.from_model:
+    source = approval.source if approval else None
+    if approval is None or source is None:
         return []
     where = approval.where or Location("<specs>", 1, 1)
-    source, number = approval.from_model, approval.from_version
-    if source == want.full_name:
+    number = approval.from_version
+    if source.target is None and source.model == want.full_name:
         return [SpecProblem(where, f"model {want.full_name} cannot be promoted from itself")]
     if len(approval.lineage or "") > COMMENT_LIMIT:  # the server refuses a longer version comment (HTTP 500)
         message = f"the lineage '{approval.lineage}' is longer than a version comment may be ({COMMENT_LIMIT})"
         return [SpecProblem(where, message)]
+    server = live.servers.get(source.target) if source.target else None
+    if source.target and server is None:
+        return [SpecProblem(where, f"target {source.target}, to promote from, was not read")]
     versions = live.sources.get(source)
     if versions is None:
-        return [SpecProblem(where, f"model {source}, to promote from, does not exist on the server")]
+        on = f"target {source.target} ({server.url})" if server else "the server"
+        return [SpecProblem(where, f"model {source.model}, to promote from, does not exist on {on}")]
     version = next((v for v in versions if v.version == number), None)
     if version is None:
         listed = ", ".join(str(v.version) for v in versions) or "none"
@@ -413,7 +418,7 @@ def promotion_problems(want: Securable, live: LiveState) -> list[SpecProblem]:
 def promotion_changes_for(want: Securable, live: LiveState) -> list[Change]:
     """Promote the source version unless a READY version carries its lineage; approve that version."""
     approval, have = want.approved, live.get(want.ref)
-    if approval is None or not approval.from_model or approval.lineage is None:
+    if approval is None or approval.source is None or approval.lineage is None:
         return []
     address = Address(want.kind, want.full_name)
     carrying = [v for v in (have.versions if have else ()) if v.carries(approval.lineage)]
@@ -421,11 +426,13 @@ def promotion_changes_for(want: Securable, live: LiveState) -> list[Change]:
     target = max(ready) if ready else None
     changes = []
     if target is None:
-        source = next(v for v in live.sources[approval.from_model] if v.version == approval.from_version)
+        source = next(v for v in live.sources[approval.source] if v.version == approval.from_version)
         run = live.runs.get(source.run_id or "")
         evidence = tuple((_gate_words(g), _gate_value(g, run)) for g in approval.require) if run else ()
         unfinished = tuple(v.version for v in carrying)
-        payload = Promotion(approval.from_model, source.version, source.run_id, source.source, unfinished, evidence)
+        server = live.servers[approval.from_target] if approval.from_target else None
+        found = (source.version, source.run_id, source.source, unfinished, evidence)
+        payload = Promotion(approval.source.model, *found, from_server=server)
         reason = f"no READY version of it is {approval.lineage}"
         changes.append(Change(Action.PROMOTE, address, payload, reason=reason))
     live_version = have.approved.version if have and have.approved else None

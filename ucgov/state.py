@@ -63,20 +63,52 @@ class Approval:
     keep_versions: int | None = None
     """Keep this many newest versions (and the approved one); prune deletes the others."""
     from_model: str | None = None
-    """A promotion: the full name of another model on the same server whose ``from_version`` is copied
-    into this model as a new version and approved (``version`` and ``run`` are then None)."""
+    """A promotion: the full name of another model whose ``from_version`` is copied into this model as
+    a new version and approved (``version`` and ``run`` are then None)."""
     from_version: int | None = None
+    from_target: str | None = None
+    """The target (``targets:``) whose server holds ``from_model``; None: the server being planned."""
     where: Location | None = field(default=None, compare=False)
+
+    @property
+    def source(self) -> Source | None:
+        """The model a promotion copies from, and where; None when this is not a promotion."""
+        return Source(self.from_model, self.from_target) if self.from_model else None
 
     @property
     def lineage(self) -> str | None:
         """The line a promoted version's comment carries, or None when this is not a promotion."""
-        return lineage(self.from_model, self.from_version) if self.from_model and self.from_version else None
+        if not (self.from_model and self.from_version):
+            return None
+        return lineage(self.from_model, self.from_version, self.from_target)
 
 
-def lineage(model: str, version: int) -> str:
-    """What a promoted version's comment says: where it came from, for people and for done-ness."""
-    return f"promoted from {model}/{version}"
+class Source(NamedTuple):
+    """A promotion's source model: its full name, on the server of ``target`` (None: the one planned)."""
+
+    model: str
+    target: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.target}:{self.model}" if self.target else self.model
+
+
+@dataclass(frozen=True)
+class Server:
+    """Another target's server, as a promotion reads its source there: enough to reach it again
+    (a saved plan records it), never a token."""
+
+    target: str
+    url: str
+    """Without user or password (``transport.without_userinfo``)."""
+    token_env: str | None = None
+    """The environment variable holding its token; None: UCGOV_TOKEN."""
+
+
+def lineage(model: str, version: int, target: str | None = None) -> str:
+    """What a promoted version's comment says: where it came from (``TARGET:MODEL/N`` from another
+    target's server), for people and for done-ness."""
+    return f"promoted from {Source(model, target)}/{version}"
 
 
 @dataclass(frozen=True)
@@ -292,5 +324,7 @@ class LiveState(State):
     stored: Mapping[Ref, str] = field(default_factory=dict)
     """Where each live table and volume ucgov listed keeps its files (its ``KindSpec.storage_field``),
     as the server keeps URLs: what keeps an external location that prune would delete."""
-    sources: Mapping[str, tuple[ModelVersion, ...]] = field(default_factory=dict)
-    """The versions of each model a promotion copies from, by full name; a model missing here does not exist."""
+    sources: Mapping[Source, tuple[ModelVersion, ...]] = field(default_factory=dict)
+    """The versions of each model a promotion copies from; a model missing here does not exist."""
+    servers: Mapping[str, Server] = field(default_factory=dict)
+    """The other targets' servers that sources were read from, by target name."""

@@ -2,7 +2,9 @@
 the environment variable holding its token, and the variables its specs are loaded with.
 
 Targets are read before the specs are loaded (their variables are what loading needs), from the
-YAML as written: their values take no ``${var.…}`` of their own.
+YAML as written: their values take no ``${var.…}`` of their own. A promotion ``from: {target, model}``
+names another target whose server holds its source: ``promotion_sources`` finds those for the CLI,
+which reads each source with a client of that server.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from pathlib import Path
 
 from ucgov.errors import Location, SpecError, SpecProblem, UcgovError
 from ucgov.spec.source import read_source, read_spec_files
+from ucgov.state import DesiredState, Server
+from ucgov.transport import checked_url, without_userinfo
 
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -51,6 +55,56 @@ def chosen(paths: Iterable[str | Path], name: str) -> Target:
     assert isinstance(target, dict) and where is not None
     variables = {str(k): _text(v) for k, v in (target.get("vars") or {}).items()}
     return Target(name, target["url"], target.get("token_env"), variables, where)
+
+
+def promotion_sources(
+    paths: Iterable[str | Path], desired: DesiredState, planned: str | None, *, tokens: bool = True
+) -> dict[Server, Target]:
+    """The other targets' servers that the promotions in ``desired`` copy from, each with its target
+    (whose URL and token reach it), looked up in the specs' ``targets:`` whether or not one is
+    ``planned``; SpecError at each promotion's line that names an unknown target, the target being
+    planned, or (``tokens``: not for validate, which reads no server) a target whose token is not set."""
+    named = [o.approved for o in desired.ordered() if o.approved and o.approved.from_target]
+    if not named:
+        return {}
+    found, problems = _declared(paths)
+    chosen_sources: dict[Server, Target] = {}
+    for approval in named:
+        problem, target = _source_problem(approval.from_target or "", found, planned, tokens=tokens)
+        if problem:
+            problems.append(SpecProblem(approval.where or Location("<specs>", 1, 1), problem))
+        elif target is not None:
+            chosen_sources[Server(target.name, without_userinfo(target.url), target.token_env)] = target
+    if problems:
+        raise SpecError(problems)
+    return chosen_sources
+
+
+def _source_problem(
+    name: str, found: dict[str, tuple[object, Location]], planned: str | None, *, tokens: bool
+) -> tuple[str | None, Target | None]:
+    """(why the target ``name`` cannot be a promotion's source, or None; the target)."""
+    if name == planned:
+        return f"target {name} is the target being planned: promote from a model on it without 'target'", None
+    if name not in found:
+        known = ", ".join(sorted(found)) or "none"
+        return f"no target '{name}' to promote from in the specs (targets declared: {known})", None
+    body, where = found[name]
+    declared = _problems(name, body, where)
+    if declared:
+        return f"target {name}, to promote from, is malformed at {where}: {declared[0].message}", None
+    assert isinstance(body, dict)
+    target = Target(name, body["url"], body.get("token_env"), {}, where)
+    try:
+        checked_url(target.url, named=f"the url of target {name}, to promote from,")
+    except UcgovError as exc:
+        return str(exc), None
+    try:
+        if tokens:
+            target.token()
+    except UcgovError as exc:
+        return f"{exc}, so the model to promote from cannot be read", None
+    return None, target
 
 
 def _declared(paths: Iterable[str | Path]) -> tuple[dict[str, tuple[object, Location]], list[SpecProblem]]:

@@ -89,8 +89,9 @@ def checked_token(token: str | None) -> str | None:
     return token or None
 
 
-def checked_url(url: str) -> str:
-    """The server URL without surrounding whitespace; refused in one sentence (password masked) unless http(s)://host[:port]."""
+def checked_url(url: str, *, named: str = "--url / UCGOV_URL") -> str:
+    """The server URL without surrounding whitespace; refused in one sentence (password masked) unless
+    http(s)://host[:port]. ``named`` says where the URL was given."""
     url = url.strip()
     try:
         parts = urlsplit(url)
@@ -101,9 +102,7 @@ def checked_url(url: str) -> str:
         problem = _masked(str(exc).rstrip("."))  # httpx's words may quote the user:password@ back
     if problem:
         shown = _masked(url)
-        raise UcgovError(
-            f"--url / UCGOV_URL {shown!r} is not a server URL ({problem}); give one like http://127.0.0.1:8080"
-        )
+        raise UcgovError(f"{named} {shown!r} is not a server URL ({problem}); give one like http://127.0.0.1:8080")
     return url
 
 

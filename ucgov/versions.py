@@ -1,4 +1,5 @@
-"""New model versions: registering an MLflow run, or promoting another model's version (same server).
+"""New model versions: registering an MLflow run, or promoting another model's version (from this
+server, or from another target's server through its own client).
 
 Both create a version, copy its files to the storage location the server names, check MLmodel is
 there, finalize and wait for READY; a failure part-way deletes what it made (``_clean_up``).
@@ -107,29 +108,31 @@ def _wait_until_ready(client: UCClient, name: str, version: int, timeout: float 
         time.sleep(0.5)
 
 
-def promote(client: UCClient, name: str, promotion: Promotion) -> int:
+def promote(client: UCClient, name: str, promotion: Promotion, *, source: UCClient | None = None) -> int:
     """The READY version of model ``name`` that holds the promoted source version: reused, finished or newly made.
 
     The new version records the source's run and source, and its comment the lineage; the source's
-    files are read with the read credentials the server vends for it and written with the target's
-    write credentials. The source is never changed. If this fails, the version it made is deleted.
+    files are read with the read credentials its server (``source``: another target's, else
+    ``client``'s) vends for it and written with the target's write credentials. The source is never
+    changed. If this fails, the version it made is deleted.
     """
     lineage = promotion.lineage
     carrying = [v for v in client.list_versions(name) if v.carries(lineage)]
     ready = [v.version for v in carrying if v.ready]
     if ready:
         return max(ready)
-    source = _source_version(client, promotion)
+    reader = source or client
+    found = _source_version(reader, promotion)
     pending = [v.version for v in carrying if v.status == "PENDING_REGISTRATION"]
-    info = client.get_version(name, max(pending)) if pending else _new_promoted(client, name, promotion, source)
+    info = client.get_version(name, max(pending)) if pending else _new_promoted(client, name, promotion, found)
     version = int(info["version"])
-    what = f"promoting {promotion.from_model}/{promotion.from_version} as version {version} of model {name}"
+    what = f"promoting {promotion.named}/{promotion.from_version} as version {version} of model {name}"
     store: Storage | None = None
     try:
         store = storage.at(
             info["storage_location"], vend=lambda: client.model_version_credentials(name, version, write=True)
         )
-        _copy_version(client, promotion, source, store)
+        _copy_version(reader, promotion, found, store)
         _finalize(client, name, version)
         _wait_until_ready(client, name, version)
     except UcgovError as exc:
@@ -139,14 +142,21 @@ def promote(client: UCClient, name: str, promotion: Promotion) -> int:
 
 
 def _source_version(client: UCClient, promotion: Promotion) -> dict:
-    """The source version as the server has it now: READY, and from the run the plan showed."""
-    model, number = promotion.from_model, promotion.from_version
+    """The source version as its server has it now: READY, and from the run the plan showed."""
+    model, number = promotion.named, promotion.from_version
     try:
-        found = client.get_version(model, number)
+        found = client.get_version(promotion.from_model, number)
     except ApiError as exc:
         if exc.not_found:
             raise UcgovError(
                 f"version {number} of model {model}, to promote, no longer exists; run plan again"
+            ) from exc
+        server = promotion.from_server
+        if server is not None and exc.status is None:  # nothing answered: say which target, not --url
+            cause = type(exc.__cause__).__name__ if exc.__cause__ else "no answer"
+            raise UcgovError(
+                f"cannot reach target {server.target} at {server.url} ({cause}) to read version {number} "
+                f"of model {promotion.from_model}, to promote"
             ) from exc
         raise
     if found.get("status") != "READY":
@@ -172,12 +182,14 @@ def _new_promoted(client: UCClient, name: str, promotion: Promotion, source: dic
 
 
 def _copy_version(client: UCClient, promotion: Promotion, source: dict, destination: Storage) -> None:
-    """The source version's files, read with its read credentials, put at ``destination``; MLmodel checked on both sides."""
-    model, number = promotion.from_model, promotion.from_version
+    """The source version's files, read with the read credentials its server (``client``) vends, put at
+    ``destination``; MLmodel checked on both sides."""
+    model, number = promotion.named, promotion.from_version
     location = source.get("storage_location")
     if not location:
         raise UcgovError(f"the server names no storage location for version {number} of model {model}")
-    origin = storage.at(location, vend=lambda: client.model_version_credentials(model, number, write=False))
+    vend = lambda: client.model_version_credentials(promotion.from_model, number, write=False)  # noqa: E731
+    origin = storage.at(location, vend=vend)
     with tempfile.TemporaryDirectory(prefix="ucgov-promote-") as scratch:
         origin.get_folder(Path(scratch))
         if not (Path(scratch) / "MLmodel").is_file():

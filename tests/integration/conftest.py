@@ -47,6 +47,12 @@ def s3_server(tmp_path_factory: pytest.TempPathFactory):
     yield from _sandbox(tmp_path_factory, "sandbox-s3", "the real Unity Catalog server with S3 storage", storage="s3")
 
 
+@pytest.fixture(scope="session")
+def second_server(tmp_path_factory: pytest.TempPathFactory):
+    """Another real server on its own ports, for what spans two servers: a promotion from one target's to another's."""
+    yield from _sandbox(tmp_path_factory, "sandbox-second", "a second real Unity Catalog server")
+
+
 def _sandbox(factory: pytest.TempPathFactory, folder: str, what: str, **options):
     """A started sandbox for the session, stopped after it; where it cannot start, a fail in CI, else a skip."""
     base = factory.mktemp(folder)
@@ -163,6 +169,11 @@ def token_for(server):
 @pytest.fixture(scope="session")
 def rest(server) -> Rest:
     return Rest(server.url, server.token)
+
+
+@pytest.fixture(scope="session")
+def second_rest(second_server) -> Rest:
+    return Rest(second_server.url, second_server.token)
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,7 @@ from ucgov.planner import diff, diff_specs
 from ucgov.preconditions import Status, status
 from ucgov.render.markdown import render_markdown
 from ucgov.render.text import render_text
-from ucgov.state import Approval, Kind, LiveState, ModelVersion, Ref, RunInfo, Securable
+from ucgov.state import Approval, Kind, LiveState, ModelVersion, Ref, RunInfo, Securable, Source
 
 SOURCE, TARGET = "dev_ml.fraud.scorer", "prod_ml.fraud.scorer"
 RUN = "a1b2c3"
@@ -52,7 +52,7 @@ def live(*target_versions: ModelVersion, approved: int | None = None, auc: float
     }
     found = {
         "objects": objects,
-        "sources": {SOURCE: SOURCE_VERSIONS},
+        "sources": {Source(SOURCE): SOURCE_VERSIONS},
         "runs": {RUN: RunInfo(RUN, "file:///art", metrics={"auc": auc})},
     }
     return LiveState(**(found | others))
@@ -179,8 +179,8 @@ def test_gates_on_a_source_version_with_no_run_are_a_plan_error_and_without_gate
     ungated = spec(f"{{from: {SOURCE}, version: 7}}")
 
     with pytest.raises(SpecError) as refused:
-        diff(load_spec(PROMOTED), live(sources={SOURCE: no_run}))
-    plan = diff(load_spec(ungated), live(sources={SOURCE: no_run}, runs={}))
+        diff(load_spec(PROMOTED), live(sources={Source(SOURCE): no_run}))
+    plan = diff(load_spec(ungated), live(sources={Source(SOURCE): no_run}, runs={}))
 
     assert f"version 7 of model {SOURCE} names no MLflow run, so its gates cannot be checked" in str(refused.value)
     assert plan.changes[0].payload == Promotion(SOURCE, 7, None, "models:/m-9")

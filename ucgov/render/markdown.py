@@ -318,7 +318,8 @@ def _promotion(p: Promotion) -> str:
     """The promotion, the source's run, and what that run holds for each gate: what the reviewer approves on."""
     run = f" (run {code(p.run_id)})" if p.run_id else ""
     gates = "; ".join(f"{code(words)}: {code(value)}" for words, value in p.evidence)
-    promoted = f"promote {code(f'{p.from_model}/{p.from_version}')} → new version{run}"
+    where = f" from target {code(p.from_server.target)} ({code(p.from_server.url)})" if p.from_server else ""
+    promoted = f"promote {code(f'{p.named}/{p.from_version}')}{where} → new version{run}"
     return promoted + (f" — gates read: {gates}" if gates else "")
 
 

@@ -140,7 +140,8 @@ def _field_lines(change: Change) -> list[str]:
     if isinstance(p, Promotion):
         run = f" (run {p.run_id})" if p.run_id else ""
         gates = [f"        gate {words}: the run has {value}" for words, value in p.evidence]
-        return [f"      + {p.describe(change.action, change.address)}{run}"] + gates
+        server = [f"        from target {p.from_server.target} at {p.from_server.url}"] if p.from_server else []
+        return [f"      + {p.describe(change.action, change.address)}{run}"] + server + gates
     if isinstance(p, ApprovalChange):
         if p.version:
             target = f"version {p.version}"

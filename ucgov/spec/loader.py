@@ -139,7 +139,8 @@ def _object_facts(obj: Securable) -> list:
         None
         if approved is None
         else [approved.version, approved.run, approved.artifact_path, _plain(approved.require)]
-        + ([approved.from_model, approved.from_version] if approved.from_model else []),
+        + ([approved.from_model, approved.from_version] if approved.from_model else [])
+        + ([approved.from_target] if approved.from_target else []),
     ]
 
 
@@ -384,7 +385,7 @@ def _schema_problem(doc: SourceDoc, error: jsonschema.ValidationError) -> SpecPr
             message = "approved with 'from' takes the 'version' of that model to promote, and no 'run'"
             return SpecProblem(doc.where(path), message)
         return SpecProblem(doc.where(path), "approved needs exactly one of 'run' or 'version'")
-    if error.validator == "pattern" and path[-2:] == ("approved", "from"):
+    if error.validator == "pattern" and ("approved", "from") in (path[-2:], path[-3:-1]):  # from, or from/model
         message = f"approved from '{visible(error.instance)}' is not a model's full name (catalog.schema.model)"
         return SpecProblem(doc.where(path), message)
     if {"then", "else"} & set(error.relative_schema_path) and "description" in error.schema:
@@ -746,10 +747,13 @@ def _approval(doc: SourceDoc, body: dict, path: tuple) -> Approval:
     version = body.get("version")
     key = "run" if "run" in body else "from" if "from" in body else "version"
     promoted = "from" in body  # then version is the source's, and this model's version is the one made from it
+    source = body.get("from")
+    elsewhere = isinstance(source, dict)  # {target, model}: a model on another target's server
     return Approval(
         version=None if promoted else _whole(version),
-        from_model=body.get("from"),
+        from_model=source["model"] if elsewhere else source,
         from_version=_whole(version) if promoted else None,
+        from_target=source["target"] if elsewhere else None,
         run=body.get("run"),
         artifact_path=body.get("artifact_path", "model"),
         require=tuple(_gates(doc, body.get("require") or {}, path + ("require",))),
