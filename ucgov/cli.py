@@ -839,6 +839,7 @@ def _saved(plan_file: str, url: str, paths: tuple[str, ...], variables: dict[str
     if saved.url.rstrip("/") != here.rstrip("/"):
         raise PlanFileError(f"{plan_file} was planned against {saved.url}, not {here}: apply it there, or plan again")
     if not paths:
+        _refuse_unvouched_sources(plan_file, saved.plan)
         return saved
     desired = _load(paths, variables)
     if desired.digest != saved.plan.specs_digest:
@@ -853,6 +854,22 @@ def _saved(plan_file: str, url: str, paths: tuple[str, ...], variables: dict[str
             + "; ".join(p.message for p in denied)
         )
     return saved
+
+
+def _refuse_unvouched_sources(plan_file: str, plan) -> None:
+    """PlanFileError if the plan copies from another target's server: its checksum is no signature, so the
+    URL it records gets that target's token only once the specs it was made from name the same one."""
+    from ucgov.errors import PlanFileError
+    from ucgov.plan import Promotion
+
+    for change in plan.changes:
+        server = change.payload.from_server if isinstance(change.payload, Promotion) else None
+        if server is not None:
+            raise PlanFileError(
+                f"{plan_file} copies from target {server.target}'s server at {server.url}: give the spec PATHS it "
+                f"was made from (apply --plan {plan_file} PATHS), so that URL is checked against their targets "
+                f"before {server.token_env or 'UCGOV_TOKEN'} is sent to it"
+            )
 
 
 def _as_the_specs_plan(

@@ -99,7 +99,7 @@ def test_a_version_reviewed_on_dev_is_promoted_to_prods_server_and_loads_and_pre
     assert versions(second_rest, target) == [(1, run, "READY")]
 
 
-def test_a_saved_plan_reaches_the_source_server_as_it_records_it_without_and_with_the_specs(
+def test_a_saved_plan_reaches_the_source_server_only_once_the_specs_vouch_for_the_url_it_records(
     server, second_server, ucgov, rest, second_rest, dev_version, catalog_name, tmp_path, env
 ):
     run = dev_version
@@ -112,13 +112,18 @@ def test_a_saved_plan_reaches_the_source_server_as_it_records_it_without_and_wit
     assert server.token not in saved and second_server.token not in saved  # the token's variable only
     assert '"token_env": "UCGOV_TOKEN_DEV"' in saved and f'"url": "{server.url}"' in saved
 
-    tokenless = ucgov("apply", "--plan", str(plan_file), "--auto-approve", env={**prod, "UCGOV_TOKEN_DEV": ""})
-    applied = ucgov("apply", "--plan", str(plan_file), "--auto-approve", env=prod)
+    # the file's checksum is no signature: dev's token goes to the URL it records only once the specs name it
+    unvouched = ucgov("apply", "--plan", str(plan_file), "--auto-approve", env=prod)
+    tokenless = ucgov("apply", "--plan", str(plan_file), specs, "--auto-approve", env={**prod, "UCGOV_TOKEN_DEV": ""})
+    applied = ucgov("apply", "--plan", str(plan_file), specs, "--auto-approve", env=prod)
     again = ucgov("apply", "--plan", str(plan_file), specs, "--auto-approve", env=prod)
 
+    assert unvouched.exit_code == 1, unvouched.output
+    assert f"copies from target dev's server at {server.url}" in unvouched.output
+    assert "give the spec PATHS it was made from" in unvouched.output
     assert tokenless.exit_code == 1
     assert "target dev reads its token from UCGOV_TOKEN_DEV, which is not set" in tokenless.output
-    assert "Traceback" not in tokenless.output
+    assert "Traceback" not in unvouched.output + tokenless.output
     assert applied.exit_code == 0, applied.output
     assert f"promote dev:{source}/1 as version 1 of model {target}" in applied.output
     assert again.exit_code == 0 and "already done" in again.output, again.output
@@ -170,13 +175,10 @@ def test_a_source_server_gone_between_plan_and_apply_stops_the_apply_in_one_sent
         proxy.close()
     gone = {**prod, "UCGOV_RETRY_SECONDS": "0"}
 
-    as_saved = ucgov("apply", "--plan", str(plan_file), "--auto-approve", env=gone)
     with_specs = ucgov("apply", "--plan", str(plan_file), specs, "--auto-approve", env=gone)
 
     assert planned.exit_code == 0, planned.output
-    assert as_saved.exit_code == 1, as_saved.output
-    assert f"cannot reach target dev at {proxy.url} (ConnectError) to read version 1 of model" in as_saved.output
     assert with_specs.exit_code == 1 and "prod.yaml:10:" in with_specs.output, with_specs.output
     assert f"cannot reach target dev at {proxy.url} (ConnectError) to read model" in with_specs.output
-    assert "Traceback" not in as_saved.output + with_specs.output
-    assert versions(second_rest, target) == []  # the model was made, no version
+    assert "Traceback" not in with_specs.output
+    assert second_rest.status(f"/models/{target}") == 404  # checked under the lock before any change: nothing made
