@@ -40,7 +40,14 @@ class Target:
 
 def chosen(paths: Iterable[str | Path], name: str) -> Target:
     """The target ``name`` that the specs under ``paths`` declare; SpecError if it is missing or malformed."""
-    found, problems = _declared(paths)
+    texts, problems = read_spec_files(list(paths))
+    return chosen_in(texts, name, problems)
+
+
+def chosen_in(texts: Iterable[tuple[str, str]], name: str, problems: Iterable[SpecProblem] = ()) -> Target:
+    """The same, from (path, text) pairs: specs read from git (``ucgov diff``)."""
+    found, declared_problems = _declared(texts)
+    problems = list(problems) + declared_problems
     if name not in found and not problems:
         known = ", ".join(sorted(found)) or "none"
         raise UcgovError(f"no target '{name}' in the specs (targets declared: {known})")
@@ -53,8 +60,8 @@ def chosen(paths: Iterable[str | Path], name: str) -> Target:
     return Target(name, target["url"], target.get("token_env"), variables, where)
 
 
-def _declared(paths: Iterable[str | Path]) -> tuple[dict[str, tuple[object, Location]], list[SpecProblem]]:
-    texts, problems = read_spec_files(list(paths))
+def _declared(texts: Iterable[tuple[str, str]]) -> tuple[dict[str, tuple[object, Location]], list[SpecProblem]]:
+    problems: list[SpecProblem] = []
     found: dict[str, tuple[object, Location]] = {}
     for path, text in texts:
         doc, _ = read_source(path, text)  # its own problems are the loader's to report
