@@ -134,3 +134,14 @@ def test_names_collide_after_substitution_exactly_when_they_are_equal(first, sec
         assert str(exc.problems[0].location) == f"{PATH}:3:3"
     else:
         assert not same and len(desired.objects) == 2
+
+
+def test_a_principal_a_variable_leaves_empty_is_one_error_saying_so(load_spec):
+    with pytest.raises(SpecError) as raised:
+        load_spec(
+            "catalogs:\n  ml:\n    grants:\n      '${var.team}': [USE CATALOG]\n", path=PATH, variables={"team": ""}
+        )
+
+    assert [str(p) for p in raised.value.problems] == [
+        f"{PATH}:4:7: a principal must not be empty (is a variable in it set to nothing?)"
+    ]

@@ -355,6 +355,8 @@ def _schema_problem(doc: SourceDoc, error: jsonschema.ValidationError) -> SpecPr
     if error.validator == "pattern" and error.schema.get("pattern") == _PRINCIPAL_PATTERN:
         key_path = path + (error.instance,)
         where = doc.where_key(key_path) if key_path in doc.keys else doc.where(path)
+        if error.instance == "":  # the pattern refuses it too: one message, not two
+            return SpecProblem(where, "a principal must not be empty (is a variable in it set to nothing?)")
         return SpecProblem(
             where, f"bad principal '{visible(error.instance)}': control characters (newlines, tabs) are not allowed"
         )
