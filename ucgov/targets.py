@@ -14,9 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ucgov.errors import Location, SpecError, SpecProblem, UcgovError
+from ucgov.render import escape
 from ucgov.spec.source import read_source, read_spec_files
 
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_TARGET_NAME = re.compile(r"[a-zA-Z0-9_@-]{1,255}")
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,8 @@ def _declared(texts: Iterable[tuple[str, str]]) -> tuple[dict[str, tuple[object,
 
 
 def _problems(name: str, target: object, where: Location) -> list[SpecProblem]:
+    if not _TARGET_NAME.fullmatch(name):  # as the schema says; export writes to exported/NAME
+        return [SpecProblem(where, f"bad target name '{escape.text(name)}': letters, digits, _, @ and - only")]
     if not isinstance(target, dict) or not isinstance(target.get("url"), str) or not target["url"]:
         return [SpecProblem(where, f"target {name} needs a url: the server it names")]
     unknown = sorted(set(map(str, target)) - {"url", "token_env", "vars"})

@@ -132,3 +132,14 @@ def test_diff_with_a_target_shows_that_targets_names_offline(specs, monkeypatch)
     assert "prod-writers@example.com" in result.output
     assert "prod_ml" in result.output
     assert "dev" not in result.output
+
+
+def test_a_target_whose_name_is_a_path_is_refused_before_export_writes_anywhere(write_specs, monkeypatch):
+    specs = write_specs({"t.yaml": "targets:\n  ../up: {url: 'http://127.0.0.1:1'}\n"})
+    monkeypatch.chdir(specs.parent)
+
+    result = run("export", "--target", "../up")
+
+    assert result.exit_code == 1
+    assert "specs/t.yaml:2:10: bad target name '../up'" in result.output
+    assert not (specs.parent.parent / "up").exists()
