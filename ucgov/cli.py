@@ -609,7 +609,7 @@ def history(
     every commit (the targets as the specs declare them now)."""
     from ucgov import history as model_history
 
-    paths = list(_declaring(spec_paths, target)) or ["specs"]
+    paths = list(spec_paths or _declaring((), target) or ["specs"])
     url, token, variables = _connection(tuple(paths), target, url, variables)
     found = model_history.read(name, paths, url=url, token=token, variables=variables)
     click.echo(model_history.render(found, fmt))
@@ -781,6 +781,8 @@ def _refuse_url(target: str | None) -> None:
 
 def _declaring(spec_paths: tuple[str, ...], target: str | None) -> tuple[str, ...]:
     """The specs that declare the targets, for a command that takes no spec PATHS: --specs, else specs/."""
+    if target is None and spec_paths:  # read as nothing, they would hide a mistake: export --specs DIR for --out
+        raise click.UsageError("--specs names the specs that declare --target's targets: give --target NAME too")
     if target is None or spec_paths:
         return spec_paths
     if not Path("specs").exists():

@@ -143,3 +143,11 @@ def test_a_target_whose_name_is_a_path_is_refused_before_export_writes_anywhere(
     assert result.exit_code == 1
     assert "specs/t.yaml:2:10: bad target name '../up'" in result.output
     assert not (specs.parent.parent / "up").exists()
+
+
+@pytest.mark.parametrize("command", ["export", "unlock"])
+def test_specs_without_a_target_is_a_usage_error_not_ignored(specs, command):
+    result = run(command, "--specs", str(specs))
+
+    assert result.exit_code == 1
+    assert "--specs names the specs that declare --target's targets: give --target NAME too" in result.output

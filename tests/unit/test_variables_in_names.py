@@ -4,7 +4,7 @@ principal) becomes dev_ml on dev and prod_ml on prod; what goes wrong is said at
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ucgov.errors import SpecError
@@ -145,3 +145,44 @@ def test_a_principal_a_variable_leaves_empty_is_one_error_saying_so(load_spec):
     assert [str(p) for p in raised.value.problems] == [
         f"{PATH}:4:7: a principal must not be empty (is a variable in it set to nothing?)"
     ]
+
+
+@st.composite
+def mutated(draw: st.DrawFn) -> str:
+    """ONE_SPEC with a few characters replaced, inserted or deleted, anywhere."""
+    text = ONE_SPEC
+    for _ in range(draw(st.integers(1, 3))):
+        at = draw(st.integers(0, len(text)))
+        pieces = st.sampled_from([*"${}.var:_-[] \n'\"&*<", "${var.env}", "${var.x}", "$${"])
+        piece = "".join(draw(st.lists(pieces, max_size=3)))
+        cut = draw(st.integers(0, 3))
+        text = text[:at] + piece + text[at + cut :]
+    return text
+
+
+@settings(max_examples=300)
+@given(mutated(), st.sampled_from(["dev", "", "a.b", "dev_ml", "${var.env}", "x\ny"]))
+def test_any_mutation_of_a_spec_with_variables_in_names_loads_or_fails_located(text, env):
+    try:
+        load_texts([(PATH, text)], variables={"env": env})
+    except SpecError as exc:
+        assert exc.problems
+        assert all(str(p).startswith(f"{PATH}:") for p in exc.problems)
+
+
+def test_a_promotion_source_and_a_policy_take_variables_as_values_do(load_spec):
+    text = """\
+    policies:
+      - {name: no-exec, deny: {principal: "${var.env}-interns@example.com", privileges: [EXECUTE]}}
+    catalogs:
+      ${var.env}_ml:
+        schemas:
+          fraud:
+            models:
+              scorer:
+                approved: {from: "${var.src}_ml.fraud.scorer", version: 7}
+    """
+    desired = load_spec(text, variables={"env": "prod", "src": "dev"})
+
+    assert desired.named("prod_ml.fraud.scorer").approved.from_model == "dev_ml.fraud.scorer"
+    assert desired.policies[0].principal == "prod-interns@example.com"
