@@ -794,9 +794,14 @@ def _declaring(spec_paths: tuple[str, ...], target: str | None) -> tuple[str, ..
 
 
 def _read(paths: tuple[str, ...]) -> list[tuple[str, str]]:
+    """The spec files' texts; SpecError for any that cannot be read, as loading them would say."""
+    from ucgov.errors import SpecError
     from ucgov.spec.source import read_spec_files
 
-    return read_spec_files(paths)[0]  # what cannot be read, the loader reports
+    texts, problems = read_spec_files(paths)
+    if problems:
+        raise SpecError(problems)
+    return texts
 
 
 def _target_variables(texts: list[tuple[str, str]], target: str | None, variables: dict[str, str]) -> dict[str, str]:

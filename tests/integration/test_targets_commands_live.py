@@ -4,6 +4,8 @@ prod; export, unlock and access reach the target's server with its token, whatev
 
 from __future__ import annotations
 
+import json
+import subprocess
 import uuid
 
 import pytest
@@ -32,7 +34,9 @@ catalogs:
     grants:
       alice@example.com: [USE CATALOG]
     schemas:
-      fraud: {{}}
+      fraud:
+        models:
+          scorer: {{}}
 """,
         name="targets.yaml",
     )
@@ -50,6 +54,7 @@ def test_one_spec_names_the_dev_catalog_on_dev_and_the_prod_catalog_on_prod(targ
     assert planned.exit_code == 0, planned.output
     assert f"+ catalog dev_ml_{suffix}" in planned.output
     assert f"+ schema dev_ml_{suffix}.fraud" in planned.output
+    assert f"+ model dev_ml_{suffix}.fraud.scorer" in planned.output
     assert applied.exit_code == 0, applied.output
     assert rest.get(f"/catalogs/dev_ml_{suffix}")["comment"] == "models for dev"
     assert again.exit_code == 0, again.output
@@ -97,3 +102,19 @@ def test_url_typed_with_a_target_is_refused_before_any_request(targeted, ucgov, 
 
     assert refused.exit_code == 1
     assert "--url and --target both name the server" in refused.output
+
+
+def test_history_with_a_target_reads_its_server_and_its_names(targeted, ucgov, server, tmp_path):
+    specs, env, suffix = targeted
+    assert ucgov("apply", str(specs), "--target", "dev", "--auto-approve", env=env).exit_code == 0
+    who = ["-c", "user.email=ci@example.com", "-c", "user.name=CI"]
+    for args in (["init", "-q"], ["add", "."], ["commit", "-qm", "specs"]):
+        subprocess.run(["git", *who, *args], cwd=tmp_path, check=True, capture_output=True)
+
+    found = ucgov("history", f"dev_ml_{suffix}.fraud.scorer", "--target", "dev", "--format", "json", env=env)
+    missing = ucgov("history", f"prod_ml_{suffix}.fraud.scorer", "--target", "prod", env=env)
+
+    assert found.exit_code == 0, found.output
+    assert json.loads(found.output)["model"] == f"dev_ml_{suffix}.fraud.scorer"
+    assert missing.exit_code == 1
+    assert f"model prod_ml_{suffix}.fraud.scorer does not exist on {server.url}" in missing.output
