@@ -18,10 +18,15 @@ DEAD = "http://127.0.0.1:9"  # UCGOV_URL as the sandbox left it in some other sh
 @pytest.fixture
 def targeted(server, write_spec, monkeypatch, tmp_path):
     """Specs in tmp_path/specs naming two targets on the session's server, each with its own token
-    variable; UCGOV_URL and UCGOV_TOKEN point nowhere; the working directory is tmp_path."""
+    variable; UCGOV_URL points nowhere and UCGOV_TOKEN is no token; the working directory is tmp_path."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("UCGOV_RETRY_SECONDS", "0")
-    env = {"UCGOV_URL": DEAD, "UCGOV_TOKEN": "", "UCGOV_TOKEN_DEV": server.token, "UCGOV_TOKEN_PROD": server.token}
+    env = {
+        "UCGOV_URL": DEAD,
+        "UCGOV_TOKEN": "not-a-token",
+        "UCGOV_TOKEN_DEV": server.token,
+        "UCGOV_TOKEN_PROD": server.token,
+    }
     suffix = uuid.uuid4().hex[:8]
     specs = write_spec(
         f"""
@@ -88,6 +93,8 @@ def test_unlock_and_access_with_a_target_reach_its_server(targeted, ucgov, serve
     unlocked = ucgov("unlock", "--target", "dev", "--specs", str(specs), env=env)
     access = ucgov("access", "--target", "dev", "--catalog", f"dev_ml_{suffix}", "--format", "csv", env=env)
 
+    without_target = ucgov("unlock", "--url", server.url, env=env)  # UCGOV_TOKEN is refused by the server
+    assert without_target.exit_code == 1, without_target.output
     assert unlocked.exit_code == 0, unlocked.output
     assert f"Nobody holds the lock on {server.url}" in unlocked.output
     assert access.exit_code == 0, access.output
