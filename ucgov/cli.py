@@ -421,10 +421,10 @@ def diff_command(
     from ucgov.spec import load_texts, variables_from
 
     head_ref, paths = _split_ref(refs_and_paths)
-    head_texts = spec_texts(head_ref, paths)
+    base_texts, head_texts = spec_texts(base_ref, paths), spec_texts(head_ref, paths)
     values = variables_from(os.environ, _target_variables(head_texts, target, variables))  # the head's targets
     # the base may break a policy that this change fixes: only the head must obey them
-    base = load_texts(spec_texts(base_ref, paths), variables=values, check_policies=False)
+    base = load_texts(base_texts, variables=values, check_policies=False)
     head = load_texts(head_texts, variables=values)
     reviewed = diff_specs(base, head)
     title = f"ucgov diff {base_ref}..{head_ref or 'working tree'}"
