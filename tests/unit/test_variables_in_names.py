@@ -186,3 +186,12 @@ def test_a_promotion_source_and_a_policy_take_variables_as_values_do(load_spec):
 
     assert desired.named("prod_ml.fraud.scorer").approved.from_model == "dev_ml.fraud.scorer"
     assert desired.policies[0].principal == "prod-interns@example.com"
+
+
+def test_a_problem_inside_the_first_of_two_colliding_names_is_reported_where_it_is_written(load_spec):
+    text = "catalogs:\n  ${var.env}_ml:\n    comment: 5\n  dev_ml:\n    comment: b\n"
+
+    with pytest.raises(SpecError) as raised:
+        load_spec(text, path=PATH, variables={"env": "dev"})
+
+    assert sorted(str(p.location) for p in raised.value.problems) == [f"{PATH}:3:14", f"{PATH}:4:3"]

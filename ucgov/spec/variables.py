@@ -53,7 +53,7 @@ def fill_names(doc: SourceDoc, variables: Mapping[str, str]) -> list[SpecProblem
     """Fill the variables in ``doc``'s names, in place; a key that cannot be filled, or that becomes
     a name its mapping already holds, is a problem at that key, and is left out."""
     problems: list[SpecProblem] = []
-    renamed: dict[tuple, str] = {}
+    renamed: dict[tuple, str | None] = {}  # a key's path as written -> its name, or None: left out
     rebuilt: list[tuple[dict, dict]] = []
     for label, mapping, path in _named_mappings(doc.data):
         if not any(isinstance(k, str) and "${" in k for k in mapping):
@@ -67,6 +67,7 @@ def fill_names(doc: SourceDoc, variables: Mapping[str, str]) -> list[SpecProblem
                 wrong = [_twice(label, key, name, written[name], doc.where_key(path + (written[name],)))]
             if wrong:
                 problems += [SpecProblem(where, message) for message in wrong]
+                renamed[path + (key,)] = None  # its locations must not stand in for a name it collides with
                 continue
             kept[name], written[name] = value, key
             if name != key:
@@ -110,12 +111,15 @@ def _named_mappings(data: Any) -> Iterator[tuple[str, dict, tuple]]:
             stack += [(c, body.get(c.spec.spec_key), path + (name, c.spec.spec_key)) for c in kind.children]
 
 
-def _moved(located: dict[tuple, Any], renamed: dict[tuple, str]) -> dict[tuple, Any]:
-    """The locations with every path under a renamed key under its new name."""
+def _moved(located: dict[tuple, Any], renamed: dict[tuple, str | None]) -> dict[tuple, Any]:
+    """The locations with every path under a renamed key under its new name, and none under a key left out."""
     lengths = sorted({len(p) for p in renamed})  # a few: only prefixes this long can have been renamed
     moved = {}
     for path, where in located.items():
         if any(path[:n] in renamed for n in lengths if n <= len(path)):
-            path = tuple(renamed.get(path[: i + 1], part) for i, part in enumerate(path))
+            names = [renamed.get(path[: i + 1], part) for i, part in enumerate(path)]
+            if None in names:
+                continue
+            path = tuple(names)
         moved[path] = where
     return moved
