@@ -140,7 +140,20 @@ url_option = click.option(
 target_option = click.option(
     "--target",
     metavar="NAME",
-    help="A target the specs declare (targets:): its url, token_env and vars replace --url and UCGOV_TOKEN.",
+    help="A target the specs declare (targets:): its url, token_env and vars are used; they win over UCGOV_URL "
+    "and UCGOV_TOKEN in the environment, and --url with --target is refused (--var still wins over its vars).",
+)
+offline_target_option = click.option(
+    "--target",
+    metavar="NAME",
+    help="A target the specs declare (targets:): its vars fill ${var.…} (--var still wins); no server is contacted.",
+)
+target_specs_option = click.option(
+    "--specs",
+    "spec_paths",
+    multiple=True,
+    type=click.Path(),
+    help="The specs that declare --target's targets (repeatable; default specs/).",
 )
 
 
@@ -165,7 +178,8 @@ def cli() -> None:
 @cli.command()
 @paths_argument
 @var_option
-def validate(paths: tuple[str, ...], variables: dict[str, str]) -> None:
+@offline_target_option
+def validate(paths: tuple[str, ...], variables: dict[str, str], target: str | None) -> None:
     """Check spec files offline: syntax, names, privileges, conflicts between files.
 
     Reads every *.yaml / *.yml under PATHS. Exit status 0 if all is well, 1 with
@@ -173,8 +187,10 @@ def validate(paths: tuple[str, ...], variables: dict[str, str]) -> None:
     """
     from ucgov.targets import promotion_sources
 
+    if target:
+        variables = _target_variables(_read(paths), target, variables)
     desired = _load(paths, variables)
-    promotion_sources(paths, desired, None, tokens=False)  # each promotion's source target is declared
+    promotion_sources(paths, desired, target, tokens=False)  # each promotion's source target is declared
     click.echo(f"Specs are valid: {len(desired.objects)} objects, {len(desired.principals)} principals.")
 
 
@@ -326,8 +342,10 @@ def apply(
 
 @cli.command()
 @url_option
+@target_option
+@target_specs_option
 @click.option("--force", is_flag=True, help="Break the lock without asking, even a claim that is still renewed.")
-def unlock(url: str, force: bool) -> None:
+def unlock(url: str, target: str | None, spec_paths: tuple[str, ...], force: bool) -> None:
     """Break the apply lock left by an apply that died, after showing who held it.
 
     The lock's claims are catalogs named ucgov_lock_<id> (UCGOV_LOCK names another stem) whose
@@ -339,7 +357,8 @@ def unlock(url: str, force: bool) -> None:
     from ucgov.client import UCClient
     from ucgov.lock import remove, survey
 
-    with UCClient(url, token=_token()) as client:
+    url, token, _ = _connection(_declaring(spec_paths, target), target, url, {})
+    with UCClient(url, token=token) as client:
         found = survey(client)
         for name in found.foreign:
             click.echo(f"Left alone: catalog {_shown(name)} is named like a lock claim, but ucgov did not write it.")
@@ -409,8 +428,11 @@ def _signals_raising(stop_requested: Callable[[], int | None]) -> Iterator[None]
 @click.argument("base_ref")
 @click.argument("refs_and_paths", nargs=-1, metavar="[HEAD_REF] [PATHS]...")
 @var_option
+@offline_target_option
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True)
-def diff_command(base_ref: str, refs_and_paths: tuple[str, ...], variables: dict[str, str], fmt: str) -> None:
+def diff_command(
+    base_ref: str, refs_and_paths: tuple[str, ...], variables: dict[str, str], target: str | None, fmt: str
+) -> None:
     """Permission changes between two git revisions of the specs: who gains and loses what.
 
     Offline: reads the spec files from git, never contacts a server, needs no token, so it is
@@ -426,10 +448,11 @@ def diff_command(base_ref: str, refs_and_paths: tuple[str, ...], variables: dict
     from ucgov.spec import load_texts, variables_from
 
     head_ref, paths = _split_ref(refs_and_paths)
-    values = variables_from(os.environ, variables)
+    base_texts, head_texts = spec_texts(base_ref, paths), spec_texts(head_ref, paths)
+    values = variables_from(os.environ, _target_variables(head_texts, target, variables))  # the head's targets
     # the base may break a policy that this change fixes: only the head must obey them
-    base = load_texts(spec_texts(base_ref, paths), variables=values, check_policies=False)
-    head = load_texts(spec_texts(head_ref, paths), variables=values)
+    base = load_texts(base_texts, variables=values, check_policies=False)
+    head = load_texts(head_texts, variables=values)
     reviewed = diff_specs(base, head)
     title = f"ucgov diff {base_ref}..{head_ref or 'working tree'}"
     click.echo(render(reviewed, fmt, color=_color(), title=title))
@@ -437,6 +460,8 @@ def diff_command(base_ref: str, refs_and_paths: tuple[str, ...], variables: dict
 
 @cli.command()
 @url_option
+@target_option
+@target_specs_option
 @click.option(
     "--catalog",
     "catalogs",
@@ -445,7 +470,10 @@ def diff_command(base_ref: str, refs_and_paths: tuple[str, ...], variables: dict
     help="Export this catalog (repeatable); default: every catalog except ucgov's own.",
 )
 @click.option(
-    "--out", type=click.Path(file_okay=False), default="specs", show_default=True, help="Write the spec files here."
+    "--out",
+    type=click.Path(file_okay=False),
+    help="Write the spec files here [default: specs; with --target NAME: exported/NAME, outside the specs "
+    "every target plans, since the names written are that target's own].",
 )
 @click.option("--force", is_flag=True, help="Overwrite spec files that already exist.")
 @click.option(
@@ -453,7 +481,15 @@ def diff_command(base_ref: str, refs_and_paths: tuple[str, ...], variables: dict
     default=None,
     help="Also write OUT/_metastore.yaml: metastore grants, credentials, external locations (default: without --catalog).",
 )
-def export(url: str, catalogs: tuple[str, ...], out: str, force: bool, metastore: bool | None) -> None:
+def export(
+    url: str,
+    target: str | None,
+    spec_paths: tuple[str, ...],
+    catalogs: tuple[str, ...],
+    out: str | None,
+    force: bool,
+    metastore: bool | None,
+) -> None:
     """Write specs for what exists live: one OUT/CATALOG.yaml per catalog, and OUT/_metastore.yaml.
 
     Schemas, models, tables, volumes and functions, their comments, properties, definitions,
@@ -465,7 +501,16 @@ def export(url: str, catalogs: tuple[str, ...], out: str, force: bool, metastore
     from ucgov.client import UCClient
     from ucgov.export import export as export_specs
 
-    with UCClient(url, token=_token()) as client:
+    declaring = _declaring(spec_paths, target)
+    url, token, _ = _connection(declaring, target, url, {})
+    out = out or (str(Path("exported", target)) if target else "specs")
+    if target and any(Path(out).resolve().is_relative_to(Path(p).resolve()) for p in declaring):
+        click.echo(
+            f"Note: {_shown(out)} is among the specs that declare target {target}: the names written are its own, "
+            "and every target would plan them (write ${var.…} where names differ).",
+            err=True,
+        )
+    with UCClient(url, token=token) as client:
         done = export_specs(client, Path(out), catalogs=catalogs, overwrite=force, metastore=metastore)
     for written in done.files:
         click.echo(f"Wrote {_shown(written.path)}: {_shown(written.described)}, {written.summary}.")
@@ -486,13 +531,14 @@ def export(url: str, catalogs: tuple[str, ...], out: str, force: bool, metastore
     "spec_paths",
     multiple=True,
     type=click.Path(),
-    help="Offline: read grants from these specs (repeatable).",
+    help="Offline: read grants from these specs (repeatable); with --target, with its variables.",
 )
 @click.option("--rev", metavar="REF", help="With --specs: the specs at this git revision.")
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json", "csv", "markdown", "html"]), default="text", show_default=True
 )
 @url_option
+@target_option
 @var_option
 @parallelism_option
 def access(
@@ -503,6 +549,7 @@ def access(
     rev: str | None,
     fmt: str,
     url: str,
+    target: str | None,
     variables: dict[str, str],
     parallelism: int,
 ) -> None:
@@ -513,9 +560,20 @@ def access(
       ucgov access prod_ml.fraud.scorer           everyone who holds something on it
       ucgov access --catalog prod_ml --format html > access.html
       ucgov access --catalog prod_ml --specs specs/ --rev v1.4   offline, as the specs say
+
+    With --target, online: that target's server, its targets read from specs/; with --specs
+    too, offline: those specs (at --rev) with the target's variables.
     """
     from ucgov.audit import access_rows
+    from ucgov.gitspecs import spec_texts
     from ucgov.render.access import render_access
+
+    token = None
+    if spec_paths:  # offline: the target gives its variables only, and no token is read
+        _refuse_url(target)
+        variables = _target_variables(spec_texts(rev, list(spec_paths)) if target else [], target, variables)
+    else:
+        url, token, variables = _connection(_declaring((), target), target, url, variables)
 
     found, title = access_rows(
         name,
@@ -524,7 +582,7 @@ def access(
         spec_paths=spec_paths,
         rev=rev,
         url=url,
-        token=_token(),
+        token=token,
         variables=variables,
         parallelism=parallelism,
     )
@@ -559,18 +617,28 @@ def resolve(name: str, url: str, specs: tuple[str, ...], variables: dict[str, st
 @cli.command()
 @click.argument("name")
 @click.option(
-    "--specs", "spec_paths", multiple=True, type=click.Path(), help="The specs in git (repeatable; default specs/)."
+    "--specs",
+    "spec_paths",
+    multiple=True,
+    type=click.Path(),
+    help="The specs in git, which also declare --target's targets (repeatable; default specs/).",
 )
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @url_option
+@target_option
 @var_option
-def history(name: str, spec_paths: tuple[str, ...], fmt: str, url: str, variables: dict[str, str]) -> None:
+def history(
+    name: str, spec_paths: tuple[str, ...], fmt: str, url: str, target: str | None, variables: dict[str, str]
+) -> None:
     """The approvals of model NAME over time: the commits that changed them, joined with the
     server's versions and the provenance apply wrote on them; flags a version approved on the
-    server that no commit explains."""
+    server that no commit explains. With --target: that target's server, and its variables at
+    every commit (the targets as the specs declare them now)."""
     from ucgov import history as model_history
 
-    found = model_history.read(name, list(spec_paths) or ["specs"], url=url, token=_token(), variables=variables)
+    paths = list(spec_paths or _declaring((), target) or ["specs"])
+    url, token, variables = _connection(tuple(paths), target, url, variables)
+    found = model_history.read(name, paths, url=url, token=token, variables=variables)
     click.echo(model_history.render(found, fmt))
 
 
@@ -794,12 +862,56 @@ def _connection(
     """(server URL, token, variables): the target's when --target names one (--var still wins), else as given."""
     if target is None:
         return url, _token(), variables
+    _refuse_url(target)
     if not paths:
         raise click.UsageError("--target needs the spec PATHS that declare the targets")
     from ucgov.targets import chosen
 
     found = chosen(paths, target)
     return found.url, found.token(), {**found.variables, **variables}
+
+
+def _refuse_url(target: str | None) -> None:
+    """--url typed with --target is a contradiction; UCGOV_URL in the environment is ambient, and the target wins."""
+    from click.core import ParameterSource
+
+    ctx = click.get_current_context()
+    if target is not None and ctx.get_parameter_source("url") is ParameterSource.COMMANDLINE:
+        raise click.UsageError(f"--url and --target both name the server: give one (target {target} has its url)")
+
+
+def _declaring(spec_paths: tuple[str, ...], target: str | None) -> tuple[str, ...]:
+    """The specs that declare the targets, for a command that takes no spec PATHS: --specs, else specs/."""
+    if target is None and spec_paths:  # read as nothing, they would hide a mistake: export --specs DIR for --out
+        raise click.UsageError("--specs names the specs that declare --target's targets: give --target NAME too")
+    if target is None or spec_paths:
+        return spec_paths
+    if not Path("specs").exists():
+        raise click.UsageError(
+            "--target reads the targets from the specs that declare them: give --specs PATH "
+            "(the default, specs/, is not here)"
+        )
+    return ("specs",)
+
+
+def _read(paths: tuple[str, ...]) -> list[tuple[str, str]]:
+    """The spec files' texts; SpecError for any that cannot be read, as loading them would say."""
+    from ucgov.errors import SpecError
+    from ucgov.spec.source import read_spec_files
+
+    texts, problems = read_spec_files(paths)
+    if problems:
+        raise SpecError(problems)
+    return texts
+
+
+def _target_variables(texts: list[tuple[str, str]], target: str | None, variables: dict[str, str]) -> dict[str, str]:
+    """Offline: the variables of the target these specs declare (--var still wins); no token is read."""
+    if target is None:
+        return variables
+    from ucgov.targets import chosen_in
+
+    return {**chosen_in(texts, target).variables, **variables}
 
 
 def _save(computed, url: str, out: str, target: str | None = None) -> None:

@@ -16,11 +16,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ucgov.errors import Location, SpecError, SpecProblem, UcgovError
+from ucgov.render import escape
 from ucgov.spec.source import read_source, read_spec_files
 from ucgov.state import DesiredState, Server
 from ucgov.transport import checked_url, without_userinfo
 
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_TARGET_NAME = re.compile(r"[a-zA-Z0-9_@-]{1,255}")
 
 
 @dataclass(frozen=True)
@@ -44,7 +46,14 @@ class Target:
 
 def chosen(paths: Iterable[str | Path], name: str) -> Target:
     """The target ``name`` that the specs under ``paths`` declare; SpecError if it is missing or malformed."""
-    found, problems = _declared(paths)
+    texts, problems = read_spec_files(list(paths))
+    return chosen_in(texts, name, problems)
+
+
+def chosen_in(texts: Iterable[tuple[str, str]], name: str, problems: Iterable[SpecProblem] = ()) -> Target:
+    """The same, from (path, text) pairs: specs read from git (``ucgov diff``)."""
+    found, declared_problems = _declared(texts)
+    problems = list(problems) + declared_problems
     if name not in found and not problems:
         known = ", ".join(sorted(found)) or "none"
         raise UcgovError(f"no target '{name}' in the specs (targets declared: {known})")
@@ -67,7 +76,9 @@ def promotion_sources(
     named = [o.approved for o in desired.ordered() if o.approved and o.approved.from_target]
     if not named:
         return {}
-    found, problems = _declared(paths)
+    texts, problems = read_spec_files(list(paths))
+    found, declared_problems = _declared(texts)
+    problems += declared_problems
     chosen_sources: dict[Server, Target] = {}
     for approval in named:
         problem, target = _source_problem(approval.from_target or "", found, planned, tokens=tokens)
@@ -107,8 +118,8 @@ def _source_problem(
     return None, target
 
 
-def _declared(paths: Iterable[str | Path]) -> tuple[dict[str, tuple[object, Location]], list[SpecProblem]]:
-    texts, problems = read_spec_files(list(paths))
+def _declared(texts: Iterable[tuple[str, str]]) -> tuple[dict[str, tuple[object, Location]], list[SpecProblem]]:
+    problems: list[SpecProblem] = []
     found: dict[str, tuple[object, Location]] = {}
     for path, text in texts:
         doc, _ = read_source(path, text)  # its own problems are the loader's to report
@@ -122,6 +133,8 @@ def _declared(paths: Iterable[str | Path]) -> tuple[dict[str, tuple[object, Loca
 
 
 def _problems(name: str, target: object, where: Location) -> list[SpecProblem]:
+    if not _TARGET_NAME.fullmatch(name):  # as the schema says; export writes to exported/NAME
+        return [SpecProblem(where, f"bad target name '{escape.text(name)}': letters, digits, _, @ and - only")]
     if not isinstance(target, dict) or not isinstance(target.get("url"), str) or not target["url"]:
         return [SpecProblem(where, f"target {name} needs a url: the server it names")]
     unknown = sorted(set(map(str, target)) - {"url", "token_env", "vars"})

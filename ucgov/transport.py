@@ -175,7 +175,7 @@ class Transport:
             raise ApiError(
                 self.mask(
                     f"cannot reach Unity Catalog at {self.url} ({type(exc).__name__}: {exc}) while trying to {what}; "
-                    "check --url / UCGOV_URL, or start a local server with `ucgov sandbox start`"
+                    "check --url / UCGOV_URL (or the url of the --target), or start a local server with `ucgov sandbox start`"
                 ),
                 method=method,
                 path=path,

@@ -26,13 +26,9 @@ from ucgov.render.escape import UNSAFE
 from ucgov.render.escape import text as escape_text
 from ucgov.reserved import reserved_by
 from ucgov.spec.source import SourceDoc, read_source, read_spec_files
+from ucgov.spec.variables import fill_names, filled
 from ucgov.state import Approval, DesiredState, Gate, GrantsMode, Kind, Policy, Ref, Securable
 
-_REFERENCE = re.compile(r"\$(\$?)\{([^}]*)(\}?)")
-"""``${...}`` (``$${`` is a literal ``${``); what is inside must be ``var.NAME``."""
-VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-"""What NAME in ``${var.NAME}`` may be, and so what ``--var NAME=VALUE`` may name."""
-_VAR_NAME = re.compile(rf"var\.({VARIABLE_NAME.pattern})")
 _NAME_RULE = "letters, digits, _, @ and - only, at most 255 characters"
 _PRINCIPAL_PATTERN = "^[^\\u0000-\\u001f\\u007f]+$"
 
@@ -96,7 +92,9 @@ def _load_texts(
         problems += found
         if doc.data is None:  # a syntax error, or an empty file
             continue
-        doc.data = _substitute(doc, doc.data, (), variables, problems)
+        if "${" in text or "\\" in text:  # a reference, written out or as escapes
+            problems += fill_names(doc, variables)
+            doc.data = _substitute(doc, doc.data, (), variables, problems)
         schema_problems = checks.problems(doc, text)
         problems += schema_problems + _privilege_problems(doc) + _policy_privilege_problems(doc)
         problems += _repeated_name_problems(doc)
@@ -291,28 +289,9 @@ def _substitute(doc: SourceDoc, value: Any, path: tuple, variables: Mapping[str,
         return [_substitute(doc, v, path + (i,), variables, problems) for i, v in enumerate(value)]
     if not isinstance(value, str) or "${" not in value:
         return value
-
-    def replace(match: re.Match) -> str:
-        if match.group(1):  # $${ stays a literal ${
-            return match.group(0)[1:]
-        named = _VAR_NAME.fullmatch(match.group(2))
-        if named is None or not match.group(3):
-            problems.append(
-                SpecProblem(
-                    doc.where(path),
-                    f"'{match.group(0)}' is not a variable reference: write ${{var.NAME}} with NAME made of "
-                    "letters, digits and _ (or $${ for a literal ${)",
-                )
-            )
-            return match.group(0)
-        name = named.group(1)
-        if name not in variables:
-            hint = f"pass --var {name}=VALUE or set UCGOV_VAR_{name}"
-            problems.append(SpecProblem(doc.where(path), f"variable '{name}' is not set ({hint})"))
-            return match.group(0)
-        return variables[name]
-
-    return _REFERENCE.sub(replace, value)
+    text, wrong = filled(value, variables)
+    problems += [SpecProblem(doc.where(path), message) for message in wrong]
+    return text
 
 
 _LINE_BREAKS = frozenset("\n\t")
@@ -377,6 +356,8 @@ def _schema_problem(doc: SourceDoc, error: jsonschema.ValidationError) -> SpecPr
     if error.validator == "pattern" and error.schema.get("pattern") == _PRINCIPAL_PATTERN:
         key_path = path + (error.instance,)
         where = doc.where_key(key_path) if key_path in doc.keys else doc.where(path)
+        if error.instance == "":  # the pattern refuses it too: one message, not two
+            return SpecProblem(where, "a principal must not be empty (is a variable in it set to nothing?)")
         return SpecProblem(
             where, f"bad principal '{visible(error.instance)}': control characters (newlines, tabs) are not allowed"
         )
