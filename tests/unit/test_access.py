@@ -8,10 +8,13 @@ import json
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ucgov.access import Scope, rows
 from ucgov.cli import cli
 from ucgov.kinds import Kind
+from ucgov.render import escape
 from ucgov.render.access import render_access
 from ucgov.state import Ref, Securable, State
 
@@ -158,6 +161,15 @@ def test_no_name_ends_the_html_pages_data_block():
     out = render_access(found, "html")
     assert out.count("</script>") == 2 and "<!--" not in out
     assert page_data(out)["principals"] == [breaks_out]
+
+
+@given(st.text(min_size=1), st.text(min_size=1))
+def test_whatever_a_principal_or_name_holds_the_data_block_gives_it_back_and_nothing_else(principal, name):
+    found = rows(State.of(Securable(Kind.MODEL, f"c.s.{name}", grants={principal: frozenset({"EXECUTE"})})))
+    out = render_access(found, "html")
+    assert out.lower().count("</script") == 2 and "<!--" not in out.split("<body>", 1)[1]
+    data = page_data(out)
+    assert data["principals"] == [escape.text(principal)] and data["objects"] == [[0, escape.text(f"c.s.{name}")]]
 
 
 def page_data(page: str) -> dict:
