@@ -117,6 +117,8 @@ def test_the_page_shows_the_matrix_and_each_cell_says_which_grant_gives_it(brows
     alice = cell(browser, "prod_ml.fraud.scorer", "alice@example.com")
     assert "EXECUTE" in alice and "inherited from catalog prod_ml" in alice
     assert cell(browser, "prod_ml.fraud.scorer", "dave@example.com", "className") == "unusable"
+    red = browser.execute_script("return getComputedStyle(document.querySelector('td.unusable')).backgroundColor")
+    assert red == "rgb(253, 236, 234)"  # the page's own style ran: its hash is in the policy
     assert browser.find_element("id", "showing").text == "Showing 1\u20133 of 3 objects"
 
 
