@@ -2,9 +2,9 @@
 
 From git: each commit on the branch's first-parent line that changed what the specs approve for the
 model (its author, date, and the pull or merge request its message names). From the server: every
-version, its status, the provenance line apply wrote on it (``ucgov.provenance``) and whether the
-model approves it now. A version approved on the server (now, or by a provenance line) that no commit
-approves is flagged: someone approved it behind the specs' back, or from a history since rewritten.
+version, its status, the source a promotion copied it from (its lineage line), the provenance line
+apply wrote on it (``ucgov.provenance``) and whether the model approves it now. A version approved
+on the server (now, or by a provenance line) that no commit approves is flagged: someone approved it behind the specs' back, or from a history since rewritten.
 """
 
 from __future__ import annotations
@@ -59,7 +59,8 @@ class Version:
     approved_now: bool
     provenance: provenance.Provenance | None
     explained_by: tuple[str, ...]
-    """The commits whose approval names this version (by number, or the run it came from)."""
+    """The commits whose approval names this version (by number, the run it came from, or the
+    promotion whose lineage line its comment carries)."""
     unexplained: bool
     provenance_commit_unknown: bool = False
     promoted_from: str | None = None
