@@ -4,7 +4,8 @@ From git: each commit on the branch's first-parent line that changed what the sp
 model (its author, date, and the pull or merge request its message names). From the server: every
 version, its status, the source a promotion copied it from (its lineage line), the provenance line
 apply wrote on it (``ucgov.provenance``) and whether the model approves it now. A version approved
-on the server (now, or by a provenance line) that no commit approves is flagged: someone approved it behind the specs' back, or from a history since rewritten.
+on the server (now, or by a provenance line) that no commit approves is flagged: someone approved it
+behind the specs' back, or from a history since rewritten.
 """
 
 from __future__ import annotations
