@@ -273,7 +273,8 @@ def main() -> None:
 def access_table(measured: list[tuple[int, dict[str, float]]]) -> None:
     header = (
         "| N models | access rows | access req/object | access (process) | access/plan | access reads "
-        "| reads/plan reads | access peak MiB |" + "".join(f" {fmt} MB, render s |" for fmt in FORMATS)
+        "| reads/plan reads | access peak MiB |"
+        + "".join(f" {fmt} MB, render s |" for fmt in FORMATS)
         + " html load s | html filter s |"
     )
     print()
