@@ -72,38 +72,66 @@ def rows(state: State, scope: Scope = Scope()) -> list[Row]:
     row on the catalog); inherited ones only where they act (the object kind's own privileges),
     so a catalog-level EXECUTE shows on each model and function, not on every schema between.
     """
-    grants = {ref: obj.grants for ref, obj in state.objects.items()}
+    inheritance = _Inheritance({ref: obj.grants for ref, obj in state.objects.items()})
     found = []
-    for ref in sorted(grants, key=lambda r: (r.full_name, r.kind.depth, r.kind.value)):
+    for ref in sorted(inheritance.grants, key=lambda r: (r.full_name, r.kind.depth, r.kind.value)):
         if scope.wants_object(ref):
-            found += _rows_on(ref, grants, scope.principal)
+            found += inheritance.rows_on(ref, scope.principal)
     return found
 
 
-def _rows_on(ref: Ref, grants: Mapping[Ref, Grants], principal: str | None) -> list[Row]:
-    chain = [ref, *reversed(ancestors(ref))]  # nearest first
-    held: dict[tuple[str, str], list[Ref]] = {}
-    for holder in chain:
-        for who, privileges in grants.get(holder, {}).items():
-            if principal is not None and who != principal:
-                continue
+class _Inheritance:
+    """The grants of an estate, and what each container passes down, worked out once per container
+    and kind (or principal) rather than once per object: an estate has thousands of objects in a
+    few containers, each with the grants of every team."""
+
+    def __init__(self, grants: Mapping[Ref, Grants]) -> None:
+        self.grants = grants
+        self._passed: dict[tuple[Ref, Kind], list[tuple[str, str]]] = {}
+        self._usable: dict[tuple[str, Ref], bool] = {}
+
+    def rows_on(self, ref: Ref, principal: str | None) -> list[Row]:
+        """The rows of one object: its own grants, then what each container passes down, nearest first."""
+        containers = ancestors(ref)
+        held: dict[tuple[str, str], list[Ref]] = {}
+        for who, privileges in self.grants.get(ref, {}).items():
             for privilege in privileges:
-                acts = holder == ref or privilege in ref.kind.spec.privileges
-                if acts and reaches(holder, privilege, ref):
-                    held.setdefault((who, privilege), []).append(holder)
-    return [
-        Row(who, ref, privilege, tuple(via), _missing(ref, who, privilege, grants))
-        for (who, privilege), via in sorted(held.items())
-    ]
+                held[(who, privilege)] = [ref]
+        for holder in reversed(containers):
+            for who, privilege in self._passed_down(holder, ref):
+                held.setdefault((who, privilege), []).append(holder)
+        return [
+            Row(who, ref, privilege, tuple(via), self._missing(ref, containers, who, privilege))
+            for (who, privilege), via in sorted(held.items())
+            if principal is None or who == principal
+        ]
 
+    def _passed_down(self, holder: Ref, ref: Ref) -> list[tuple[str, str]]:
+        """(principal, privilege) of the grants on ``holder`` that act on ``ref``, inside it: what
+        ``reaches`` says depends on ``ref``'s kind only, so once per container and kind."""
+        key = (holder, ref.kind)
+        if key not in self._passed:
+            acting = ref.kind.spec.privileges
+            self._passed[key] = [
+                (who, privilege)
+                for who, privileges in self.grants.get(holder, {}).items()
+                for privilege in privileges
+                if privilege in acting and reaches(holder, privilege, ref)
+            ]
+        return self._passed[key]
 
-def _missing(ref: Ref, principal: str, privilege: str, grants: Mapping[Ref, Grants]) -> tuple[Ref, ...]:
-    """The containers on the way to ``ref`` (and ``ref`` itself, unless ``privilege`` is its usage)
-    whose usage privilege ``principal`` holds neither there nor inherited."""
-    needed = list(ancestors(ref))
-    if ref.kind.spec.usage and privilege != ref.kind.spec.usage:
-        needed.append(ref)
-    return tuple(c for c in needed if not holds(grants, principal, c.kind.spec.usage or "", c))
+    def _missing(self, ref: Ref, containers: tuple[Ref, ...], principal: str, privilege: str) -> tuple[Ref, ...]:
+        """The containers on the way to ``ref`` (and ``ref`` itself, unless ``privilege`` is its usage)
+        whose usage privilege ``principal`` holds neither there nor inherited."""
+        usage = ref.kind.spec.usage
+        needed = [*containers, ref] if usage and privilege != usage else containers
+        return tuple(c for c in needed if not self._uses(principal, c))
+
+    def _uses(self, principal: str, ref: Ref) -> bool:
+        key = (principal, ref)
+        if key not in self._usable:
+            self._usable[key] = holds(self.grants, principal, ref.kind.spec.usage or "", ref)
+        return self._usable[key]
 
 
 def holds(grants: Mapping[Ref, Grants], principal: str, privilege: str, ref: Ref) -> bool:

@@ -2,9 +2,10 @@
 
 From git: each commit on the branch's first-parent line that changed what the specs approve for the
 model (its author, date, and the pull or merge request its message names). From the server: every
-version, its status, the provenance line apply wrote on it (``ucgov.provenance``) and whether the
-model approves it now. A version approved on the server (now, or by a provenance line) that no commit
-approves is flagged: someone approved it behind the specs' back, or from a history since rewritten.
+version, its status, the source a promotion copied it from (its lineage line), the provenance line
+apply wrote on it (``ucgov.provenance``) and whether the model approves it now. A version approved
+on the server (now, or by a provenance line) that no commit approves is flagged: someone approved it
+behind the specs' back, or from a history since rewritten.
 """
 
 from __future__ import annotations
@@ -20,13 +21,16 @@ from ucgov import approval, gitspecs, provenance
 from ucgov.errors import UcgovError
 from ucgov.kinds import Kind
 from ucgov.render import escape
-from ucgov.state import Approval, ModelVersion, Ref
+from ucgov.state import Approval, ModelVersion, Ref, lineage
 
 _REVIEW = (
     (re.compile(r"^Merge pull request #(\d+)", re.M), "PR #{}"),
     (re.compile(r"See merge request \S*!(\d+)"), "MR !{}"),
     (re.compile(r"\(#(\d+)\)\s*$", re.M), "PR #{}"),  # a squash merge's subject
 )
+
+
+_PROMOTED = lineage("", 0).removesuffix("/0")  # "promoted from ": how a lineage line starts
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,8 @@ class Approved:
     version: int | None = None
     run: str | None = None
     artifact_path: str = "model"
+    lineage: str | None = None
+    """A promotion's: the line the promoted version's comment carries (``ucgov.state.lineage``)."""
 
 
 @dataclass(frozen=True)
@@ -54,9 +60,12 @@ class Version:
     approved_now: bool
     provenance: provenance.Provenance | None
     explained_by: tuple[str, ...]
-    """The commits whose approval names this version (by number, or the run it came from)."""
+    """The commits whose approval names this version (by number, the run it came from, or the
+    promotion whose lineage line its comment carries)."""
     unexplained: bool
     provenance_commit_unknown: bool = False
+    promoted_from: str | None = None
+    """``MODEL/N`` for a version a promotion made, from its comment's lineage line."""
 
 
 def review_of(message: str) -> str | None:
@@ -72,7 +81,7 @@ def approvals(commits: Sequence[dict[str, str]], approved_at: Sequence[Approval 
     """The commits (oldest first) at which what the specs approve changed, given each one's approval."""
     found, before = [], None
     for commit, now in zip(commits, approved_at, strict=True):
-        key = (now.version, now.run, now.artifact_path) if now else None
+        key = (now.version, now.run, now.artifact_path, now.lineage) if now else None
         if key != before:
             found.append(
                 Approved(
@@ -84,6 +93,7 @@ def approvals(commits: Sequence[dict[str, str]], approved_at: Sequence[Approval 
                     now.version if now else None,
                     now.run if now else None,
                     now.artifact_path if now else "model",
+                    now.lineage if now else None,
                 )
             )
         before = key
@@ -101,14 +111,19 @@ def joined(
     rows = []
     for v, comment in zip(versions, comments, strict=True):
         _, line = provenance.read(comment)
+        lines = (comment or "").splitlines()
         by = tuple(
-            a.commit for a in history if a.version == v.version or (a.run and v.came_from(a.run, a.artifact_path))
+            a.commit
+            for a in history
+            if a.version == v.version
+            or (a.run and v.came_from(a.run, a.artifact_path))
+            or (a.lineage and a.lineage in lines)
         )
         approved = v.version == approved_now or line is not None
         unknown = bool(line and line.commit and not any(c.startswith(line.commit) for c in known))
-        rows.append(
-            Version(v.version, v.status, v.run_id, v.version == approved_now, line, by, approved and not by, unknown)
-        )
+        source = next((x.removeprefix(_PROMOTED) for x in lines if x.startswith(_PROMOTED)), None)
+        now = v.version == approved_now
+        rows.append(Version(v.version, v.status, v.run_id, now, line, by, approved and not by, unknown, source))
     return rows
 
 
@@ -150,6 +165,8 @@ def _approval_at(commit: str, paths: list[str], name: str, variables: dict[str, 
 def _words(a: Approval | None) -> str:
     if a is None:
         return "nothing"
+    if a.from_model:
+        return f"promoted {a.from_model}/{a.from_version}"
     return f"version {a.version}" if a.version is not None else f"run {a.run} at '{a.artifact_path}'"
 
 
@@ -173,6 +190,7 @@ def render(found: dict, fmt: str) -> str:
     for v in found["versions"]:
         parts = [f"  version {v.version}  {t(v.status)}"]
         parts += ["approved now"] if v.approved_now else []
+        parts += [f"promoted from {t(v.promoted_from)}"] if v.promoted_from else []
         parts += [t(v.provenance.line().removeprefix("ucgov: "))] if v.provenance else []
         parts += [f"approved by commit {', '.join(c[:12] for c in v.explained_by)}"] if v.explained_by else []
         parts += (

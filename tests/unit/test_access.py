@@ -8,10 +8,13 @@ import json
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ucgov.access import Scope, rows
 from ucgov.cli import cli
 from ucgov.kinds import Kind
+from ucgov.render import escape
 from ucgov.render.access import render_access
 from ucgov.state import Ref, Securable, State
 
@@ -140,9 +143,39 @@ def test_no_format_lets_a_principal_write_markup_or_a_line_of_its_own(fmt):
 
 def test_the_html_page_is_one_file_that_loads_nothing(load_spec):
     out = render_access(rows(load_spec(ESTATE)), "html")
-    assert "default-src 'none'" in out
+    assert "default-src 'none'" in out and "unsafe-inline" not in out
     assert "src=" not in out and "href=" not in out and "://" not in out
-    assert 'data-principal="dave@example.com"' in out
+    assert "dave@example.com" in page_data(out)["principals"]
+
+
+def test_the_html_page_grows_with_the_rows_not_with_objects_times_principals():
+    grants = {f"team{t}@example.com": frozenset({"EXECUTE"}) for t in range(50)}
+    many = [Securable(Kind.MODEL, f"c.s.m{i}", grants=grants if i == 0 else {}) for i in range(5000)]
+    few = rows(State.of(*many, Securable(Kind.MODEL, "c.s.z", grants={"bob@example.com": frozenset({"EXECUTE"})})))
+    assert len(few) == 51 and len(render_access(few, "html")) < 20_000
+
+
+def test_no_name_ends_the_html_pages_data_block():
+    breaks_out = "</script><script>alert(1)</script><!--"
+    found = rows(State.of(Securable(Kind.MODEL, "c.s.m", grants={breaks_out: frozenset({"EXECUTE"})})))
+    out = render_access(found, "html")
+    assert out.count("</script>") == 2 and "<!--" not in out
+    assert page_data(out)["principals"] == [breaks_out]
+
+
+@given(st.text(min_size=1), st.text(min_size=1))
+def test_whatever_a_principal_or_name_holds_the_data_block_gives_it_back_and_nothing_else(principal, name):
+    found = rows(State.of(Securable(Kind.MODEL, f"c.s.{name}", grants={principal: frozenset({"EXECUTE"})})))
+    out = render_access(found, "html")
+    assert out.lower().count("</script") == 2 and "<!--" not in out.split("<body>", 1)[1]
+    data = page_data(out)
+    assert data["principals"] == [escape.text(principal)] and data["objects"] == [[0, escape.text(f"c.s.{name}")]]
+
+
+def page_data(page: str) -> dict:
+    """The JSON data block the page's script draws the matrix from."""
+    block = page.split('<script type="application/json" id="access-data">', 1)[1].split("</script>", 1)[0]
+    return json.loads(block)
 
 
 def test_the_cli_reads_specs_offline(tmp_path):

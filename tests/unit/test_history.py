@@ -103,3 +103,32 @@ def test_git_gives_the_merge_that_brought_an_approval_in_with_its_pull_request(t
     found = history.approvals(commits, at)
     assert [(a.approves, a.review) for a in found] == [("version 1", None), ("version 2", "PR #7")]
     assert found[1].commit == merge and found[1].author == "Alice <alice@example.com>"
+
+
+def test_a_promotion_is_explained_by_the_commit_that_promotes_and_shows_its_source():
+    git = history.approvals(
+        [commit(C1, "Promote v1 (#7)"), commit(C2, "Promote v2 (#8)")],
+        [Approval(from_model="dev.s.m", from_version=1), Approval(from_model="dev.s.m", from_version=2)],
+    )
+    assert [(a.review, a.approves) for a in git] == [("PR #7", "promoted dev.s.m/1"), ("PR #8", "promoted dev.s.m/2")]
+    versions = [ModelVersion(1, "r1", "READY"), ModelVersion(2, "r2", "READY"), ModelVersion(3, "r3", "READY")]
+    comments = [
+        "promoted from dev.s.m/1",
+        f"promoted from dev.s.m/2\n\nucgov: approved at 2026-12-01T10:00:00Z from commit {C2}, PR #8",
+        "promoted from dev.s.m/3",  # promoted by hand: no commit promotes dev.s.m/3
+    ]
+    rows = history.joined(git, versions, comments, approved_now=3, known=frozenset({C1, C2}))
+    assert [(v.version, v.promoted_from, v.explained_by, v.unexplained) for v in rows] == [
+        (1, "dev.s.m/1", (C1,), False),
+        (2, "dev.s.m/2", (C2,), False),
+        (3, "dev.s.m/3", (), True),
+    ]
+    text = history.render({"model": "prod.s.m", "approvals": git, "versions": rows}, "text")
+    assert "PR #8  approves promoted dev.s.m/2" in text
+    assert f"version 2  READY  promoted from dev.s.m/2  approved at 2026-12-01T10:00:00Z from commit {C2}" in text
+    assert (
+        json.loads(history.render({"model": "prod.s.m", "approvals": git, "versions": rows}, "json"))["versions"][1][
+            "promoted_from"
+        ]
+        == "dev.s.m/2"
+    )

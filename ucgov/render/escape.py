@@ -13,6 +13,7 @@ pull-request comment ``<!--`` hides everything after it. So:
 - ``code(s)``: the same value as inline code it cannot end early.
 - ``html_text(s)``: ``text(s)`` for an HTML page, element text or quoted attribute alike.
 - ``json_text(document)``: a JSON document with those characters as ``\\uXXXX`` (same data).
+- ``script_json(document)``: the same, also inert inside an HTML ``<script>`` data block.
 - ``lines(message)``: ucgov's own message of several lines, each through ``text``.
 
 Renderers never build output from a raw string: every value goes through one of these.
@@ -29,6 +30,7 @@ _OTHERS = "\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069"
 UNSAFE = re.compile(f"[{_C0}{_OTHERS}]")
 """Any character that ``text`` rewrites; the spec loader refuses them too."""
 _JSON_UNSAFE = re.compile(f"[{_OTHERS}]")  # json.dumps escapes C0 itself
+_SCRIPT_UNSAFE = re.compile("[<>&]")
 
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~])")
@@ -68,6 +70,13 @@ def json_text(document: str) -> str:
     ``json.dumps`` already escapes C0; DEL, C1 and bidi characters can only be inside strings.
     """
     return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", document)
+
+
+def script_json(document: str) -> str:
+    """``json_text(document)`` that can sit inside an HTML ``<script type="application/json">``:
+    ``<``, ``>`` and ``&`` as ``\\uXXXX``, so no ``</script>`` or ``<!--`` in a string ends or
+    changes the block. JSON has those characters only inside strings, where the escape is the same."""
+    return _SCRIPT_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", json_text(document))
 
 
 def lines(value: str) -> str:
