@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from ucgov.kinds import Kind
+from ucgov.kinds import Kind, standalone
 from ucgov.reach import reaches
 from ucgov.state import Grants, Ref, State
 
@@ -62,7 +62,10 @@ class Scope:
     def wants_object(self, ref: Ref) -> bool:
         if self.object is not None and ref.full_name != self.object:
             return False
-        return not self.catalogs or ref.full_name.split(".")[0] in self.catalogs
+        if not self.catalogs:
+            return True
+        # a credential named like an asked catalog is not in it
+        return ref.kind not in standalone() and ref.full_name.split(".")[0] in self.catalogs
 
 
 def rows(state: State, scope: Scope = Scope()) -> list[Row]:

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 from ucgov import approval, prune
 from ucgov.client import UCClient
 from ucgov.errors import ApiError, AuthError, Location, SpecError, SpecProblem, UcgovError
-from ucgov.kinds import listed_whole, location
+from ucgov.kinds import listed_whole, location, standalone
 from ucgov.state import (
     Approval,
     DesiredState,
@@ -290,20 +290,30 @@ def read_children(client: UCClient, kind: Kind, full_name: str) -> tuple[Ref, ..
     return tuple(sorted(refs, key=lambda r: (r.full_name, r.kind.value)))
 
 
-def read_grants_inside(client: UCClient, catalogs: Iterable[str], *, concurrency: int = CONCURRENCY) -> LiveState:
+def read_grants_inside(
+    client: UCClient, catalogs: Iterable[str], *, standalone: bool = False, concurrency: int = CONCURRENCY
+) -> LiveState:
     """Every object inside ``catalogs`` (and they), each with the grants made directly on it: what
-    ``ucgov access`` reports. The same listings as a plan's reads, then one grants request per
-    object, ``concurrency`` in flight; a catalog that does not exist is an error."""
+    ``ucgov access`` reports; with ``standalone``, also the metastore and every object of the other
+    kinds that sit beside catalogs (``kinds.standalone``). The same listings as a plan's reads, then
+    one grants request per object, ``concurrency`` in flight; a catalog that does not exist is an error."""
     stubs = [Securable(Kind.CATALOG, name) for name in catalogs]
     with ThreadPoolExecutor(max_workers=concurrency) as pool:
         bodies, children = _listed(pool, client, stubs)
         absent = [s.full_name for s in stubs if s.ref not in bodies]
         if absent:
             raise UcgovError(f"catalog {absent[0]} does not exist on {client.url}")
-        refs = list(bodies)
+        refs = list(bodies) + (_standalone(pool, client) if standalone else [])
         grants = _in_parallel(pool, lambda r: client.get_grants(r.kind, r.full_name), refs)
     objects = {r: Securable(r.kind, r.full_name, grants=g) for r, g in zip(refs, grants, strict=True)}
     return LiveState(objects=objects, children=children)
+
+
+def _standalone(pool: ThreadPoolExecutor, client: UCClient) -> list[Ref]:
+    """The one-object kinds (the metastore, named after its kind) and every listed object of the others."""
+    kinds = standalone()
+    ones = [Ref(k, k.spec.name) for k in kinds if k.spec.single]
+    return ones + list(_listed_whole(pool, client, frozenset(k for k in kinds if not k.spec.single)))
 
 
 def read_catalog_names(client: UCClient) -> tuple[str, ...]:

@@ -265,3 +265,31 @@ def test_a_principal_whose_name_is_markup_or_a_formula_stays_text_in_every_forma
     )
     markdown = ucgov("access", "--catalog", catalog_name, "--format", "markdown").output
     assert "<img" not in markdown
+
+
+def test_what_a_principal_holds_above_catalogs_is_listed_too_the_metastore_credentials_and_locations(
+    ucgov, rest, catalog_name
+):
+    from test_server_storage_facts import located
+
+    build(rest, catalog_name)
+    credential, location = located(rest, catalog_name)
+    rest.patch_grants("credential", credential["name"], B, add=["CREATE EXTERNAL LOCATION"])
+    rest.patch_grants("external_location", location["name"], B, add=["CREATE EXTERNAL VOLUME", "READ FILES"])
+    rest.patch_grants("metastore", "metastore", B, add=["CREATE CATALOG"])
+    try:
+        everything = csv_rows(ucgov, "--principal", B)
+        by_name = csv_rows(ucgov, location["name"])
+        in_catalogs = csv_rows(ucgov, "--principal", B, "--catalog", catalog_name)
+    finally:
+        rest.patch_grants("metastore", "metastore", B, remove=["CREATE CATALOG"])
+
+    assert (B, "metastore", "metastore", "CREATE CATALOG", "direct", "yes") in everything
+    assert (B, "credential", credential["name"], "CREATE EXTERNAL LOCATION", "direct", "yes") in everything
+    assert (B, "external location", location["name"], "READ FILES", "direct", "yes") in everything
+    assert by_name == [
+        (B, "external location", location["name"], "CREATE EXTERNAL VOLUME", "direct", "yes"),
+        (B, "external location", location["name"], "READ FILES", "direct", "yes"),
+    ]
+    assert (B, "table", f"{catalog_name}.fraud.events", "SELECT", "direct", "yes") in in_catalogs
+    assert not [r for r in in_catalogs if r[1] in ("metastore", "credential", "external location")]

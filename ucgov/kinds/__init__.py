@@ -93,6 +93,12 @@ def top_level() -> tuple[Kind, ...]:
     return tuple(k for k in Kind if k.parent is None)
 
 
+def standalone() -> tuple[Kind, ...]:
+    """The top-level kinds that hold nothing (the metastore, credentials, external locations): what a
+    server has besides its catalogs and what is inside them."""
+    return tuple(k for k in top_level() if not k.children)
+
+
 def by_spec_key(parent: Kind | None, key: str) -> Kind | None:
     """The kind specs declare under ``key`` inside a ``parent`` (None: at the top of a document)."""
     return next((k for k in Kind if k.parent is parent and k.spec.declarable and k.spec.spec_key == key), None)
@@ -116,5 +122,5 @@ def single() -> tuple[Kind, ...]:
 
 __all__ = [
     "REGISTRY", "Field", "Kind", "KindSpec", "acting_on", "by_spec_key", "lies_under", "listed_whole", "location", "single",
-    "top_level",
+    "standalone", "top_level",
 ]  # fmt: skip
