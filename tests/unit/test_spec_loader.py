@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import textwrap
+from importlib import resources
 
 import jsonschema
 import pytest
@@ -775,3 +777,19 @@ def test_names_are_kept_as_written_even_where_yaml_11_would_read_a_boolean_or_nu
     desired = load_spec("catalogs:\n  on: {}\n  yes: {}\n  0x10: {}\n  007: {}\n")
 
     assert sorted(r.full_name for r in desired.objects) == ["007", "0x10", "on", "yes"]
+
+
+def test_an_editor_reading_the_shipped_schema_accepts_names_that_variables_fill():
+    shipped = json.loads(resources.files("ucgov.spec").joinpath("ucgov.schema.json").read_text())
+    validator = jsonschema.Draft202012Validator(shipped)
+    written = {"catalogs": {"${var.env}_ml": {"schemas": {"fraud_${var.team}": {"models": {"m": {}}}}}}}
+
+    assert list(validator.iter_errors(written)) == []
+    assert list(validator.iter_errors({"catalogs": {"a b": {}}}))  # a name that no variable makes good
+
+
+def test_a_literal_dollar_brace_left_in_a_name_is_still_a_bad_name_once_variables_are_filled(load_spec):
+    with pytest.raises(SpecError) as excinfo:
+        load_spec("catalogs:\n  $${var.env}_ml: {}\n")
+
+    assert "letters, digits, _, @ and - only" in str(excinfo.value)

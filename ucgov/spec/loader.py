@@ -34,9 +34,11 @@ _PRINCIPAL_PATTERN = "^[^\\u0000-\\u001f\\u007f]+$"
 
 
 def json_schema() -> dict:
-    """The JSON Schema of the spec format, as shipped in the package for editors and checks."""
-    text = resources.files("ucgov.spec").joinpath("ucgov.schema.json").read_text()
-    return json.loads(text)
+    """The JSON Schema the loader checks specs with, once variables are filled: the one shipped in the
+    package for editors, whose names may also hold ``${var.NAME}`` (an editor sees specs as written)."""
+    schema = json.loads(resources.files("ucgov.spec").joinpath("ucgov.schema.json").read_text())
+    schema["$defs"]["name"]["pattern"] = _NAME_PATTERN
+    return schema
 
 
 def variables_from(environ: Mapping[str, str], given: Mapping[str, str]) -> dict[str, str]:
