@@ -9,13 +9,13 @@ import os
 import signal
 import sys
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import click
 
-from ucgov import __version__
+from ucgov import __version__, stages
 from ucgov.errors import UcgovError
 from ucgov.redact import redact, remember_environment
 
@@ -189,7 +189,7 @@ def validate(paths: tuple[str, ...], variables: dict[str, str], target: str | No
 
     if target:
         variables = _target_variables(_read(paths), target, variables)
-    desired = _load(paths, variables)
+    desired = stages.load(paths, variables)
     promotion_sources(paths, desired, target, tokens=False)  # each promotion's source target is declared
     click.echo(f"Specs are valid: {len(desired.objects)} objects, {len(desired.principals)} principals.")
 
@@ -236,10 +236,12 @@ def plan(
         raise UcgovError(f"cannot save the plan to {out}: the folder {Path(out).parent} does not exist")
     url, token, variables = _connection(paths, target, url, variables)
     with UCClient(url, token=token) as client:
-        computed, _ = _plan(paths, variables, client, parallelism, show_unmanaged=show_unmanaged, target=target)
+        computed, _ = stages.planned(
+            paths, variables, client, parallelism, show_unmanaged=show_unmanaged, target=target
+        )
     click.echo(render(computed, fmt, color=_color()))
     if out:
-        _save(computed, url, out, target)
+        stages.save(computed, url, out, target)
         click.echo(f"Saved the plan to {out}; apply exactly this plan with: ucgov apply --plan {out}", err=True)
     if detailed_exitcode and not computed.empty:
         sys.exit(EXIT_CHANGES)
@@ -304,8 +306,8 @@ def apply(
     lock_settings()  # a bad UCGOV_LOCK or UCGOV_LOCK_SETTLE is refused before any request, not after planning
     url, token, variables = _connection(paths, target, url, variables)
     with UCClient(url, token=token) as client:
-        saved = _saved(plan_file, url, paths, variables, target).plan if plan_file else None
-        desired = _load(paths, variables) if paths and not plan_file else None
+        saved = stages.saved(plan_file, url, paths, variables, target).plan if plan_file else None
+        desired = stages.load(paths, variables) if paths and not plan_file else None
         # The lock comes before the server is read, as Terraform's does: what is shown, confirmed and
         # checked is what the previous holder left, never what it was about to change.
         with _signals_deferred() as stop_requested:
@@ -317,13 +319,15 @@ def apply(
                     note=lambda line: click.echo(_shown(line), err=True),
                 ):
                     with _signals_raising(stop_requested):  # reading and asking write nothing: stop at once
-                        computed, checked = _checked(
+                        computed, checked = stages.checked(
                             saved, desired, plan_file, paths, variables, client, parallelism, target
                         )
+                        if saved is not None and not paths:
+                            click.echo(_UNCHECKED.format(plan_file=plan_file), err=True)
                         tokens = _confirmed(computed, checked, allow_destroy=allow_destroy, auto_approve=auto_approve)
                         if tokens is None:
                             return
-                    with _source_clients(tokens) as source_clients:
+                    with stages.source_clients(tokens) as source_clients:
                         applied = apply_checked(
                             checked,
                             client,
@@ -754,56 +758,10 @@ def sandbox_stop(port: int) -> None:
         click.echo(f"No sandbox was running on port {port}.")
 
 
-def _load(paths: tuple[str, ...], variables: dict[str, str]):
-    from ucgov.spec import load_specs, variables_from
-
-    return load_specs(paths, variables=variables_from(os.environ, variables))
-
-
-def _plan(
-    paths: tuple[str, ...],
-    variables: dict[str, str],
-    client,
-    parallelism: int = 16,
-    *,
-    show_unmanaged: bool = False,
-    target: str | None = None,
-):
-    """(the plan, the live state it was computed against); with show_unmanaged, what no spec declares too."""
-    from dataclasses import replace
-
-    from ucgov.kinds import listed_whole
-    from ucgov.live import read_catalog_names, read_listed
-    from ucgov.planner import diff
-    from ucgov.unmanaged import unmanaged
-
-    desired = _load(paths, variables)
-    live = _read_state(paths, desired, client, target, parallelism)
-    computed = diff(desired, live)
-    if show_unmanaged:
-        unread = [k for k in listed_whole() if k not in live.listed_kinds]  # one listing each, if not read yet
-        listed = {**read_listed(client, unread), **live.listed}
-        live = replace(live, catalogs=read_catalog_names(client), listed=listed)
-        computed = replace(computed, unmanaged=unmanaged(desired, live))
-    return computed, live
-
-
-def _checked(saved, desired, plan_file: str | None, paths, variables, client, parallelism: int, target: str | None):
-    """(the plan, its changes sorted into still to do and already done), read under the lock: the saved
-    plan checked against the server (and against the specs, given PATHS), or the specs planned afresh."""
-    from ucgov.apply import check, read_touched
-    from ucgov.planner import diff
-
-    if saved is None:
-        live = _read_state(paths, desired, client, target, parallelism)
-        computed = diff(desired, live)
-        return computed, check(computed, live)
-    checked = check(saved, read_touched(client, saved, parallelism=parallelism))
-    if paths:
-        _as_the_specs_plan(plan_file, checked, saved, paths, variables, client, parallelism, target)
-    else:
-        click.echo(_UNCHECKED.format(plan_file=plan_file), err=True)
-    return saved, checked
+_UNCHECKED = (
+    "Applying {plan_file} as saved, checked against the server only: its checksum catches accidental edits, "
+    "not deliberate ones; give the specs it was made from (apply --plan {plan_file} PATHS) to check it against them."
+)
 
 
 def _confirmed(computed, checked, *, allow_destroy: bool, auto_approve: bool) -> dict | None:
@@ -818,42 +776,10 @@ def _confirmed(computed, checked, *, allow_destroy: bool, auto_approve: bool) ->
     if not checked.pending:
         return None
     refuse_destroy(checked, allow_destroy=allow_destroy)
-    tokens = _source_tokens(checked.pending)
+    tokens = stages.source_tokens(checked.pending)
     if not auto_approve:
         _confirm()
     return tokens
-
-
-def _read_state(paths: tuple[str, ...], desired, client, target: str | None, parallelism: int):
-    """The live state for the specs; the sources of promotions from other targets are read from those
-    targets' servers, each with a client of its own (``targets.promotion_sources``)."""
-    from ucgov.client import UCClient
-    from ucgov.live import read_state
-    from ucgov.targets import promotion_sources
-
-    sources = promotion_sources(paths, desired, target)
-    with ExitStack() as stack:
-        others = {s: stack.enter_context(UCClient(t.url, token=t.token())) for s, t in sources.items()}
-        return read_state(client, desired, others=others, concurrency=parallelism)
-
-
-def _source_tokens(changes) -> dict:
-    """The token of each other target's server that the changes' promotions copy from, as their payloads
-    record it (a saved plan's too): the variable token_env names; UcgovError naming it if it is not set."""
-    from ucgov.plan import Promotion
-    from ucgov.targets import Target
-
-    servers = {c.payload.from_server for c in changes if isinstance(c.payload, Promotion) and c.payload.from_server}
-    return {s: Target(s.target, s.url, s.token_env).token() for s in sorted(servers, key=lambda s: s.target)}
-
-
-@contextmanager
-def _source_clients(tokens: dict) -> Iterator[dict]:
-    """A client per server in ``tokens``, by target name, closed afterwards."""
-    from ucgov.client import UCClient
-
-    with ExitStack() as stack:
-        yield {s.target: stack.enter_context(UCClient(s.url, token=token)) for s, token in tokens.items()}
 
 
 def _connection(
@@ -912,96 +838,6 @@ def _target_variables(texts: list[tuple[str, str]], target: str | None, variable
     from ucgov.targets import chosen_in
 
     return {**chosen_in(texts, target).variables, **variables}
-
-
-def _save(computed, url: str, out: str, target: str | None = None) -> None:
-    from ucgov.errors import PlanFileError
-    from ucgov.planfile import SavedPlan, dumps
-    from ucgov.transport import without_userinfo
-
-    try:
-        saved = SavedPlan(plan=computed, url=without_userinfo(url), target=target)
-        Path(out).write_text(dumps(saved), encoding="utf-8")
-    except OSError as exc:
-        raise PlanFileError(f"cannot save the plan to {out}: {exc.strerror}") from exc
-
-
-_UNCHECKED = (
-    "Applying {plan_file} as saved, checked against the server only: its checksum catches accidental edits, "
-    "not deliberate ones; give the specs it was made from (apply --plan {plan_file} PATHS) to check it against them."
-)
-
-
-def _saved(plan_file: str, url: str, paths: tuple[str, ...], variables: dict[str, str], target: str | None = None):
-    """The saved plan, refused if made against another server or (when PATHS are given) from other specs,
-    or granting what their policies deny."""
-    from ucgov.errors import PlanFileError
-    from ucgov.planfile import read
-    from ucgov.rederive import policy_problems
-    from ucgov.transport import without_userinfo
-
-    saved = read(plan_file)
-    if saved.target != target:
-        planned = f"target {saved.target}" if saved.target else "no target"
-        asked = f"--target {target}" if target else "no --target"
-        raise PlanFileError(
-            f"{plan_file} was planned for {planned}, and this apply names {asked}: apply it there, or plan again"
-        )
-    here = without_userinfo(url)
-    if saved.url.rstrip("/") != here.rstrip("/"):
-        raise PlanFileError(f"{plan_file} was planned against {saved.url}, not {here}: apply it there, or plan again")
-    if not paths:
-        _refuse_unvouched_sources(plan_file, saved.plan)
-        return saved
-    desired = _load(paths, variables)
-    if desired.digest != saved.plan.specs_digest:
-        raise PlanFileError(
-            f"{plan_file} was made from other specs than those in {', '.join(paths)}: "
-            "plan these specs again, review that plan, and apply it"
-        )
-    denied = policy_problems(saved.plan.changes, desired)
-    if denied:
-        raise PlanFileError(
-            f"{plan_file} grants what the policies in {', '.join(paths)} deny, so it was edited after planning: "
-            + "; ".join(p.message for p in denied)
-        )
-    return saved
-
-
-def _refuse_unvouched_sources(plan_file: str, plan) -> None:
-    """PlanFileError if the plan copies from another target's server: its checksum is no signature, so the
-    URL it records gets that target's token only once the specs it was made from name the same one."""
-    from ucgov.errors import PlanFileError
-    from ucgov.plan import Promotion
-
-    for change in plan.changes:
-        server = change.payload.from_server if isinstance(change.payload, Promotion) else None
-        if server is not None:
-            raise PlanFileError(
-                f"{plan_file} copies from target {server.target}'s server at {server.url}: give the spec PATHS it "
-                f"was made from (apply --plan {plan_file} PATHS), so that URL is checked against their targets "
-                f"before {server.token_env or 'UCGOV_TOKEN'} is sent to it"
-            )
-
-
-def _as_the_specs_plan(
-    plan_file: str, checked, computed, paths, variables, client, parallelism: int, target: str | None = None
-) -> None:
-    """PlanFileError unless the file's changes are those the specs plan against the server now."""
-    from ucgov.errors import PlanFileError
-    from ucgov.planner import diff
-    from ucgov.rederive import differences
-
-    desired = _load(paths, variables)
-    rederived = diff(desired, _read_state(paths, desired, client, target, parallelism))
-    differing = differences(checked.pending, computed.changes, rederived.changes)
-    if differing:
-        listed = "\n".join(f"  {line}" for line in differing)
-        raise PlanFileError(
-            f"{plan_file} is not what these specs plan against the server now (edited, or the server "
-            f"changed elsewhere since):\n{listed}\n"
-            "Nothing was applied. Plan these specs again, review that plan, and apply it"
-        )
 
 
 def _split_ref(args: tuple[str, ...]) -> tuple[str | None, list[str]]:
